@@ -1,0 +1,108 @@
+"""Measures on the instruments' scales: reliable change, clinical significance, outcome categories,
+per-client course summaries and the calibration figures of DESIGN.md section 5.
+
+ORS: 0-40, higher is better; clinical cutoff 25 and reliable change index 5 points (Miller et al.
+2003; Duncan et al. 2003).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+ORS_CUTOFF = 25.0
+RELIABLE_CHANGE = 5.0
+OUTCOMES = ("recovered", "improved", "unchanged", "deteriorated", "dropped_out")
+EARLY_SESSIONS = (3, 5)  # alliance_early averages attended sessions 3-5
+
+
+def classify_outcomes(ors_intake: np.ndarray, ors_final: np.ndarray, dropped_out: np.ndarray) -> np.ndarray:
+    """Outcome codes (indices into OUTCOMES), the first that applies: dropped out; recovered (rose by
+    5 or more and crossed from under 25 to 25 or above); improved (rose by 5 or more); deteriorated
+    (fell by 5 or more); unchanged."""
+    change = ors_final - ors_intake
+    improved = change >= RELIABLE_CHANGE
+    recovered = improved & (ors_intake < ORS_CUTOFF) & (ors_final >= ORS_CUTOFF)
+    deteriorated = change <= -RELIABLE_CHANGE
+    codes = np.select([dropped_out, recovered, improved, deteriorated],
+                      [OUTCOMES.index(name) for name in ("dropped_out", "recovered", "improved", "deteriorated")],
+                      default=OUTCOMES.index("unchanged"))
+    return codes.astype(np.int8)
+
+
+def course_summary(columns: dict[str, np.ndarray], offsets: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-client figures from the client-major session columns (see tables.session_arrays).
+
+    ``ors_intake`` is session 1's ORS (the intake is always attended); ``ors_final`` the last
+    attended session's; ``alliance_early`` the mean client-view alliance over attended sessions 3-5
+    (NaN where none).
+    """
+    attended = columns["attended"]
+    session = columns["session"].astype(np.int64)
+    scheduled = np.diff(np.append(offsets, session.size))
+    attended_count = np.add.reduceat(attended.astype(np.int64), offsets)
+    last_attended = np.maximum.reduceat(np.where(attended, session, 0), offsets)
+    early = attended & (session >= EARLY_SESSIONS[0]) & (session <= EARLY_SESSIONS[1])
+    early_count = np.add.reduceat(early.astype(np.int64), offsets)
+    early_sum = np.add.reduceat(np.where(early, columns["alliance"], 0.0), offsets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alliance_early = np.where(early_count > 0, early_sum / early_count, np.nan)
+    return {
+        "ors_intake": columns["ors"][offsets],
+        "ors_final": columns["ors"][offsets + last_attended - 1],
+        "sessions_scheduled": scheduled.astype(np.int16),
+        "sessions_attended": attended_count.astype(np.int16),
+        "alliance_early": alliance_early,
+    }
+
+
+# --- calibration figures (DESIGN.md section 5) ------------------------------------------------------
+
+def correlation(x: pd.Series, y: pd.Series) -> float:
+    """Pearson r over the rows where both are present."""
+    both = x.notna() & y.notna()
+    return float(np.corrcoef(x[both].astype(float), y[both].astype(float))[0, 1])
+
+
+def early_alliance_outcome_r(clients: pd.DataFrame) -> float:
+    """corr(alliance_early, change), dropouts included."""
+    return correlation(clients["alliance_early"], clients["change"])
+
+
+def dropout_rate(clients: pd.DataFrame) -> float:
+    """Share of clients whose course ended by dropout."""
+    return float(clients["dropped_out"].mean())
+
+
+def missed_share(sessions: pd.DataFrame) -> float:
+    """Share of scheduled sessions (sessions-table rows) not attended."""
+    return float(1.0 - sessions["attended"].mean())
+
+
+def resolution_outcome_r(clients: pd.DataFrame) -> float:
+    """corr(ruptures_resolved / ruptures, change) over clients with a rupture."""
+    ruptured = clients[clients["ruptures"] > 0]
+    return correlation(ruptured["ruptures_resolved"] / ruptured["ruptures"], ruptured["change"])
+
+
+def improved_by_session(sessions: pd.DataFrame, clients: pd.DataFrame, session: int = 8) -> float:
+    """Among clients who attend ``session``: share whose ORS there is >= intake + 5."""
+    there = sessions[(sessions["session"] == session) & sessions["attended"]]
+    intake = clients.set_index("client_id")["ors_intake"].reindex(there["client_id"]).to_numpy(dtype=float)
+    return float(np.mean(there["ors"].to_numpy(dtype=float) - intake >= RELIABLE_CHANGE))
+
+
+def therapist_share(clients: pd.DataFrame, column: str = "change") -> float:
+    """Therapist-level share of the variance of ``column``: the intraclass correlation of a
+    random-intercept model, estimated by the one-way ANOVA (method of moments) estimator with the
+    unbalanced-groups size n0 (Snijders & Bosker 2012, sec. 3.3); negative estimates count as 0."""
+    data = clients[["therapist_id", column]].dropna()
+    groups = data.groupby("therapist_id")[column]
+    sizes, means = groups.size().to_numpy(), groups.mean().to_numpy()
+    n, k = sizes.sum(), sizes.size
+    grand = data[column].mean()
+    within = ((data[column] - groups.transform("mean")) ** 2).sum() / (n - k)
+    between = (sizes * (means - grand) ** 2).sum() / (k - 1)
+    n0 = (n - (sizes ** 2).sum() / n) / (k - 1)
+    tau2 = max((between - within) / n0, 0.0)
+    return float(tau2 / (tau2 + within))
