@@ -47,7 +47,7 @@ class Params:
     clients_per_therapist: int = param(
         20, 1, 1000, "clients", "Caseload: clients seen by each therapist (therapist effects).", "course")
     course_length: int = param(
-        20, 2, 104, "sessions", "Course limit: weekly sessions scheduled at most before the course ends.", "course")
+        12, 2, 104, "sessions", "Course limit: weekly sessions scheduled at most before the course ends.", "course")
     resolution_sessions: int = param(
         2, 1, 10, "sessions", "Attended sessions spent in the resolution stage before the planned ending.", "course")
     goal_fraction: float = param(
@@ -146,13 +146,15 @@ class Params:
     repair_base_logit: float = param(0.5, -10.0, 10.0, "log-odds", "Log-odds that a repair step succeeds for an average therapist.", "repair")
     repair_skill_effect: float = param(4.0, 0.0, 20.0, "log-odds", "Log-odds per unit of repair skill minus defensiveness.", "repair")
     repair_window: int = param(3, 1, 20, "sessions", "Sessions a rupture can stay open before it is left unresolved.", "repair")
-    repair_gain: float = param(0.6, 0.0, 3.0, "multiplier", "V shape: a resolved rupture lifts each component this many severities above its pre-rupture level.", "repair")
-    unresolved_deficit: float = param(0.6, 0.0, 3.0, "multiplier", "Lasting drop of the alliance ceiling per unresolved rupture, in severities.", "repair")
+    repair_gain: float = param(1.0, 0.0, 3.0, "multiplier", "V shape: a resolved rupture lifts each component this many severities above its pre-rupture level.", "repair")
+    unresolved_deficit: float = param(1.0, 0.0, 3.0, "multiplier", "Lasting drop of the alliance ceiling per unresolved rupture, in severities.", "repair")
 
     # --- symptoms ------------------------------------------------------------------------------
     change_rate: float = param(0.10, 0.0, 1.0, "per session", "Share of the gap to the attainable level closed per working-phase session at alliance 0.5.", "symptoms")
     recovery_potential: float = param(0.45, 0.0, 1.0, "fraction", "Share of the distance to the ORS maximum an average client can gain.", "symptoms")
     alliance_effect: float = param(5.0, 0.0, 10.0, "multiplier", "How strongly the alliance scales symptom change (per unit of alliance above 0.5).", "symptoms")
+    alliance_level_effect: float = param(2.0, 0.0, 5.0, "per alliance unit", "How much of the attainable gain a weaker alliance puts out of reach (per unit below full_reach_alliance).", "symptoms")
+    full_reach_alliance: float = param(0.70, 0.0, 1.0, "0-1", "Alliance at which the whole attainable gain is within reach.", "symptoms")
     skill_effect: float = param(3.0, 0.0, 10.0, "multiplier", "How strongly therapist skill scales symptom change (per unit above 0.5).", "symptoms")
     challenge_gain: float = param(0.5, 0.0, 3.0, "multiplier", "Extra working-phase change from full challenge on a strong alliance.", "symptoms")
     engagement_change_factor: float = param(0.4, 0.0, 1.0, "multiplier", "Symptom change in engagement relative to the working phase.", "symptoms")
@@ -162,7 +164,7 @@ class Params:
     ors_error_sd: float = param(2.7, 0.0, 10.0, "ORS points", "Measurement error of the ORS total (reliability ~.85; Miller et al. 2003).", "symptoms")
 
     # --- attendance and dropout ------------------------------------------------------------------
-    miss_base_logit: float = param(-2.2, -10.0, 5.0, "log-odds", "Log-odds of missing a scheduled session at alliance 0.5 and motivation 0.5.", "attendance")
+    miss_base_logit: float = param(-1.8, -10.0, 5.0, "log-odds", "Log-odds of missing a scheduled session at alliance 0.5 and motivation 0.5.", "attendance")
     miss_alliance_weight: float = param(2.0, 0.0, 10.0, "log-odds", "Missing per unit of alliance below 0.5.", "attendance")
     miss_motivation_weight: float = param(2.0, 0.0, 10.0, "log-odds", "Missing per unit of motivation below 0.5.", "attendance")
     miss_withdrawal_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Missing added while a withdrawal rupture is open.", "attendance")

@@ -318,8 +318,9 @@ def v_shape(xp: Any, p: Any, current: Array, before: Array, severity: Array, res
 def symptom_change(xp: Any, p: Any, t: Traits, stage: Array, wellbeing: Array, alliance: Array,
                    attended: Array, z: Array) -> Array:
     """Latent well-being after the session: an attended session closes a share of the gap to the
-    attainable level (negatively accelerated dose-response), scaled by stage, alliance, skill and
-    productive challenge; every week adds noise."""
+    level within reach (negatively accelerated dose-response), scaled by stage, alliance, skill and
+    productive challenge; every week adds noise. The alliance also sets how much of the attainable
+    gain is within reach: all of it at ``full_reach_alliance``, less on a weaker alliance."""
     stage_factor = xp.where(stage == ENGAGEMENT, p.engagement_change_factor,
                             xp.where(stage == EXPLORATION, p.exploration_change_factor,
                                      select(xp, stage == WORKING, 1.0, p.resolution_change_factor)))
@@ -328,7 +329,8 @@ def symptom_change(xp: Any, p: Any, t: Traits, stage: Array, wellbeing: Array, a
     rate = (p.change_rate * stage_factor * challenge_factor * (1.0 + p.skill_effect * (t.skill - 0.5))
             * (1.0 + p.alliance_effect * (alliance - 0.5)))
     rate = xp.minimum(xp.maximum(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
-    change = as_float(xp, attended) * rate * (t.attainable - wellbeing)
+    reach = unit_clip(xp, 1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
+    change = as_float(xp, attended) * rate * (t.intake + reach * (t.attainable - t.intake) - wellbeing)
     return xp.clip(wellbeing + change + p.symptom_noise_sd * z, 0.0, ORS_MAX)
 
 

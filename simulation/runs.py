@@ -94,34 +94,68 @@ def _host(obj: Any) -> dict[str, np.ndarray]:
     return {f.name: to_numpy(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
 
+class Course:
+    """The kernel's state over a pass, advanced one session at a time.
+
+    With ``compact`` (the default for batch runs) finished rows are dropped once fewer than
+    COMPACT_BELOW of the rows are still in therapy; the Mesa model keeps every row in place instead,
+    so that its agents can keep their row index.
+    """
+
+    def __init__(self, runs: list[Run], rows: Rows, backend: str = "numpy", compact: bool = True) -> None:
+        xp = self.xp = namespace(backend)
+        self.runs, self.rows, self.compact = runs, rows, compact
+        keys = np.asarray([run_key(run.seed) for run in runs], dtype=np.uint64)[rows.run]
+        self.params = row_params(xp, [run.params for run in runs], rows.run)
+        client_traits = dynamics.draw_clients(xp, self.params, Draws.for_rows(xp, keys, rows.client, Domain.CLIENT))
+        therapist_draws = Draws.for_rows(xp, keys, rows.therapist, Domain.THERAPIST)
+        self.traits = dynamics.relation_traits(
+            xp, self.params, client_traits, dynamics.draw_therapists(xp, self.params, therapist_draws))
+        self.host_traits = _host(self.traits)
+        self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
+        self.state = dynamics.initial_state(xp, self.params, self.traits)
+        self.final = {name: np.empty(len(rows), dtype=values.dtype) for name, values in _host(self.state).items()}
+        self.position = xp.arange(len(rows))
+        self.sessions: list[tuple[int, np.ndarray, dict[str, np.ndarray]]] = []
+        self.session = 0
+        self.last_session = max(run.params.course_length for run in runs)
+        self.running = True
+
+    def advance(self) -> dynamics.SessionRecord:
+        """Simulate the next scheduled session for every row still in therapy."""
+        xp = self.xp
+        self.session += 1
+        in_therapy = self.state.active
+        self.state, record = dynamics.step_session(xp, self.params, self.traits, self.state, self.draws, self.session)
+        self.sessions.append((self.session, to_numpy(self.position[in_therapy]),
+                              _host(_compact(xp, record, in_therapy))))
+        still = int(xp.sum(xp.astype(self.state.active, xp.int64)))
+        self.running = still > 0
+        if not self.running or (self.compact and still < COMPACT_BELOW * self.position.shape[0]):
+            self._retire(~self.state.active)
+        return record
+
+    def _retire(self, leaving: Any) -> None:
+        """Store the final state of the rows that have ended and, when compacting, drop them."""
+        xp = self.xp
+        for name, values in _host(_compact(xp, self.state, leaving)).items():
+            self.final[name][to_numpy(self.position[leaving])] = values
+        if self.running:
+            keep = self.state.active
+            self.params, self.traits, self.state = (_compact(xp, obj, keep) for obj in (self.params, self.traits, self.state))
+            self.draws, self.position = Draws(xp, self.draws.keys[keep]), self.position[keep]
+
+    def result(self) -> CourseResult:
+        """The pass's results (call once every course has ended)."""
+        return CourseResult(self.rows, self.host_traits, self.final, self.sessions)
+
+
 def simulate_rows(runs: list[Run], rows: Rows, backend: str = "numpy") -> CourseResult:
     """Simulate the courses of ``rows`` (of ``runs``) from intake to their end, all rows at once."""
-    xp = namespace(backend)
-    keys = np.asarray([run_key(run.seed) for run in runs], dtype=np.uint64)[rows.run]
-    p = row_params(xp, [run.params for run in runs], rows.run)
-    client_traits = dynamics.draw_clients(xp, p, Draws.for_rows(xp, keys, rows.client, Domain.CLIENT))
-    therapist_traits = dynamics.draw_therapists(xp, p, Draws.for_rows(xp, keys, rows.therapist, Domain.THERAPIST))
-    traits = dynamics.relation_traits(xp, p, client_traits, therapist_traits)
-    host_traits = _host(traits)
-    draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
-    state = dynamics.initial_state(xp, p, traits)
-    final = {name: np.empty(len(rows), dtype=values.dtype) for name, values in _host(state).items()}
-    position = xp.arange(len(rows))
-    sessions = []
-    for session in range(1, max(run.params.course_length for run in runs) + 1):
-        state, record = dynamics.step_session(xp, p, traits, state, draws, session)
-        sessions.append((session, to_numpy(position), _host(record)))
-        still = int(xp.sum(xp.astype(state.active, xp.int64)))
-        if still == 0 or still < COMPACT_BELOW * position.shape[0]:
-            leaving = ~state.active
-            for name, values in _host(_compact(xp, state, leaving)).items():
-                final[name][to_numpy(position[leaving])] = values
-            if still == 0:
-                break
-            keep = state.active
-            p, traits, state = (_compact(xp, obj, keep) for obj in (p, traits, state))
-            draws, position = Draws(xp, draws.keys[keep]), position[keep]
-    return CourseResult(rows, host_traits, final, sessions)
+    course = Course(runs, rows, backend)
+    while course.running:
+        course.advance()
+    return course.result()
 
 
 def therapist_traits(runs: list[Run], run_index: int, backend: str = "numpy") -> dict[str, np.ndarray]:

@@ -1,0 +1,147 @@
+"""Calibration: the published figures of DESIGN.md section 5 against a simulated cohort, plus the
+mechanism checks that show the figures come from the mechanisms and not from dropout alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulation import measures
+from simulation.config import Params
+from simulation.tables import Tables, simulate
+
+CALIBRATION_CLIENTS = 4000
+CALIBRATION_SEED = 20261128
+
+
+@dataclass(frozen=True)
+class Target:
+    """One published figure: its band, source and how it is computed from the tables."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+    source: str
+    compute: Callable[[Tables], float]
+
+    @property
+    def centre(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("early_alliance_r", "early alliance - outcome r", 0.20, 0.36,
+           "Flückiger et al. 2018 (r = .28); Horvath et al. 2011",
+           lambda t: measures.early_alliance_outcome_r(t.clients)),
+    Target("dropout", "dropout", 0.15, 0.30, "Swift & Greenberg 2012 (19.7 %)",
+           lambda t: measures.dropout_rate(t.clients)),
+    Target("missed", "missed scheduled sessions", 0.08, 0.25, "Mitchell & Selmes 2007 (~20 %)",
+           lambda t: measures.missed_share(t.sessions)),
+    Target("resolution_r", "rupture resolution - outcome r", 0.15, 0.40,
+           "Eubanks, Muran & Safran 2018 (r = .29)",
+           lambda t: measures.resolution_outcome_r(t.clients)),
+    Target("improved_by_8", "reliably improved by session 8", 0.35, 0.65, "Howard et al. 1986 (~50 %)",
+           lambda t: measures.improved_by_session(t.sessions, t.clients, 8)),
+    Target("therapist_share", "therapist share of outcome variance", 0.03, 0.10,
+           "Johns et al. 2019 (~5 %); Baldwin & Imel 2013",
+           lambda t: measures.therapist_share(t.clients)),
+)
+
+
+def figures(tables: Tables) -> dict[str, float]:
+    """Every target's simulated value."""
+    return {target.key: target.compute(tables) for target in TARGETS}
+
+
+def loss(values: dict[str, float]) -> float:
+    """Sum of squared distances from each band's centre, in half-band widths (0 = all centred)."""
+    return float(sum(((values[t.key] - t.centre) / (0.5 * (t.high - t.low))) ** 2 for t in TARGETS))
+
+
+def explained_share(tables: Tables) -> float:
+    """The early alliance's share of the outcome variance that the model's variables explain:
+    R^2 of change on alliance_early alone over R^2 on all client and therapist variables
+    (Horvath et al. 2011 put the alliance near a third)."""
+    clients = tables.clients.merge(tables.therapists, on="therapist_id", suffixes=("", "_therapist"))
+    clients = clients[clients["alliance_early"].notna()]
+    outcome = clients["change"].to_numpy(dtype=float)
+    variables = ["alliance_early", "wellbeing_intake", "motivation", "resistance", "transference",
+                 "expectancy", "openness", "fit", "empathy", "congruence", "regard", "collaboration",
+                 "skill", "attunement", "repair_skill", "defensiveness", "pitfalls", "challenge"]
+
+    def r_squared(columns: list[str]) -> float:
+        design = np.column_stack([np.ones(len(clients))] + [clients[c].to_numpy(dtype=float) for c in columns])
+        fitted = design @ np.linalg.lstsq(design, outcome, rcond=None)[0]
+        return 1.0 - np.var(outcome - fitted) / np.var(outcome)
+
+    return float(r_squared(["alliance_early"]) / r_squared(variables))
+
+
+@dataclass(frozen=True)
+class Report:
+    """Simulated figures against targets, and the mechanism checks."""
+
+    values: dict[str, float]
+    completers: dict[str, float]
+    without_repair: dict[str, float]
+    with_repair: dict[str, float]
+    alliance_share: float
+    n_clients: int
+    seed: int
+
+    def all_in_band(self) -> bool:
+        return all(t.low <= self.values[t.key] <= t.high for t in TARGETS)
+
+    def checks(self) -> list[tuple[str, bool]]:
+        """The mechanism checks of DESIGN.md section 5, each with whether it holds."""
+        return [
+            ("without repair, more clients drop out",
+             self.without_repair["dropout"] > self.with_repair["dropout"]),
+            ("without repair, fewer clients recover",
+             self.without_repair["recovered"] < self.with_repair["recovered"]),
+            ("among completers, early alliance - outcome r > 0", self.completers["early_alliance_r"] > 0),
+            ("among completers, resolution - outcome r > 0", self.completers["resolution_r"] > 0),
+        ]
+
+    def to_markdown(self) -> str:
+        lines = [f"Calibration cohort: {self.n_clients} individual clients, seed {self.seed}, default parameters.",
+                 "", "| figure | simulated | target band | in band | source |", "|---|---|---|---|---|"]
+        for t in TARGETS:
+            value = self.values[t.key]
+            verdict = "yes" if t.low <= value <= t.high else "NO"
+            lines.append(f"| {t.label} | {value:.3f} | {t.low:.2f} - {t.high:.2f} | {verdict} | {t.source} |")
+        lines += ["", "Mechanism checks (same clients, same seed):", ""]
+        lines += [f"- [{'x' if ok else ' '}] {text}" for text, ok in self.checks()]
+        lines += [
+            "",
+            f"- dropout with / without repair: {self.with_repair['dropout']:.3f} / {self.without_repair['dropout']:.3f}",
+            f"- recovered with / without repair: {self.with_repair['recovered']:.3f} / {self.without_repair['recovered']:.3f}",
+            f"- completers: early alliance r = {self.completers['early_alliance_r']:.3f}, "
+            f"resolution r = {self.completers['resolution_r']:.3f}",
+            f"- early alliance's share of the explained outcome variance: {self.alliance_share:.2f} "
+            "(Horvath et al. 2011: about a third; no band)",
+        ]
+        return "\n".join(lines)
+
+
+def _outcome_rates(clients: pd.DataFrame) -> dict[str, float]:
+    return {"dropout": measures.dropout_rate(clients), "recovered": float((clients["outcome"] == "recovered").mean())}
+
+
+def calibrate(params: Params | None = None, n_clients: int = CALIBRATION_CLIENTS,
+              seed: int = CALIBRATION_SEED) -> Report:
+    """Run the calibration cohort (and the same clients without repair) and compare with targets."""
+    params = params or Params()
+    tables = simulate(params, n_clients, seed)
+    without = simulate(params.replace(repair_enabled=False), n_clients, seed)
+    completed = tables.clients[~tables.clients["dropped_out"]]
+    return Report(
+        values=figures(tables),
+        completers={"early_alliance_r": measures.early_alliance_outcome_r(completed),
+                    "resolution_r": measures.resolution_outcome_r(completed)},
+        without_repair=_outcome_rates(without.clients), with_repair=_outcome_rates(tables.clients),
+        alliance_share=explained_share(tables), n_clients=n_clients, seed=seed)
