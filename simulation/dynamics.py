@@ -105,6 +105,7 @@ class Traits:
     """Fixed per-relation quantities: the client's traits, their therapist's, and the pair's fit."""
 
     attachment: Array
+    minority: Array          # the client is of a minority cultural background
     online: Array
     mismatch: Array          # client and therapist of different cultural backgrounds
     intake: Array            # latent well-being at intake (ORS points)
@@ -139,7 +140,7 @@ def relation_traits(xp: Any, p: Any, client: dict[str, Array], therapist: dict[s
     attainable = xp.clip(client["intake"] + p.recovery_potential * readiness * (ORS_MAX - client["intake"]),
                          0.0, ORS_MAX)
     return Traits(
-        attachment=client["attachment"], online=client["online"], mismatch=mismatch,
+        attachment=client["attachment"], minority=client["minority"], online=client["online"], mismatch=mismatch,
         intake=client["intake"], attainable=attainable, fit=fit,
         **{name: client[name] for name in CLIENT_TRAITS},
         **{name: therapist[name] for name in THERAPIST_TRAITS}, bias=therapist["bias"])

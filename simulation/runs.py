@@ -118,6 +118,7 @@ class Course:
         self.position = xp.arange(len(rows))
         self.sessions: list[tuple[int, np.ndarray, dict[str, np.ndarray]]] = []
         self.session = 0
+        self.in_therapy_count = len(rows)
         self.last_session = max(run.params.course_length for run in runs)
         self.running = True
 
@@ -127,9 +128,10 @@ class Course:
         self.session += 1
         in_therapy = self.state.active
         self.state, record = dynamics.step_session(xp, self.params, self.traits, self.state, self.draws, self.session)
-        self.sessions.append((self.session, to_numpy(self.position[in_therapy]),
-                              _host(_compact(xp, record, in_therapy))))
-        still = int(xp.sum(xp.astype(self.state.active, xp.int64)))
+        if self.in_therapy_count < self.position.shape[0]:
+            record = _compact(xp, record, in_therapy)
+        self.sessions.append((self.session, to_numpy(self.position[in_therapy]), _host(record)))
+        still = self.in_therapy_count = int(xp.sum(xp.astype(self.state.active, xp.int64)))
         self.running = still > 0
         if not self.running or (self.compact and still < COMPACT_BELOW * self.position.shape[0]):
             self._retire(~self.state.active)

@@ -59,8 +59,11 @@ def session_arrays(result: CourseResult) -> tuple[dict[str, np.ndarray], np.ndar
     return columns, row_of, offsets
 
 
-def build_tables(runs: list[Run], result: CourseResult) -> Tables:
-    """Sessions, clients and therapists tables of a pass (a ``run`` column when several runs)."""
+def build_tables(runs: list[Run], result: CourseResult, with_therapists: bool = True) -> Tables:
+    """Sessions, clients and therapists tables of a pass (a ``run`` column when several runs).
+
+    A chunk of a larger cohort leaves the therapists out (``with_therapists=False``): they are
+    written once per run by :func:`therapist_table`."""
     columns, row_of, offsets = session_arrays(result)
     rows, traits, final = result.rows, result.traits, result.final
     client_id = rows.client + 1
@@ -83,6 +86,7 @@ def build_tables(runs: list[Run], result: CourseResult) -> Tables:
         "client_id": client_id,
         "therapist_id": therapist_id,
         "attachment": _categorical(traits["attachment"], dynamics.ATTACHMENT_STYLES),
+        "culture": _categorical(traits["minority"].astype(np.int8), ("majority", "minority")),
         "modality": _categorical(traits["online"].astype(np.int8), ("in_person", "online")),
         "cultural_mismatch": traits["mismatch"],
         **{name: traits[name] for name in dynamics.CLIENT_TRAITS},
@@ -105,17 +109,22 @@ def build_tables(runs: list[Run], result: CourseResult) -> Tables:
             measures.classify_outcomes(summary["ors_intake"], summary["ors_final"], final["dropped_out"]),
             measures.OUTCOMES),
     })
-    therapists = []
-    for index, run in enumerate(runs):
-        table = pd.DataFrame(therapist_traits(runs, index))
-        table.insert(0, "therapist_id", np.arange(1, len(table) + 1, dtype=np.int32))
-        table["minority"] = table["minority"].astype(bool)
-        table["clients"] = np.bincount(rows.therapist[rows.run == index], minlength=len(table))
-        therapists.append(table.assign(run=index) if len(runs) > 1 else table)
     if len(runs) > 1:
         sessions.insert(0, "run", rows.run[row_of])
         clients.insert(0, "run", rows.run)
-    return Tables(sessions, clients, pd.concat(therapists, ignore_index=True))
+    return Tables(sessions, clients, therapist_table(runs, rows) if with_therapists else pd.DataFrame())
+
+
+def therapist_table(runs: list[Run], rows: Rows | None = None) -> pd.DataFrame:
+    """One row per therapist of each run: traits and caseload (a ``run`` column when several runs)."""
+    rows = rows or Rows.of_runs(runs)
+    therapists = []
+    for index in range(len(runs)):
+        table = pd.DataFrame(therapist_traits(runs, index))
+        table.insert(0, "therapist_id", np.arange(1, len(table) + 1, dtype=np.int32))
+        table["clients"] = np.bincount(rows.therapist[rows.run == index], minlength=len(table))
+        therapists.append(table.assign(run=index) if len(runs) > 1 else table)
+    return pd.concat(therapists, ignore_index=True)
 
 
 def simulate(params, n_clients: int, seed: int, backend: str = "numpy") -> Tables:

@@ -1,0 +1,165 @@
+"""The ``alliance`` command: parse, call one library function, write.
+
+``--seed`` and ``--out`` mean the same in every command that takes them. Bad input gets one line on
+stderr naming the problem and what is valid, exit status 2, and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simulation.backend import BACKENDS
+from simulation.calibration import CALIBRATION_CLIENTS, CALIBRATION_SEED, calibrate
+from simulation.config import PARAMETERS, PRESETS, ParameterError, Params, apply_presets, load_toml, parse_assignments, to_toml
+from simulation.store import DEFAULT_CHUNK, OutputExistsError, atomic_outputs, check_free, run_to_directory, write_json
+
+DEFAULT_CLIENTS = 2000
+DEFAULT_SEED = 1
+MAX_CLIENTS = 100_000_000
+
+
+class UsageError(ValueError):
+    """A bad command-line value (the message names the option and its valid range)."""
+
+
+def _count(option: str, low: int, high: int):
+    """An argparse type: a whole number in [low, high], with a message naming the option."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a whole number from {low} to {high}; got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{option} must be from {low} to {high}; got {value}")
+        return value
+    return parse
+
+
+def _add_parameter_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", action="append", default=[], metavar="NAME",
+                        help=f"apply a named preset (repeatable, in order): {', '.join(PRESETS)}")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML file with a [parameters] table")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="assignments",
+                        help="override one parameter, e.g. --set repair_skill_mean=0.7 (repeatable)")
+
+
+def _add_output_options(parser: argparse.ArgumentParser, seed: int, out_help: str) -> None:
+    parser.add_argument("--seed", type=_count("--seed", 0, 2**63 - 1), default=seed,
+                        help=f"random seed (same seed, same bytes; default {seed})")
+    parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+
+def resolve_params(args: argparse.Namespace) -> Params:
+    """Defaults, then --preset in order, then --config, then --set."""
+    params = apply_presets(args.preset)
+    if args.config is not None:
+        params = load_toml(args.config, params)
+    return params.replace(**parse_assignments(args.assignments))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alliance", description="Simulate the therapeutic alliance over courses of therapy.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="simulate a cohort and write its tables",
+                              description="Simulate a cohort of individual clients and write sessions, clients, "
+                                          "therapists (Parquet) and manifest.json to --out.")
+    _add_parameter_options(run)
+    run.add_argument("--clients", type=_count("--clients", 1, MAX_CLIENTS), default=DEFAULT_CLIENTS,
+                     help=f"cohort size (default {DEFAULT_CLIENTS})")
+    _add_output_options(run, DEFAULT_SEED, "output directory (required)")
+    run.add_argument("--backend", choices=BACKENDS, default="numpy", help="array library for the kernel")
+    run.add_argument("--chunk", type=_count("--chunk", 1, MAX_CLIENTS), default=DEFAULT_CHUNK,
+                     help=f"clients per chunk, bounds memory; does not change results (default {DEFAULT_CHUNK})")
+
+    params = commands.add_parser("params", help="list every parameter (name, default, range, unit, meaning)")
+    _add_parameter_options(params)
+    params.add_argument("--toml", action="store_true", help="print the (resolved) parameters as TOML instead")
+    params.add_argument("--out", type=Path, metavar="DIR", help="also write DIR/parameters.toml")
+    params.add_argument("--overwrite", action="store_true", help="replace an existing parameters.toml")
+
+    commands.add_parser("presets", help="list the presets, one line each")
+
+    calibration = commands.add_parser("calibrate", help="simulated vs published figures, side by side")
+    _add_parameter_options(calibration)
+    calibration.add_argument("--clients", type=_count("--clients", 100, MAX_CLIENTS), default=CALIBRATION_CLIENTS,
+                             help=f"calibration cohort size (default {CALIBRATION_CLIENTS})")
+    _add_output_options(calibration, CALIBRATION_SEED, "also write DIR/calibration.md and DIR/calibration.json")
+    return parser
+
+
+def command_run(args: argparse.Namespace) -> None:
+    if args.out is None:
+        raise UsageError("run needs --out DIR (where to write the tables)")
+    params = resolve_params(args)
+    summary = run_to_directory(params, args.clients, args.seed, args.out, args.overwrite, args.chunk,
+                               args.backend, tuple(args.preset))
+    print(summary.to_text())
+    print(f"Wrote {args.out}/ (sessions.parquet, clients.parquet, therapists.parquet, manifest.json)")
+
+
+def parameter_table(params: Params) -> str:
+    """Every parameter: name, value, range, unit and meaning, grouped."""
+    lines, group = [], None
+    for name, spec in PARAMETERS.items():
+        if spec.group != group:
+            group = spec.group
+            lines.append(f"\n[{group}]")
+        value = getattr(params, name)
+        marker = "" if value == spec.default else f" (default {spec.default})"
+        lines.append(f"  {name} = {value}{marker}   range {spec.format_range()}, {spec.unit}: {spec.meaning}")
+    return "\n".join(lines).lstrip("\n")
+
+
+def command_params(args: argparse.Namespace) -> None:
+    params = resolve_params(args)
+    if args.out is not None:
+        with atomic_outputs(args.out, ("parameters.toml",), args.overwrite) as paths:
+            paths["parameters.toml"].write_text(to_toml(params), encoding="utf-8")
+    print(to_toml(params) if args.toml else parameter_table(params))
+
+
+def command_presets(args: argparse.Namespace) -> None:
+    width = max(len(name) for name in PRESETS)
+    for preset in PRESETS.values():
+        print(f"{preset.name:<{width}}  {preset.kind:<11}  {preset.summary}")
+
+
+def command_calibrate(args: argparse.Namespace) -> None:
+    params = resolve_params(args)
+    names = ("calibration.md", "calibration.json")
+    if args.out is not None:
+        check_free(args.out, names, args.overwrite)
+    report = calibrate(params, args.clients, args.seed)
+    text = report.to_markdown()
+    print(text)
+    if args.out is not None:
+        with atomic_outputs(args.out, names, args.overwrite) as paths:
+            paths["calibration.md"].write_text(f"# Calibration\n\nOutput of `alliance calibrate`.\n\n{text}\n",
+                                               encoding="utf-8")
+            write_json(paths["calibration.json"], {"values": report.values, "seed": args.seed,
+                                                   "clients": args.clients, "parameters": params.as_dict()})
+
+
+COMMANDS = {"run": command_run, "params": command_params, "presets": command_presets,
+            "calibrate": command_calibrate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``alliance`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (ParameterError, UsageError, OutputExistsError) as error:
+        print(f"alliance {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Writing results: a cohort simulated in chunks and streamed to Parquet, written atomically, with a
+manifest of parameters, seed and versions. Nothing is overwritten unless asked."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from simulation import measures
+from simulation.config import Params
+from simulation.runs import Rows, Run, simulate_rows
+from simulation.tables import build_tables, therapist_table
+
+RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")
+DEFAULT_CHUNK = 100_000
+
+
+class OutputExistsError(FileExistsError):
+    """An output file exists and --overwrite was not given."""
+
+
+def check_free(directory: Path, names: tuple[str, ...], overwrite: bool) -> None:
+    """Refuse (before any work) to overwrite existing outputs unless ``overwrite``."""
+    if directory.exists() and not directory.is_dir():
+        raise OutputExistsError(f"{directory} exists and is not a directory")
+    existing = [name for name in names if (directory / name).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{directory / existing[0]} already exists; pass --overwrite to replace it")
+
+
+@contextmanager
+def atomic_outputs(directory: Path, names: tuple[str, ...], overwrite: bool) -> Iterator[dict[str, Path]]:
+    """Yield temporary paths for ``names``; on success move them all into place, on error remove them.
+
+    The temporary files sit in ``directory`` itself, so each final move is an atomic rename.
+    """
+    check_free(directory, names, overwrite)
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=directory))
+    try:
+        yield {name: staging / name for name in names}
+        for name in names:
+            os.replace(staging / name, directory / name)
+    finally:
+        for leftover in staging.iterdir():
+            leftover.unlink()
+        staging.rmdir()
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages that shape a result."""
+    found = {"python": platform.python_version()}
+    for package in ("alliance-dynamics", "mesa", "numpy", "pandas", "pyarrow"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def write_json(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+@dataclass
+class Summary:
+    """Running totals over the chunks of a cohort: enough for the printed summary."""
+
+    clients: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(measures.OUTCOMES, 0))
+    sessions_scheduled: int = 0
+    sessions_attended: int = 0
+    ruptures: int = 0
+    ruptures_resolved: int = 0
+    clients_with_rupture: int = 0
+    attended_counts: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, clients: pd.DataFrame) -> None:
+        self.clients += len(clients)
+        for name, count in clients["outcome"].value_counts().items():
+            self.outcomes[str(name)] += int(count)
+        self.sessions_scheduled += int(clients["sessions_scheduled"].sum())
+        self.sessions_attended += int(clients["sessions_attended"].sum())
+        self.ruptures += int(clients["ruptures"].sum())
+        self.ruptures_resolved += int(clients["ruptures_resolved"].sum())
+        self.clients_with_rupture += int((clients["ruptures"] > 0).sum())
+        self.attended_counts.append(clients["sessions_attended"].to_numpy())
+
+    def as_dict(self) -> dict:
+        """The summary as plain numbers (also stored in the manifest)."""
+        return {
+            "clients": self.clients,
+            "outcomes": {name: count / self.clients for name, count in self.outcomes.items()},
+            "dropout_rate": self.outcomes["dropped_out"] / self.clients,
+            "missed_session_share": 1 - self.sessions_attended / self.sessions_scheduled,
+            "median_sessions_attended": float(np.median(np.concatenate(self.attended_counts))),
+            "clients_with_rupture": self.clients_with_rupture / self.clients,
+            "ruptures_resolved_share": self.ruptures_resolved / max(self.ruptures, 1),
+        }
+
+    def to_text(self) -> str:
+        numbers = self.as_dict()
+        lines = [f"Outcomes of {self.clients} clients:"]
+        lines += [f"  {name:<13} {share:6.1%}" for name, share in numbers["outcomes"].items()]
+        lines += [
+            f"Dropout {numbers['dropout_rate']:.1%}; missed sessions {numbers['missed_session_share']:.1%}; "
+            f"median sessions attended {numbers['median_sessions_attended']:g}",
+            f"Clients with a rupture {numbers['clients_with_rupture']:.1%}; "
+            f"ruptures resolved {numbers['ruptures_resolved_share']:.1%}",
+        ]
+        return "\n".join(lines)
+
+
+class ParquetStream:
+    """A Parquet file written piece by piece in row groups of a fixed size, so that its bytes depend
+    on the data alone and not on how the data arrived (chunk sizes, workers)."""
+
+    ROW_GROUP = 262_144
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.writer, self.pending, self.pending_rows = path, None, [], 0
+
+    def write(self, table: pd.DataFrame) -> None:
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, arrow.schema)
+        self.pending.append(arrow)
+        self.pending_rows += arrow.num_rows
+        if self.pending_rows >= self.ROW_GROUP:
+            self._flush(whole_groups_only=True)
+
+    def _flush(self, whole_groups_only: bool) -> None:
+        buffered = pa.concat_tables(self.pending)
+        cut = (buffered.num_rows // self.ROW_GROUP) * self.ROW_GROUP if whole_groups_only else buffered.num_rows
+        if cut:
+            self.writer.write_table(buffered.slice(0, cut), row_group_size=self.ROW_GROUP)
+        rest = buffered.slice(cut)
+        self.pending, self.pending_rows = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            if self.pending_rows:
+                self._flush(whole_groups_only=False)
+            self.writer.close()
+
+
+def run_to_directory(params: Params, n_clients: int, seed: int, out: Path, overwrite: bool = False,
+                     chunk_clients: int = DEFAULT_CHUNK, backend: str = "numpy",
+                     presets: tuple[str, ...] = (), progress: bool | None = None) -> Summary:
+    """Simulate a cohort in chunks of clients and stream its tables to ``out`` (see RUN_FILES).
+
+    Memory stays bounded by the chunk size; the results, to the byte, do not depend on it (random
+    draws are keyed by client, see simulation.backend; row groups have a fixed size).
+    """
+    runs = [Run(params, n_clients, seed)]
+    summary = Summary()
+    with atomic_outputs(out, RUN_FILES, overwrite) as paths:
+        streams = {name: ParquetStream(paths[name]) for name in ("sessions.parquet", "clients.parquet")}
+        try:
+            starts = range(0, n_clients, chunk_clients)
+            for start in tqdm(starts, desc="chunks", unit="chunk", disable=None if progress is None else not progress):
+                rows = Rows.of_runs(runs, start, start + chunk_clients)
+                tables = build_tables(runs, simulate_rows(runs, rows, backend), with_therapists=False)
+                summary.add(tables.clients)
+                streams["sessions.parquet"].write(tables.sessions)
+                streams["clients.parquet"].write(tables.clients)
+        finally:
+            for stream in streams.values():
+                stream.close()
+        therapist_table(runs).to_parquet(paths["therapists.parquet"], index=False)
+        write_json(paths["manifest.json"], {
+            "command": "run", "format": "individual", "n_clients": n_clients, "seed": seed,
+            "presets": list(presets), "backend": backend, "parameters": params.as_dict(),
+            "versions": versions(), "summary": summary.as_dict(), "files": list(RUN_FILES[:3]),
+        })
+    return summary
