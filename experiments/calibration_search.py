@@ -30,6 +30,8 @@ SEARCHED = {  # name: (low, high) searched
     "dropout_base_logit": (-5.5, -3.5),
     "miss_base_logit": (-2.2, -0.2),
     "repair_gain": (0.5, 2.0),
+    "dropout_alliance_weight": (2.0, 8.0),
+    "change_rate": (0.05, 0.35),
 }
 SEARCH_SEEDS = (101, 202, 303, 404)
 SEARCH_CLIENTS = 4000

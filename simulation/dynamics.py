@@ -167,6 +167,7 @@ class State:
     pre_bond: Array          # components just before the open rupture (for the V shape)
     pre_goal: Array
     pre_task: Array
+    attended: Array          # sessions attended so far
     ruptures: Array          # counts over the course
     resolved: Array
     unresolved: Array
@@ -187,7 +188,7 @@ def initial_state(xp: Any, p: Any, traits: Traits) -> State:
         rupture_open=false, rupture_kind=xp.astype(counts, xp.int8), severity=zeros,
         rupture_age=counts, detected=false, repair_step=counts,
         pre_bond=zeros, pre_goal=zeros, pre_task=zeros,
-        ruptures=counts, resolved=counts, unresolved=counts, resolution_attended=counts)
+        attended=counts, ruptures=counts, resolved=counts, unresolved=counts, resolution_attended=counts)
 
 
 # --- submodels -------------------------------------------------------------------------------
@@ -272,7 +273,7 @@ def rupture_onset(xp: Any, p: Any, t: Traits, stage: Array, bond: Array, goal: A
     occurs = eligible & (occur_u < rupture_hazard(xp, p, t, stage, goal, task, alliance))
     shift = p.attachment_kind_shift * (as_float(xp, t.attachment == ANXIOUS) - as_float(xp, t.attachment == AVOIDANT))
     confrontation_share = unit_clip(xp, p.confrontation_share + shift + t.challenge * challenge_weakness(xp, p, alliance))
-    kind = xp.where(kind_u < confrontation_share, CONFRONTATION, WITHDRAWAL)
+    kind = select(xp, kind_u < confrontation_share, CONFRONTATION, WITHDRAWAL)
     severity = p.severity_mean * (0.25 + 1.5 * severity_u)
     return occurs, xp.astype(kind, xp.int8), severity
 
@@ -317,10 +318,11 @@ def v_shape(xp: Any, p: Any, current: Array, before: Array, severity: Array, res
 
 
 def symptom_change(xp: Any, p: Any, t: Traits, stage: Array, wellbeing: Array, alliance: Array,
-                   attended: Array, z: Array) -> Array:
+                   attended: Array, dose: Array, z: Array) -> Array:
     """Latent well-being after the session: an attended session closes a share of the gap to the
     level within reach (negatively accelerated dose-response), scaled by stage, alliance, skill and
-    productive challenge; every week adds noise. The alliance also sets how much of the attainable
+    productive challenge, and decaying with the sessions already attended (``dose``; Howard et al.
+    1986: early sessions help most); every week adds noise. The alliance also sets how much of the attainable
     gain is within reach: all of it at ``full_reach_alliance``, less on a weaker alliance."""
     stage_factor = xp.where(stage == ENGAGEMENT, p.engagement_change_factor,
                             xp.where(stage == EXPLORATION, p.exploration_change_factor,
@@ -328,6 +330,7 @@ def symptom_change(xp: Any, p: Any, t: Traits, stage: Array, wellbeing: Array, a
     productive = (stage == WORKING) & (alliance >= p.challenge_alliance_threshold)
     challenge_factor = 1.0 + p.challenge_gain * t.challenge * as_float(xp, productive)
     rate = (p.change_rate * stage_factor * challenge_factor * (1.0 + p.skill_effect * (t.skill - 0.5))
+            * xp.exp(-p.dose_decay * xp.astype(dose, xp.float64))
             * (1.0 + p.alliance_effect * (alliance - 0.5)))
     rate = xp.minimum(xp.maximum(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
     reach = unit_clip(xp, 1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
@@ -381,7 +384,7 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
     alliance_before = composite(xp, p, s.bond, s.goal, s.task)
     attended = s.active if session == 1 else attendance(xp, p, t, s, alliance_before, attend_u)
     ors = xp.where(attended, xp.clip(xp.round(s.wellbeing + p.ors_error_sd * ors_z), 0.0, ORS_MAX), xp.nan)
-    stage = next_stage(xp, p, t, s, session, attended)
+    stage = s.stage if session == 1 else next_stage(xp, p, t, s, session, attended)  # intake: engagement
     bond, goal, task = grow_alliance(xp, p, t, s, attended)
     alliance = composite(xp, p, bond, goal, task)
 
@@ -421,9 +424,10 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
     rupture_open = rupture_open & ~resolved_now & ~expired
     alliance = composite(xp, p, bond, goal, task)
 
-    wellbeing = xp.where(s.active, symptom_change(xp, p, t, stage, s.wellbeing, alliance, attended, symptom_z),
+    wellbeing = xp.where(s.active, symptom_change(xp, p, t, stage, s.wellbeing, alliance, attended, s.attended, symptom_z),
                          s.wellbeing)
     counts = dict(
+        attended=s.attended + xp.astype(attended, xp.int16),
         ruptures=s.ruptures + xp.astype(onset, xp.int16),
         resolved=s.resolved + xp.astype(resolved_now, xp.int16),
         unresolved=s.unresolved + xp.astype(expired, xp.int16),

@@ -1,0 +1,80 @@
+"""Parameters: one source of truth, validation with clear messages, TOML round trip, presets."""
+
+import pytest
+
+from simulation.config import PARAMETERS, PRESETS, ParameterError, Params, apply_presets, load_toml, parse_assignments, save_toml
+
+
+def test_every_parameter_has_range_unit_and_meaning():
+    for spec in PARAMETERS.values():
+        assert spec.low <= spec.default <= spec.high, spec.name
+        assert spec.unit and spec.meaning and spec.group
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("repair_skill_mean", 1.5, "repair_skill_mean must be from 0 to 1; got 1.5"),
+    ("course_length", 2.5, "course_length must be a whole number from 2 to 104"),
+    ("repair_enabled", "yes", "repair_enabled must be true or false"),
+    ("severity_mean", "0.1", "severity_mean must be a number from 0 to 0.5"),
+    ("change_rate", float("nan"), "change_rate must be from 0 to 1"),
+])
+def test_bad_values_name_the_parameter_and_its_range(name, value, expected):
+    with pytest.raises(ParameterError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        Params().replace(**{name: value})
+
+
+def test_unknown_parameter_suggests_close_names():
+    with pytest.raises(ParameterError, match="unknown parameter 'repair_skil_mean'.*repair_skill_mean"):
+        Params().replace(repair_skil_mean=0.5)
+
+
+def test_cross_field_checks():
+    with pytest.raises(ParameterError, match="share_anxious \\+ share_avoidant"):
+        Params(share_anxious=0.7, share_avoidant=0.5)
+    with pytest.raises(ParameterError, match="resolution_sessions must be less than course_length"):
+        Params(course_length=3, resolution_sessions=3)
+
+
+def test_toml_round_trip(tmp_path):
+    params = Params(repair_skill_mean=0.71, course_length=16, repair_enabled=False)
+    save_toml(params, tmp_path / "p.toml")
+    assert load_toml(tmp_path / "p.toml") == params
+
+
+def test_toml_errors(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[parameters\nx = 1")
+    with pytest.raises(ParameterError, match="not valid TOML"):
+        load_toml(broken)
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[parameters]\nrepair_skil_mean = 0.5\n")
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        load_toml(typo)
+    with pytest.raises(ParameterError, match="does not exist"):
+        load_toml(tmp_path / "missing.toml")
+
+
+def test_toml_presets_then_parameters(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text('presets = ["reparative"]\n[parameters]\nrepair_skill_mean = 0.9\n')
+    params = load_toml(path)
+    assert params.repair_skill_mean == 0.9
+    assert params.attunement_mean == PRESETS["reparative"].overrides["attunement_mean"]
+
+
+def test_presets_are_valid_and_change_what_they_say():
+    for preset in PRESETS.values():
+        params = apply_presets([preset.name])
+        for name, value in preset.overrides.items():
+            assert getattr(params, name) == value
+    with pytest.raises(ParameterError, match="unknown preset 'nope'; choose one of"):
+        apply_presets(["nope"])
+
+
+def test_parse_assignments_types():
+    assert parse_assignments(["course_length=16", "repair_enabled=false", "severity_mean=0.2"]) == {
+        "course_length": 16, "repair_enabled": False, "severity_mean": 0.2}
+    with pytest.raises(ParameterError, match="KEY=VALUE"):
+        parse_assignments(["severity_mean"])
+    with pytest.raises(ParameterError, match="must be a number"):
+        parse_assignments(["severity_mean=high"])
