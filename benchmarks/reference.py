@@ -65,11 +65,17 @@ class ReferenceClient(mesa.Agent):
 
     def __init__(self, model: ReferenceModel, index: int, therapist: ReferenceTherapist) -> None:
         super().__init__(model)
-        p, draw = model.params, model.random
-        self.index, self.therapist = index, therapist
+        self.index, self.therapist = index, therapist  # own 0-based index: unique_id is shared
         therapist.clients += 1
 
-        # traits (dynamics.draw_clients)
+        self.draw_traits()
+        self.pair_with(therapist)
+        self.start()
+        self.history: list[tuple] = []  # one row of the sessions table per scheduled session
+
+    def draw_traits(self) -> None:
+        """The client's own traits (dynamics.draw_clients)."""
+        p, draw = self.model.params, self.model.random
         u = draw.random()
         self.attachment = (ANXIOUS if u < p.share_anxious
                            else AVOIDANT if u < p.share_anxious + p.share_avoidant else SECURE)
@@ -80,7 +86,10 @@ class ReferenceClient(mesa.Agent):
         for name in CLIENT_TRAITS:
             setattr(self, name, clip(getattr(p, f"{name}_mean") + p.client_trait_sd * draw.gauss()))
 
-        # the pair (dynamics.relation_traits)
+    def pair_with(self, therapist: ReferenceTherapist) -> None:
+        """The relation's fixed quantities: cultural mismatch, fit, attainable level
+        (dynamics.relation_traits)."""
+        p = self.model.params
         self.mismatch = self.minority != therapist.minority
         bridged = therapist.cultural_sensitivity if self.mismatch else 1.0  # a sensitive therapist bridges
         self.fit = (1.0 - abs(self.style - therapist.style)) * (0.5 + 0.5 * bridged)
@@ -88,7 +97,9 @@ class ReferenceClient(mesa.Agent):
         self.attainable = clip(self.intake + p.recovery_potential * readiness * (ORS_MAX - self.intake),
                                0.0, ORS_MAX)
 
-        # state at intake (dynamics.initial_state)
+    def start(self) -> None:
+        """The state at intake (dynamics.initial_state)."""
+        p = self.model.params
         secure = 1.0 if self.attachment == SECURE else 0.0
         self.bond = clip(p.initial_bond * (0.75 + 0.5 * self.expectancy) * (0.85 + 0.15 * secure))
         self.goal = self.task = p.initial_agreement
@@ -103,8 +114,7 @@ class ReferenceClient(mesa.Agent):
         self.detected = False
         self.repair_step = 0
         self.pre_bond = self.pre_goal = self.pre_task = 0.0
-        self.ruptures = self.resolved = self.unresolved = self.resolution_attended = 0
-        self.history: list[tuple] = []  # one row of the sessions table per scheduled session
+        self.sessions_attended = self.ruptures = self.resolved = self.unresolved = self.resolution_attended = 0
 
     # --- the relation's quantities ---------------------------------------------------------------
 
@@ -131,7 +141,8 @@ class ReferenceClient(mesa.Agent):
         ors = clip(float(round(self.wellbeing + p.ors_error_sd * draw.gauss())), 0.0, ORS_MAX) if attended else math.nan
 
         if attended:
-            self.stage = self.next_stage(session)
+            if session > 1:  # the intake session is spent in engagement
+                self.stage = self.next_stage(session)
             self.grow_alliance()
 
         # rupture onset: bond drops by the severity, goal and task by half of it
@@ -181,6 +192,7 @@ class ReferenceClient(mesa.Agent):
         # symptoms, then the ending: planned (resolution done, or the course limit) before dropout
         alliance = self.alliance
         self.wellbeing = self.symptom_change(alliance, attended)
+        self.sessions_attended += attended
         if attended and self.stage == RESOLUTION:
             self.resolution_attended += 1
         planned_end = self.resolution_attended >= p.resolution_sessions or session >= p.course_length
@@ -270,7 +282,7 @@ class ReferenceClient(mesa.Agent):
 
     def symptom_change(self, alliance: float, attended: bool) -> float:
         """Latent well-being after the week: an attended session closes a share of the gap to the level
-        within reach; every week adds noise."""
+        within reach, a share that decays with the sessions attended before; every week adds noise."""
         p, t = self.model.params, self.therapist
         change = 0.0
         if attended:
@@ -279,7 +291,7 @@ class ReferenceClient(mesa.Agent):
             productive = self.stage == WORKING and alliance >= p.challenge_alliance_threshold
             challenge_factor = 1.0 + p.challenge_gain * t.challenge if productive else 1.0
             rate = (p.change_rate * stage_factor * challenge_factor * (1.0 + p.skill_effect * (t.skill - 0.5))
-                    * (1.0 + p.alliance_effect * (alliance - 0.5)))
+                    * math.exp(-p.dose_decay * self.sessions_attended) * (1.0 + p.alliance_effect * (alliance - 0.5)))
             rate = min(max(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
             reach = clip(1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
             change = rate * (self.intake + reach * (self.attainable - self.intake) - self.wellbeing)

@@ -3,7 +3,8 @@
 A Latin hypercube (scipy.stats.qmc, seeded) over a handful of named parameters, then a seeded local
 refinement around the best point. Each candidate runs four cohorts of 4,000 clients with seeds other
 than the calibration seed (so the search does not fit one cohort's noise) and is scored by
-simulation.calibration.loss, plus a penalty when a mechanism check fails. Prints the best overrides;
+simulation.calibration.loss, plus a penalty when a mechanism check fails or the dose-response is
+not negatively accelerated. Prints the best overrides;
 copy them into simulation/config.py and refresh docs/calibration.md with
 `alliance calibrate --out docs --overwrite`.
 
@@ -49,6 +50,8 @@ def score(overrides: dict[str, float]) -> tuple[float, dict[str, float]]:
         penalty = sum(1.0 for r in (measures.early_alliance_outcome_r(completed),
                                     measures.resolution_outcome_r(completed)) if r <= 0.02)
         penalty += 2.0 * sum(not t.low <= figures[t.key] <= t.high for t in calibration.TARGETS)
+        gain = measures.gain_per_session(tables.sessions)
+        penalty += 1.0 if gain.loc[2:3].mean() <= gain.loc[4:6].mean() else 0.0  # early sessions help most
         losses.append(calibration.loss(figures) + penalty)
         values.append(figures)
     return float(np.mean(losses)), {key: float(np.mean([v[key] for v in values])) for key in values[0]}

@@ -33,10 +33,11 @@ _MASK64 = (1 << 64) - 1
 
 
 def namespace(backend: str) -> Any:
-    """The array namespace for ``backend`` ('numpy' or 'cupy'), via array-api-compat."""
+    """The array namespace for ``backend``: numpy itself (numpy >= 2.1 follows the array API
+    standard, and its own functions skip array-api-compat's Python-level wrappers, which cost a
+    third of the kernel's time at 1,000 clients), or CuPy through array-api-compat."""
     if backend == "numpy":
-        import array_api_compat.numpy as xp
-        return xp
+        return np
     if backend == "cupy":
         try:
             import array_api_compat.cupy as xp
@@ -151,12 +152,18 @@ class Draws:
         return self.uniforms(stream, counter)[0]
 
     def normals(self, stream: Stream, counter: int) -> tuple[Array, Array]:
-        """Two independent standard normal arrays (Box-Muller on one hash)."""
+        """Two independent standard normal arrays (Box-Muller on one hash).
+
+        The angle's cosine and sine are taken in float32: numpy's float64 trigonometry is not
+        vectorised and cost 30 ns a pair (over half of all random-number time), float32's costs 1 ns,
+        and a relative error of 1e-7 in a noise term is far below anything the model can show.
+        """
         xp = self.xp
         first, second = self.uniforms(stream, counter)
         radius = xp.sqrt(-2.0 * xp.log(first))
-        angle = (2.0 * math.pi) * second
-        return radius * xp.cos(angle), radius * xp.sin(angle)
+        angle = xp.astype(second, xp.float32) * (2.0 * math.pi)
+        cosine, sine = xp.astype(xp.cos(angle), xp.float64), xp.astype(xp.sin(angle), xp.float64)
+        return radius * cosine, radius * sine
 
     def normal(self, stream: Stream, counter: int) -> Array:
         """One standard normal array."""

@@ -25,7 +25,7 @@ class Target:
     label: str
     low: float
     high: float
-    published: float  # the point estimate the calibration search aims at
+    aim: float  # the value the calibration search aims at: the published point estimate, except where noted
     source: str
     compute: Callable[[Tables], float]
 
@@ -43,7 +43,7 @@ TARGETS: tuple[Target, ...] = (
            lambda t: measures.resolution_outcome_r(t.clients)),
     Target("improved_by_8", "reliably improved by session 8", 0.35, 0.65, 0.50, "Howard et al. 1986 (~50 %)",
            lambda t: measures.improved_by_session(t.sessions, t.clients, 8)),
-    Target("therapist_share", "therapist share of outcome variance", 0.03, 0.10, 0.05,
+    Target("therapist_share", "therapist share of outcome variance", 0.03, 0.10, 0.06,  # aim between Johns (5 %) and the band centre: a 200-therapist cohort estimates it +- 0.01
            "Johns et al. 2019 (~5 %); Baldwin & Imel 2013",
            lambda t: measures.therapist_share(t.clients)),
 )
@@ -55,8 +55,8 @@ def figures(tables: Tables) -> dict[str, float]:
 
 
 def loss(values: dict[str, float]) -> float:
-    """Sum of squared distances from each published figure, in half-band widths (0 = all on target)."""
-    return float(sum(((values[t.key] - t.published) / (0.5 * (t.high - t.low))) ** 2 for t in TARGETS))
+    """Sum of squared distances from each aimed-at figure, in half-band widths (0 = all on target)."""
+    return float(sum(((values[t.key] - t.aim) / (0.5 * (t.high - t.low))) ** 2 for t in TARGETS))
 
 
 def explained_share(tables: Tables) -> float:

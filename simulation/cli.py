@@ -12,7 +12,8 @@ from pathlib import Path
 
 from simulation.backend import BACKENDS
 from simulation.calibration import CALIBRATION_CLIENTS, CALIBRATION_SEED, calibrate
-from simulation.config import PARAMETERS, PRESETS, ParameterError, Params, apply_presets, load_toml, parse_assignments, to_toml
+from simulation.config import (PARAMETERS, PRESETS, ParameterError, Params, apply_presets, load_toml, markdown_table,
+                               parse_assignments, to_toml)
 from simulation.store import DEFAULT_CHUNK, OutputExistsError, atomic_outputs, check_free, run_to_directory, write_json
 
 DEFAULT_CLIENTS = 2000
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     params = commands.add_parser("params", help="list every parameter (name, default, range, unit, meaning)")
     _add_parameter_options(params)
     params.add_argument("--toml", action="store_true", help="print the (resolved) parameters as TOML instead")
+    params.add_argument("--markdown", action="store_true", help="print the defaults as a Markdown table")
     params.add_argument("--out", type=Path, metavar="DIR", help="also write DIR/parameters.toml")
     params.add_argument("--overwrite", action="store_true", help="replace an existing parameters.toml")
 
@@ -120,7 +122,7 @@ def command_params(args: argparse.Namespace) -> None:
     if args.out is not None:
         with atomic_outputs(args.out, ("parameters.toml",), args.overwrite) as paths:
             paths["parameters.toml"].write_text(to_toml(params), encoding="utf-8")
-    print(to_toml(params) if args.toml else parameter_table(params))
+    print(to_toml(params) if args.toml else markdown_table() if args.markdown else parameter_table(params))
 
 
 def command_presets(args: argparse.Namespace) -> None:

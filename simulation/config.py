@@ -96,7 +96,7 @@ class Params:
     share_minority_therapists: float = param(
         0.15, 0.0, 1.0, "share", "Share of therapists from a minority cultural background.", "therapists")
     therapist_trait_sd: float = param(
-        0.166, 0.0, 0.5, "0-1", "SD of each therapist trait between therapists (therapist effects).", "therapists")
+        0.107, 0.0, 0.5, "0-1", "SD of each therapist trait between therapists (therapist effects).", "therapists")
     therapist_view_noise_sd: float = param(
         0.08, 0.0, 0.5, "alliance units", "SD of the session-to-session noise in the therapist's view.", "therapists")
 
@@ -146,17 +146,17 @@ class Params:
     repair_base_logit: float = param(0.5, -10.0, 10.0, "log-odds", "Log-odds that a repair step succeeds for an average therapist.", "repair")
     repair_skill_effect: float = param(4.0, 0.0, 20.0, "log-odds", "Log-odds per unit of repair skill minus defensiveness.", "repair")
     repair_window: int = param(3, 1, 20, "sessions", "Sessions a rupture can stay open before it is left unresolved.", "repair")
-    repair_gain: float = param(1.76, 0.0, 3.0, "multiplier", "V shape: a resolved rupture lifts each component this many severities above its pre-rupture level.", "repair")
+    repair_gain: float = param(1.56, 0.0, 3.0, "multiplier", "V shape: a resolved rupture lifts each component this many severities above its pre-rupture level.", "repair")
     unresolved_deficit: float = param(1.0, 0.0, 3.0, "multiplier", "Lasting drop of the alliance ceiling per unresolved rupture, in severities.", "repair")
 
     # --- symptoms ------------------------------------------------------------------------------
-    change_rate: float = param(0.20, 0.0, 1.0, "per session", "Share of the gap to the attainable level closed per working-phase session at alliance 0.5.", "symptoms")
+    change_rate: float = param(0.0895, 0.0, 1.0, "per session", "Share of the gap to the attainable level closed per working-phase session at alliance 0.5.", "symptoms")
     recovery_potential: float = param(0.45, 0.0, 1.0, "fraction", "Share of the distance to the ORS maximum an average client can gain.", "symptoms")
-    alliance_effect: float = param(2.43, 0.0, 10.0, "multiplier", "How strongly the alliance scales symptom change (per unit of alliance above 0.5).", "symptoms")
+    alliance_effect: float = param(6.26, 0.0, 10.0, "multiplier", "How strongly the alliance scales symptom change (per unit of alliance above 0.5).", "symptoms")
     dose_decay: float = param(0.20, 0.0, 2.0, "per session", "Decay of the per-session change rate with each session attended (dose-response: early sessions help most).", "symptoms")
-    alliance_level_effect: float = param(1.8, 0.0, 5.0, "per alliance unit", "How much of the attainable gain a weaker alliance puts out of reach (per unit below full_reach_alliance).", "symptoms")
+    alliance_level_effect: float = param(1.62, 0.0, 5.0, "per alliance unit", "How much of the attainable gain a weaker alliance puts out of reach (per unit below full_reach_alliance).", "symptoms")
     full_reach_alliance: float = param(0.60, 0.0, 1.0, "0-1", "Alliance at which the whole attainable gain is within reach.", "symptoms")
-    skill_effect: float = param(2.17, 0.0, 10.0, "multiplier", "How strongly therapist skill scales symptom change (per unit above 0.5).", "symptoms")
+    skill_effect: float = param(4.57, 0.0, 10.0, "multiplier", "How strongly therapist skill scales symptom change (per unit above 0.5).", "symptoms")
     challenge_gain: float = param(0.5, 0.0, 3.0, "multiplier", "Extra working-phase change from full challenge on a strong alliance.", "symptoms")
     engagement_change_factor: float = param(0.8, 0.0, 1.0, "multiplier", "Symptom change in engagement relative to the working phase.", "symptoms")
     exploration_change_factor: float = param(0.9, 0.0, 1.0, "multiplier", "Symptom change in exploration relative to the working phase.", "symptoms")
@@ -165,12 +165,12 @@ class Params:
     ors_error_sd: float = param(2.7, 0.0, 10.0, "ORS points", "Measurement error of the ORS total (reliability ~.85; Miller et al. 2003).", "symptoms")
 
     # --- attendance and dropout ------------------------------------------------------------------
-    miss_base_logit: float = param(-1.03, -10.0, 5.0, "log-odds", "Log-odds of missing a scheduled session at alliance 0.5 and motivation 0.5.", "attendance")
+    miss_base_logit: float = param(-0.782, -10.0, 5.0, "log-odds", "Log-odds of missing a scheduled session at alliance 0.5 and motivation 0.5.", "attendance")
     miss_alliance_weight: float = param(2.0, 0.0, 10.0, "log-odds", "Missing per unit of alliance below 0.5.", "attendance")
     miss_motivation_weight: float = param(2.0, 0.0, 10.0, "log-odds", "Missing per unit of motivation below 0.5.", "attendance")
     miss_withdrawal_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Missing added while a withdrawal rupture is open.", "attendance")
-    dropout_base_logit: float = param(-5.01, -10.0, 5.0, "log-odds", "Dropout log-odds per scheduled session at alliance 0.5, all else neutral.", "attendance")
-    dropout_alliance_weight: float = param(4.0, 0.0, 20.0, "log-odds", "Dropout per unit of alliance below 0.5.", "attendance")
+    dropout_base_logit: float = param(-4.43, -10.0, 5.0, "log-odds", "Dropout log-odds per scheduled session at alliance 0.5, all else neutral.", "attendance")
+    dropout_alliance_weight: float = param(6.82, 0.0, 20.0, "log-odds", "Dropout per unit of alliance below 0.5.", "attendance")
     dropout_rupture_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Dropout added per open or unresolved rupture.", "attendance")
     dropout_missed_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Dropout added at a missed session.", "attendance")
     dropout_early_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Dropout added in the first three sessions.", "attendance")
@@ -371,3 +371,16 @@ def save_toml(params: Params, path: str | Path) -> None:
 def to_toml(params: Params) -> str:
     """All parameters as a TOML document."""
     return tomli_w.dumps({"parameters": params.as_dict()})
+
+
+def markdown_table() -> str:
+    """Every parameter as a Markdown table, grouped (docs/ODD.md embeds it; a test keeps it current)."""
+    lines = ["| parameter | default | range | unit | meaning |", "|---|---|---|---|---|"]
+    group = None
+    for spec in PARAMETERS.values():
+        if spec.group != group:
+            group = spec.group
+            lines.append(f"| **{group}** | | | | |")
+        default = str(spec.default).lower() if spec.kind is bool else f"{spec.default:g}"
+        lines.append(f"| `{spec.name}` | {default} | {spec.format_range()} | {spec.unit} | {spec.meaning} |")
+    return "\n".join(lines)

@@ -92,6 +92,13 @@ def improved_by_session(sessions: pd.DataFrame, clients: pd.DataFrame, session: 
     return float(np.mean(there["ors"].to_numpy(dtype=float) - intake >= RELIABLE_CHANGE))
 
 
+def gain_per_session(sessions: pd.DataFrame) -> pd.Series:
+    """Mean ORS gain since the previous attended session, by session number (dose-response)."""
+    attended = sessions[sessions["attended"]].sort_values(["client_id", "session"])
+    gain = attended.groupby("client_id")["ors"].diff().astype(float)
+    return gain.groupby(attended["session"]).mean()
+
+
 def therapist_share(clients: pd.DataFrame, column: str = "change") -> float:
     """Therapist-level share of the variance of ``column``: the intraclass correlation of a
     random-intercept model, estimated by the one-way ANOVA (method of moments) estimator with the

@@ -80,9 +80,10 @@ def row_params(xp: Any, params: list[Params], run_index: np.ndarray) -> Any:
 
 
 def _compact(xp: Any, obj: Any, keep: Any) -> Any:
-    """Keep the rows ``keep`` of every array field of a dataclass or namespace (scalars stay)."""
+    """Keep the rows ``keep`` (integer indices) of every array field of a dataclass or namespace;
+    scalars stay as they are."""
     def take(value: Any) -> Any:
-        return value[keep] if hasattr(value, "shape") and value.ndim == 1 else value
+        return xp.take(value, keep) if hasattr(value, "shape") and value.ndim == 1 else value
     if dataclasses.is_dataclass(obj):
         return dataclasses.replace(obj, **{f.name: take(getattr(obj, f.name)) for f in dataclasses.fields(obj)})
     if isinstance(obj, SimpleNamespace):
@@ -126,26 +127,27 @@ class Course:
         """Simulate the next scheduled session for every row still in therapy."""
         xp = self.xp
         self.session += 1
-        in_therapy = self.state.active
+        in_therapy = xp.nonzero(self.state.active)[0]
         self.state, record = dynamics.step_session(xp, self.params, self.traits, self.state, self.draws, self.session)
         if self.in_therapy_count < self.position.shape[0]:
             record = _compact(xp, record, in_therapy)
-        self.sessions.append((self.session, to_numpy(self.position[in_therapy]), _host(record)))
+        self.sessions.append((self.session, to_numpy(xp.take(self.position, in_therapy)), _host(record)))
         still = self.in_therapy_count = int(xp.sum(xp.astype(self.state.active, xp.int64)))
         self.running = still > 0
         if not self.running or (self.compact and still < COMPACT_BELOW * self.position.shape[0]):
-            self._retire(~self.state.active)
+            self._retire()
         return record
 
-    def _retire(self, leaving: Any) -> None:
+    def _retire(self) -> None:
         """Store the final state of the rows that have ended and, when compacting, drop them."""
         xp = self.xp
+        leaving = xp.nonzero(~self.state.active)[0]
         for name, values in _host(_compact(xp, self.state, leaving)).items():
-            self.final[name][to_numpy(self.position[leaving])] = values
+            self.final[name][to_numpy(xp.take(self.position, leaving))] = values
         if self.running:
-            keep = self.state.active
+            keep = xp.nonzero(self.state.active)[0]
             self.params, self.traits, self.state = (_compact(xp, obj, keep) for obj in (self.params, self.traits, self.state))
-            self.draws, self.position = Draws(xp, self.draws.keys[keep]), self.position[keep]
+            self.draws, self.position = Draws(xp, xp.take(self.draws.keys, keep)), xp.take(self.position, keep)
 
     def result(self) -> CourseResult:
         """The pass's results (call once every course has ended)."""

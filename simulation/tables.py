@@ -80,7 +80,7 @@ def build_tables(runs: list[Run], result: CourseResult, with_therapists: bool = 
         "rupture_resolved": columns["rupture_resolved"],
         "ors": _whole_points(columns["ors"]),
         "srs": _whole_points(columns["srs"]),
-    })
+    }, copy=False)
     summary = measures.course_summary(columns, offsets)
     clients = pd.DataFrame({
         "client_id": client_id,
@@ -108,7 +108,7 @@ def build_tables(runs: list[Run], result: CourseResult, with_therapists: bool = 
         "outcome": _categorical(
             measures.classify_outcomes(summary["ors_intake"], summary["ors_final"], final["dropped_out"]),
             measures.OUTCOMES),
-    })
+    }, copy=False)
     if len(runs) > 1:
         sessions.insert(0, "run", rows.run[row_of])
         clients.insert(0, "run", rows.run)

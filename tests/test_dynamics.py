@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulation import dynamics
+from simulation import dynamics, measures
 from simulation.backend import namespace
 from simulation.config import Params
 from simulation.tables import simulate
@@ -97,9 +97,7 @@ def test_rupture_hazard_rises_with_each_risk_factor():
 
 def test_early_sessions_help_most(cohort):
     """Dose-response: the mean ORS gain between attended sessions falls over the course."""
-    sessions = cohort.sessions[cohort.sessions["attended"]].sort_values(["client_id", "session"])
-    gain = sessions.groupby("client_id")["ors"].diff().astype(float)
-    per_session = gain.groupby(sessions["session"]).mean()
+    per_session = measures.gain_per_session(cohort.sessions)
     assert per_session.loc[2:3].mean() > per_session.loc[7:9].mean() > 0
 
 

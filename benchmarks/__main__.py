@@ -1,0 +1,338 @@
+"""``python -m benchmarks [--quick] [--out DIR] [--backend numpy|cupy]``: throughput, scaling and memory
+of the vectorized kernel, side by side with the per-agent Mesa reference, in one run.
+
+Every measurement runs in a fresh Python process pinned to one CPU core, so that its peak memory
+(``ru_maxrss``) is its own and "one core" is literal. A *client-session* is one row of the sessions
+table (one client at one scheduled session). Times are the best of ``--repeats`` (3) where a repeat
+is cheap, after a small warm-up run in the same process. Cohorts above ``CHUNK`` clients are cut into
+chunks of clients (``Rows.of_runs(runs, start, stop)``), as ``alliance run`` does, so memory stays flat.
+
+Results go to ``--out`` (default benchmarks/out/, git-ignored) as results.json and results.md; the
+Markdown tables are printed too. See benchmarks/README.md for what each number means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+CHUNK = 100_000
+SEED = 20240601
+TARGET_RATE = 2e6     # client-sessions per second on one core (DESIGN.md section 6)
+TARGET_RATIO = 30.0   # kernel / per-agent reference on the same work (DESIGN.md section 6)
+
+
+# --- what one measurement does (runs inside a worker process) -------------------------------------
+
+def _peak_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 ** 2 if sys.platform == "darwin" else 1024.0)
+
+
+def _kernel_pass(params: Any, n_clients: int, backend: str, tables: bool) -> dict[str, float]:
+    """One cohort through the kernel, in chunks of CHUNK clients; with ``tables``, each chunk's tables
+    are built (and dropped, as a streaming writer would after writing them)."""
+    from simulation.runs import Rows, Run, simulate_rows
+    from simulation.tables import build_tables, therapist_table
+
+    runs = [Run(params, n_clients, SEED)]
+    rows_done, kernel_s, tables_s = 0, 0.0, 0.0
+    for start in range(0, n_clients, CHUNK):
+        began = time.perf_counter()
+        result = simulate_rows(runs, Rows.of_runs(runs, start, start + CHUNK), backend)
+        kernel_s += time.perf_counter() - began
+        rows_done += sum(len(positions) for _, positions, _ in result.sessions)
+        if tables:
+            began = time.perf_counter()
+            built = build_tables(runs, result, with_therapists=False)
+            assert len(built.sessions) == sum(len(positions) for _, positions, _ in result.sessions)
+            del built
+            tables_s += time.perf_counter() - began
+        del result
+    if tables:
+        began = time.perf_counter()
+        therapist_table(runs)
+        tables_s += time.perf_counter() - began
+    return {"client_sessions": rows_done, "kernel_s": kernel_s, "tables_s": tables_s, "seconds": kernel_s + tables_s}
+
+
+def _stacked_pass(params_list: list, n_clients: int, backend: str, tables: bool, separate: bool) -> dict[str, float]:
+    """Many runs: all in one pass (rows stacked), or one pass per run."""
+    from simulation.backend import run_seeds
+    from simulation.runs import Rows, Run, simulate_rows
+    from simulation.tables import build_tables
+
+    runs = [Run(params, n_clients, seed) for params, seed in zip(params_list, run_seeds(SEED, len(params_list)))]
+    groups = [[run] for run in runs] if separate else [runs]
+    rows_done, began = 0, time.perf_counter()
+    for group in groups:
+        result = simulate_rows(group, Rows.of_runs(group), backend)
+        rows_done += sum(len(positions) for _, positions, _ in result.sessions)
+        if tables:
+            build_tables(group, result)
+        del result
+    return {"client_sessions": rows_done, "seconds": time.perf_counter() - began}
+
+
+def _reference_pass(params: Any, n_clients: int, tables: bool) -> dict[str, float]:
+    """One cohort through the per-agent reference: build the model, run every course to its end."""
+    from benchmarks.reference import ReferenceModel
+
+    began = time.perf_counter()
+    model = ReferenceModel(params, n_clients, SEED)
+    model.run_model()
+    run_s = time.perf_counter() - began
+    rows_done = sum(len(client.history) for client in model.finished)
+    tables_s = 0.0
+    if tables:
+        began = time.perf_counter()
+        built = model.tables()
+        assert len(built.sessions) == rows_done
+        tables_s = time.perf_counter() - began
+    return {"client_sessions": rows_done, "kernel_s": run_s, "tables_s": tables_s, "seconds": run_s + tables_s}
+
+
+def _best(repeats: int, measure: Callable[[], dict[str, float]]) -> dict[str, Any]:
+    """The fastest of ``repeats`` runs of ``measure`` (all its timings from that run) and every time."""
+    trials = [measure() for _ in range(repeats)]
+    best = min(trials, key=lambda trial: trial["seconds"])
+    return {**best, "all_seconds": [trial["seconds"] for trial in trials]}
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one measurement described by ``spec`` in this (fresh) process and return its figures."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    from simulation.config import Params
+
+    kind, backend, repeats = spec["kind"], spec["backend"], spec["repeats"]
+    params = Params()
+    if kind in ("kernel", "whole"):
+        tables = kind == "whole"
+        _kernel_pass(params, 1_000, backend, tables)  # warm-up: imports, first-touch allocations
+        baseline = _peak_mib()
+        figures = _best(repeats, lambda: _kernel_pass(params, spec["n_clients"], backend, tables))
+    elif kind == "reference":
+        _reference_pass(params, 100, True)
+        baseline = _peak_mib()
+        figures = _best(repeats, lambda: _reference_pass(params, spec["n_clients"], spec["tables"]))
+    elif kind == "stacked":
+        import numpy as np
+        n_runs, n_clients = spec["n_runs"], spec["n_clients"]
+        grid = [params.replace(repair_skill_mean=float(value)) for value in np.linspace(0.3, 0.8, n_runs)]
+        cases = {"replicates, one pass": ([params] * n_runs, False, False),
+                 "parameter points, one pass": (grid, False, False),
+                 "parameter points, one pass, tables": (grid, True, False),
+                 "parameter points, one pass per run": (grid, False, True)}
+        _stacked_pass(grid[:2], 500, backend, True, False)
+        baseline = _peak_mib()
+        figures = {"cases": {name: _best(repeats, lambda case=case: _stacked_pass(case[0], n_clients, backend, *case[1:]))
+                             for name, case in cases.items()}}
+    elif kind == "sessions":
+        _kernel_pass(params, 1_000, backend, False)
+        baseline = _peak_mib()
+        figures = {"cases": {}}
+        for length in spec["course_lengths"]:
+            varied = params.replace(course_length=length,
+                                    resolution_sessions=min(params.resolution_sessions, length - 1))
+            figures["cases"][str(length)] = _best(repeats, lambda: _kernel_pass(varied, spec["n_clients"], backend, False))
+    else:
+        raise ValueError(f"unknown measurement kind {kind!r}")
+    return {**spec, **figures, "baseline_mib": baseline, "peak_mib": _peak_mib()}
+
+
+# --- the driver -------------------------------------------------------------------------------------
+
+def run_worker(spec: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
+    """Run ``spec`` in a fresh interpreter (``python -m benchmarks --worker SPEC``) and read its result."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--worker", json.dumps(spec)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark {spec} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def plan(quick: bool, backend: str, repeats: int) -> list[dict[str, Any]]:
+    """The measurements of a full or a quick run, in the order they run."""
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
+    reference_sizes = (1_000,) if quick else (1_000, 10_000, 100_000)
+    jobs: list[dict[str, Any]] = []
+    for n in sizes:
+        for kind in ("kernel", "whole"):
+            jobs.append({"kind": kind, "n_clients": n, "backend": backend, "repeats": repeats})
+    for n in reference_sizes:
+        jobs.append({"kind": "reference", "n_clients": n, "backend": "python", "tables": True,
+                     "repeats": repeats if n <= 10_000 else 1})
+    jobs.append({"kind": "stacked", "n_runs": 20 if quick else 100, "n_clients": 1_000, "backend": backend,
+                 "repeats": repeats})
+    jobs.append({"kind": "sessions", "n_clients": 10_000 if quick else 100_000, "course_lengths": [6, 12, 24, 48],
+                 "backend": backend, "repeats": repeats})
+    return jobs
+
+
+def environment(backend: str) -> dict[str, Any]:
+    """Where and on what the numbers were measured."""
+    from simulation.store import versions
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "cpu": cpu, "cpus_visible": os.cpu_count(), "cores_used_per_measurement": 1,
+            "platform": platform.platform(), "versions": versions(), "backend": backend,
+            "commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_changes": bool(git("status", "--porcelain", "--", "simulation", "benchmarks"))}
+
+
+def summarise(results: list[dict[str, Any]], env: dict[str, Any]) -> dict[str, Any]:
+    """Rates, ratios and target checks from the raw measurements."""
+    by = {(r["kind"], r.get("n_clients")): r for r in results}
+    rate = lambda r, key="seconds": r["client_sessions"] / r[key]  # noqa: E731
+    sizes = sorted(n for kind, n in by if kind == "kernel")
+    cohort = []
+    for n in sizes:
+        kernel, whole = by[("kernel", n)], by[("whole", n)]
+        cohort.append({
+            "n_clients": n, "chunks": -(-n // CHUNK), "client_sessions": kernel["client_sessions"],
+            "kernel_s": kernel["seconds"], "kernel_rate": rate(kernel),
+            "whole_s": whole["seconds"], "whole_rate": rate(whole), "tables_share": whole["tables_s"] / whole["seconds"],
+            "kernel_peak_mib": kernel["peak_mib"], "whole_peak_mib": whole["peak_mib"],
+            "kernel_bytes_per_client": (kernel["peak_mib"] - kernel["baseline_mib"]) * 2**20 / n,
+            "whole_bytes_per_client": (whole["peak_mib"] - whole["baseline_mib"]) * 2**20 / n})
+    versus = []
+    for n in sorted(n for kind, n in by if kind == "reference"):
+        ref = by[("reference", n)]
+        kernel, whole = by.get(("kernel", n)), by.get(("whole", n))
+        versus.append({
+            "n_clients": n, "reference_s": ref["kernel_s"], "reference_rate": rate(ref, "kernel_s"),
+            "reference_tables_s": ref["seconds"], "reference_whole_rate": rate(ref),
+            "reference_bytes_per_client": (ref["peak_mib"] - ref["baseline_mib"]) * 2**20 / n,
+            "kernel_rate": rate(kernel) if kernel else None, "whole_rate": rate(whole) if whole else None,
+            "ratio": rate(kernel) / rate(ref, "kernel_s") if kernel else None,
+            "ratio_with_tables": rate(whole) / rate(ref) if whole else None})
+    stacked = next(r for r in results if r["kind"] == "stacked")
+    sessions = next(r for r in results if r["kind"] == "sessions")
+    best_kernel = max(cohort, key=lambda row: row["kernel_rate"])
+    largest_common = max((row for row in versus if row["ratio"] is not None), key=lambda row: row["n_clients"])
+    targets = {
+        "kernel_rate": {"target": TARGET_RATE, "measured": best_kernel["kernel_rate"], "at_n_clients": best_kernel["n_clients"],
+                        "met": best_kernel["kernel_rate"] >= TARGET_RATE},
+        "ratio": {"target": TARGET_RATIO, "measured": largest_common["ratio"], "at_n_clients": largest_common["n_clients"],
+                  "met": largest_common["ratio"] >= TARGET_RATIO}}
+    return {"environment": env, "cohort": cohort, "versus_reference": versus,
+            "stacked": {"n_runs": stacked["n_runs"], "n_clients": stacked["n_clients"],
+                        "cases": {name: {"seconds": case["seconds"], "client_sessions": case["client_sessions"],
+                                         "rate": rate(case)} for name, case in stacked["cases"].items()}},
+            "sessions": {"n_clients": sessions["n_clients"],
+                         "cases": {length: {"seconds": case["seconds"], "client_sessions": case["client_sessions"],
+                                            "rate": rate(case)} for length, case in sessions["cases"].items()}},
+            "targets": targets, "raw": results}
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The summary as Markdown tables."""
+    env = summary["environment"]
+    mega = lambda value: f"{value / 1e6:.2f}"  # noqa: E731
+    lines = [f"Measured {env['date']} on {env['cpu']} ({env['cpus_visible']} CPUs visible, each measurement "
+             f"pinned to 1 core), backend {env['backend']}, commit {env['commit']}"
+             f"{' + uncommitted changes' if env['uncommitted_changes'] else ''}; "
+             f"Python {env['versions'].get('python')}, numpy {env['versions'].get('numpy')}, "
+             f"mesa {env['versions'].get('mesa')}. Rates in million client-sessions per second (M/s).", "",
+             "**Cohort size** (kernel = `simulate_rows`; whole = kernel + `build_tables`; cohorts over "
+             f"{CHUNK:,} clients run in chunks of {CHUNK:,})", "",
+             "| clients | chunks | client-sessions | kernel s | kernel M/s | whole s | whole M/s | tables share "
+             "| peak MiB kernel / whole | bytes per client kernel / whole |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in summary["cohort"]:
+        lines.append(f"| {row['n_clients']:,} | {row['chunks']} | {row['client_sessions']:,} | {row['kernel_s']:.3f} "
+                     f"| {mega(row['kernel_rate'])} | {row['whole_s']:.3f} | {mega(row['whole_rate'])} "
+                     f"| {row['tables_share']:.0%} | {row['kernel_peak_mib']:.0f} / {row['whole_peak_mib']:.0f} "
+                     f"| {row['kernel_bytes_per_client']:,.0f} / {row['whole_bytes_per_client']:,.0f} |")
+    lines += ["", "**Against the per-agent Mesa reference** (benchmarks/reference.py; same sizes, same run)", "",
+              "| clients | reference s | reference M/s | kernel M/s | kernel / reference "
+              "| reference + tables s | whole / (reference + tables) | reference bytes per client |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in summary["versus_reference"]:
+        ratio = f"{row['ratio']:.0f}x" if row["ratio"] else "n/a"
+        ratio_tables = f"{row['ratio_with_tables']:.0f}x" if row["ratio_with_tables"] else "n/a"
+        kernel_rate = mega(row["kernel_rate"]) if row["kernel_rate"] else "n/a"
+        lines.append(f"| {row['n_clients']:,} | {row['reference_s']:.2f} | {mega(row['reference_rate'])} | {kernel_rate} "
+                     f"| {ratio} | {row['reference_tables_s']:.2f} | {ratio_tables} | {row['reference_bytes_per_client']:,.0f} |")
+    stacked = summary["stacked"]
+    lines += ["", f"**Stacked runs** ({stacked['n_runs']} runs x {stacked['n_clients']:,} clients; parameter points "
+              "vary repair_skill_mean, so parameters are per-row arrays)", "",
+              "| case | seconds | client-sessions | M/s |", "|---|---:|---:|---:|"]
+    for name, case in stacked["cases"].items():
+        lines.append(f"| {name} | {case['seconds']:.3f} | {case['client_sessions']:,} | {mega(case['rate'])} |")
+    sessions = summary["sessions"]
+    lines += ["", f"**Course length** (kernel, {sessions['n_clients']:,} clients; resolution_sessions 2)", "",
+              "| course_length | client-sessions | per client | seconds | M/s |", "|---:|---:|---:|---:|---:|"]
+    for length, case in sessions["cases"].items():
+        lines.append(f"| {length} | {case['client_sessions']:,} | {case['client_sessions'] / sessions['n_clients']:.2f} "
+                     f"| {case['seconds']:.3f} | {mega(case['rate'])} |")
+    targets = summary["targets"]
+    rate, ratio = targets["kernel_rate"], targets["ratio"]
+    lines += ["", "**Targets** (DESIGN.md section 6)", "",
+              f"- kernel >= {TARGET_RATE / 1e6:.0f} M client-sessions/s on one core: {mega(rate['measured'])} M/s "
+              f"at {rate['at_n_clients']:,} clients: {'met' if rate['met'] else 'NOT met'}",
+              f"- kernel >= {TARGET_RATIO:.0f}x the per-agent reference: {ratio['measured']:.0f}x "
+              f"at {ratio['at_n_clients']:,} clients: {'met' if ratio['met'] else 'NOT met'}"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (under a minute): a smoke test")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out",
+                        help="folder for results.json and results.md (default benchmarks/out/)")
+    parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy", help="array library of the kernel")
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs where cheap (default 3)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1; got {args.repeats}")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} exists and is not a folder")
+
+    results = []
+    for spec in plan(args.quick, args.backend, args.repeats):
+        label = f"{spec['kind']} " + (f"{spec['n_clients']:,} clients" if "n_runs" not in spec
+                                      else f"{spec['n_runs']} runs x {spec['n_clients']:,} clients")
+        began = time.perf_counter()
+        results.append(run_worker(spec))
+        print(f"  {label}: {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
+    summary = summarise(results, environment(args.backend))
+    text = markdown(summary)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (args.out / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The docs read parameters from the code: the table in docs/ODD.md must match simulation.config."""
+
+import importlib.util
+from pathlib import Path
+
+DOCS = Path(__file__).parents[1] / "docs"
+
+
+def test_odd_parameter_table_is_current():
+    spec = importlib.util.spec_from_file_location("refresh", DOCS / "refresh.py")
+    refresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refresh)
+    text = (DOCS / "ODD.md").read_text(encoding="utf-8")
+    assert refresh.with_parameter_table(text) == text, "run: python docs/refresh.py"
+
+
+def test_calibration_doc_exists_and_reports_every_target():
+    from simulation.calibration import TARGETS
+    text = (DOCS / "calibration.md").read_text(encoding="utf-8")
+    assert all(target.label in text for target in TARGETS)
