@@ -22,11 +22,13 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from simulation.store import DEFAULT_CHUNK as CHUNK  # clients per chunk, as `alliance run` cuts a cohort
 
 ROOT = Path(__file__).resolve().parent.parent
-CHUNK = 100_000
 SEED = 20240601
 TARGET_RATE = 2e6     # client-sessions per second on one core (DESIGN.md section 6)
 TARGET_RATIO = 30.0   # kernel / per-agent reference on the same work (DESIGN.md section 6)
@@ -73,7 +75,8 @@ def _stacked_pass(params_list: list, n_clients: int, backend: str, tables: bool,
     from simulation.runs import Rows, Run, simulate_rows
     from simulation.tables import build_tables
 
-    runs = [Run(params, n_clients, seed) for params, seed in zip(params_list, run_seeds(SEED, len(params_list)))]
+    seeds = run_seeds(SEED, len(params_list))
+    runs = [Run(params, n_clients, seed) for params, seed in zip(params_list, seeds, strict=True)]
     groups = [[run] for run in runs] if separate else [runs]
     rows_done, began = 0, time.perf_counter()
     for group in groups:
@@ -137,8 +140,9 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
                  "parameter points, one pass per run": (grid, False, True)}
         _stacked_pass(grid[:2], 500, backend, True, False)
         baseline = _peak_mib()
-        figures = {"cases": {name: _best(repeats, lambda case=case: _stacked_pass(case[0], n_clients, backend, *case[1:]))
-                             for name, case in cases.items()}}
+        figures = {"cases": {
+            name: _best(repeats, lambda case=case: _stacked_pass(case[0], n_clients, backend, *case[1:]))
+            for name, case in cases.items()}}
     elif kind == "sessions":
         _kernel_pass(params, 1_000, backend, False)
         baseline = _peak_mib()
@@ -146,18 +150,20 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         for length in spec["course_lengths"]:
             varied = params.replace(course_length=length,
                                     resolution_sessions=min(params.resolution_sessions, length - 1))
-            figures["cases"][str(length)] = _best(repeats, lambda: _kernel_pass(varied, spec["n_clients"], backend, False))
+            figures["cases"][str(length)] = _best(
+                repeats, lambda varied=varied: _kernel_pass(varied, spec["n_clients"], backend, False))
     else:
         raise ValueError(f"unknown measurement kind {kind!r}")
-    return {**spec, **figures, "baseline_mib": baseline, "peak_mib": _peak_mib()}
+    return {**spec, **figures, "baseline_mib": baseline, "peak_mib": _peak_mib(), "load_after": os.getloadavg()[0]}
 
 
 # --- the driver -------------------------------------------------------------------------------------
 
 def run_worker(spec: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
     """Run ``spec`` in a fresh interpreter (``python -m benchmarks --worker SPEC``) and read its result."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {**os.environ, "PYTHONPATH": path, **one_thread}
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--worker", json.dumps(spec)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
@@ -185,6 +191,7 @@ def plan(quick: bool, backend: str, repeats: int) -> list[dict[str, Any]]:
 
 def environment(backend: str) -> dict[str, Any]:
     """Where and on what the numbers were measured."""
+    from simulation.config import Params
     from simulation.store import versions
 
     cpu = platform.processor() or platform.machine()
@@ -198,9 +205,11 @@ def environment(backend: str) -> dict[str, Any]:
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
         return done.stdout.strip()
-    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    return {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "cpu": cpu, "cpus_visible": os.cpu_count(), "cores_used_per_measurement": 1,
             "platform": platform.platform(), "versions": versions(), "backend": backend,
+            "seed": SEED, "chunk_clients": CHUNK, "parameters": Params().as_dict(),
+            "load_average_at_start": os.getloadavg()[0],
             "commit": git("rev-parse", "--short", "HEAD"),
             "uncommitted_changes": bool(git("status", "--porcelain", "--", "simulation", "benchmarks"))}
 
@@ -216,7 +225,8 @@ def summarise(results: list[dict[str, Any]], env: dict[str, Any]) -> dict[str, A
         cohort.append({
             "n_clients": n, "chunks": -(-n // CHUNK), "client_sessions": kernel["client_sessions"],
             "kernel_s": kernel["seconds"], "kernel_rate": rate(kernel),
-            "whole_s": whole["seconds"], "whole_rate": rate(whole), "tables_share": whole["tables_s"] / whole["seconds"],
+            "whole_s": whole["seconds"], "whole_rate": rate(whole),
+            "tables_share": whole["tables_s"] / whole["seconds"],
             "kernel_peak_mib": kernel["peak_mib"], "whole_peak_mib": whole["peak_mib"],
             "kernel_bytes_per_client": (kernel["peak_mib"] - kernel["baseline_mib"]) * 2**20 / n,
             "whole_bytes_per_client": (whole["peak_mib"] - whole["baseline_mib"]) * 2**20 / n})
@@ -236,10 +246,10 @@ def summarise(results: list[dict[str, Any]], env: dict[str, Any]) -> dict[str, A
     best_kernel = max(cohort, key=lambda row: row["kernel_rate"])
     largest_common = max((row for row in versus if row["ratio"] is not None), key=lambda row: row["n_clients"])
     targets = {
-        "kernel_rate": {"target": TARGET_RATE, "measured": best_kernel["kernel_rate"], "at_n_clients": best_kernel["n_clients"],
-                        "met": best_kernel["kernel_rate"] >= TARGET_RATE},
-        "ratio": {"target": TARGET_RATIO, "measured": largest_common["ratio"], "at_n_clients": largest_common["n_clients"],
-                  "met": largest_common["ratio"] >= TARGET_RATIO}}
+        "kernel_rate": {"target": TARGET_RATE, "measured": best_kernel["kernel_rate"],
+                        "at_n_clients": best_kernel["n_clients"], "met": best_kernel["kernel_rate"] >= TARGET_RATE},
+        "ratio": {"target": TARGET_RATIO, "measured": largest_common["ratio"],
+                  "at_n_clients": largest_common["n_clients"], "met": largest_common["ratio"] >= TARGET_RATIO}}
     return {"environment": env, "cohort": cohort, "versus_reference": versus,
             "stacked": {"n_runs": stacked["n_runs"], "n_clients": stacked["n_clients"],
                         "cases": {name: {"seconds": case["seconds"], "client_sessions": case["client_sessions"],
@@ -258,7 +268,9 @@ def markdown(summary: dict[str, Any]) -> str:
              f"pinned to 1 core), backend {env['backend']}, commit {env['commit']}"
              f"{' + uncommitted changes' if env['uncommitted_changes'] else ''}; "
              f"Python {env['versions'].get('python')}, numpy {env['versions'].get('numpy')}, "
-             f"mesa {env['versions'].get('mesa')}. Rates in million client-sessions per second (M/s).", "",
+             f"mesa {env['versions'].get('mesa')}; 1-minute load average {env['load_average_at_start']:.2f} at the "
+             f"start, {env['load_average_at_end']:.2f} at the end (above ~0.5, other work shared the CPUs). "
+             "Rates in million client-sessions per second (M/s).", "",
              "**Cohort size** (kernel = `simulate_rows`; whole = kernel + `build_tables`; cohorts over "
              f"{CHUNK:,} clients run in chunks of {CHUNK:,})", "",
              "| clients | chunks | client-sessions | kernel s | kernel M/s | whole s | whole M/s | tables share "
@@ -277,8 +289,9 @@ def markdown(summary: dict[str, Any]) -> str:
         ratio = f"{row['ratio']:.0f}x" if row["ratio"] else "n/a"
         ratio_tables = f"{row['ratio_with_tables']:.0f}x" if row["ratio_with_tables"] else "n/a"
         kernel_rate = mega(row["kernel_rate"]) if row["kernel_rate"] else "n/a"
-        lines.append(f"| {row['n_clients']:,} | {row['reference_s']:.2f} | {mega(row['reference_rate'])} | {kernel_rate} "
-                     f"| {ratio} | {row['reference_tables_s']:.2f} | {ratio_tables} | {row['reference_bytes_per_client']:,.0f} |")
+        lines.append(f"| {row['n_clients']:,} | {row['reference_s']:.2f} | {mega(row['reference_rate'])} "
+                     f"| {kernel_rate} | {ratio} | {row['reference_tables_s']:.2f} | {ratio_tables} "
+                     f"| {row['reference_bytes_per_client']:,.0f} |")
     stacked = summary["stacked"]
     lines += ["", f"**Stacked runs** ({stacked['n_runs']} runs x {stacked['n_clients']:,} clients; parameter points "
               "vary repair_skill_mean, so parameters are per-row arrays)", "",
@@ -289,7 +302,8 @@ def markdown(summary: dict[str, Any]) -> str:
     lines += ["", f"**Course length** (kernel, {sessions['n_clients']:,} clients; resolution_sessions 2)", "",
               "| course_length | client-sessions | per client | seconds | M/s |", "|---:|---:|---:|---:|---:|"]
     for length, case in sessions["cases"].items():
-        lines.append(f"| {length} | {case['client_sessions']:,} | {case['client_sessions'] / sessions['n_clients']:.2f} "
+        per_client = case["client_sessions"] / sessions["n_clients"]
+        lines.append(f"| {length} | {case['client_sessions']:,} | {per_client:.2f} "
                      f"| {case['seconds']:.3f} | {mega(case['rate'])} |")
     targets = summary["targets"]
     rate, ratio = targets["kernel_rate"], targets["ratio"]
@@ -317,15 +331,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--repeats must be at least 1; got {args.repeats}")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} exists and is not a folder")
+    if args.backend != "numpy":
+        from simulation.backend import namespace
+        try:
+            namespace(args.backend)
+        except (RuntimeError, ValueError) as error:  # simulation.backend.BackendError
+            parser.error(f"--backend {args.backend}: {error}")
 
-    results = []
+    env, results = environment(args.backend), []
     for spec in plan(args.quick, args.backend, args.repeats):
         label = f"{spec['kind']} " + (f"{spec['n_clients']:,} clients" if "n_runs" not in spec
                                       else f"{spec['n_runs']} runs x {spec['n_clients']:,} clients")
         began = time.perf_counter()
         results.append(run_worker(spec))
         print(f"  {label}: {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
-    summary = summarise(results, environment(args.backend))
+    env["load_average_at_end"] = os.getloadavg()[0]
+    summary = summarise(results, env)
     text = markdown(summary)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -26,9 +26,25 @@ import pandas as pd
 from simulation import measures
 from simulation.config import Params
 from simulation.dynamics import (
-    ANXIOUS, ATTACHMENT_STYLES, AVOIDANT, CLIENT_TRAITS, CONFRONTATION, ENGAGEMENT, EXPLORATION, NO_RUPTURE,
-    ORS_MAX, REPAIR_STEPS, RESOLUTION, RUPTURE_KINDS, SECURE, SRS_MAX, STAGES, THERAPIST_TRAITS, WITHDRAWAL,
-    WORKING)
+    ANXIOUS,
+    ATTACHMENT_STYLES,
+    AVOIDANT,
+    CLIENT_TRAITS,
+    CONFRONTATION,
+    ENGAGEMENT,
+    EXPLORATION,
+    NO_RUPTURE,
+    ORS_MAX,
+    REPAIR_STEPS,
+    RESOLUTION,
+    RUPTURE_KINDS,
+    SECURE,
+    SRS_MAX,
+    STAGES,
+    THERAPIST_TRAITS,
+    WITHDRAWAL,
+    WORKING,
+)
 from simulation.tables import SESSION_COLUMNS, Tables
 
 
@@ -163,7 +179,8 @@ class ReferenceClient(mesa.Agent):
         # SRS at the end of the session; a low score alerts a therapist who looks at it
         srs = math.nan
         if attended:
-            srs = clip(float(round(SRS_MAX * (self.alliance + p.srs_leniency) + p.srs_noise_sd * draw.gauss())), 0.0, SRS_MAX)
+            expected = SRS_MAX * (self.alliance + p.srs_leniency)
+            srs = clip(float(round(expected + p.srs_noise_sd * draw.gauss())), 0.0, SRS_MAX)
             alert = draw.random() < t.feedback_use and srs < p.srs_cutoff
             if self.rupture_open and not self.detected:
                 self.detected = draw.random() < self.detection_chance(alert)

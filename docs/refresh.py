@@ -1,6 +1,6 @@
 """Regenerate the parts of the docs that are read from the code: the parameter table in docs/ODD.md.
 
-    python docs/refresh.py        (tests/test_docs.py fails while it is out of date)
+python docs/refresh.py        (tests/test_docs.py fails while it is out of date)
 """
 
 from pathlib import Path

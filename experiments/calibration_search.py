@@ -33,6 +33,7 @@ SEARCHED = {  # name: (low, high) searched
     "repair_gain": (0.5, 2.0),
     "dropout_alliance_weight": (2.0, 8.0),
     "change_rate": (0.05, 0.35),
+    "dose_decay": (0.1, 0.5),
 }
 SEARCH_SEEDS = (101, 202, 303, 404)
 SEARCH_CLIENTS = 4000
@@ -47,11 +48,14 @@ def score(overrides: dict[str, float]) -> tuple[float, dict[str, float]]:
         tables = simulate(params, SEARCH_CLIENTS, seed)
         figures = calibration.figures(tables)
         completed = tables.clients[~tables.clients["dropped_out"]]
-        penalty = sum(1.0 for r in (measures.early_alliance_outcome_r(completed),
-                                    measures.resolution_outcome_r(completed)) if r <= 0.02)
+        penalty = sum(
+            1.0
+            for r in (measures.early_alliance_outcome_r(completed), measures.resolution_outcome_r(completed))
+            if r <= 0.02
+        )
         penalty += 2.0 * sum(not t.low <= figures[t.key] <= t.high for t in calibration.TARGETS)
         gain = measures.gain_per_session(tables.sessions)
-        penalty += 1.0 if gain.loc[2:3].mean() <= gain.loc[4:6].mean() else 0.0  # early sessions help most
+        penalty += 1.0 if not gain[2] > gain[4] > gain[6] else 0.0  # early sessions help most
         losses.append(calibration.loss(figures) + penalty)
         values.append(figures)
     return float(np.mean(losses)), {key: float(np.mean([v[key] for v in values])) for key in values[0]}
@@ -68,15 +72,15 @@ def main() -> None:
     candidates = qmc.scale(qmc.LatinHypercube(d=len(names), seed=args.seed).random(args.points), low, high)
     best = (np.inf, None, None)
     for point in tqdm(candidates, desc="hypercube"):
-        loss, values = score(dict(zip(names, map(float, point))))
+        loss, values = score(dict(zip(names, map(float, point), strict=True)))
         best = min(best, (loss, tuple(point), values), key=lambda item: item[0])
     rng = np.random.default_rng(args.seed)
     for _ in tqdm(range(args.refine), desc="refine"):
         point = np.clip(np.array(best[1]) + rng.normal(0, 0.05, len(names)) * (high - low), low, high)
-        loss, values = score(dict(zip(names, map(float, point))))
+        loss, values = score(dict(zip(names, map(float, point), strict=True)))
         best = min(best, (loss, tuple(point), values), key=lambda item: item[0])
     print(f"best loss {best[0]:.3f}")
-    for name, value in zip(names, best[1]):
+    for name, value in zip(names, best[1], strict=True):
         print(f"  {name} = {value:.3g}")
     for key, value in best[2].items():
         print(f"  {key}: {value:.3f}")

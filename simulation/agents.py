@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 def _state_view(name: str, doc: str) -> property:
     """A read-write property onto this client's row of a state array."""
+
     def get(self: Client) -> float:
         return float(getattr(self.model.course.state, name)[self.row])
 
@@ -33,6 +34,7 @@ def _state_view(name: str, doc: str) -> property:
 
 def _trait_view(name: str) -> property:
     """A read-write property onto a therapist trait, held on every row of the therapist's clients."""
+
     def get(self: Therapist) -> float:
         return float(getattr(self.model.course.traits, name)[self.rows[0]])
 
@@ -59,8 +61,9 @@ class Client(mesa.Agent):
     def alliance(self) -> float:
         """Composite alliance (0-1): weighted mean of bond, goal and task."""
         state = self.model.course.state
-        return float(dynamics.composite(np, self.model.params, state.bond[self.row], state.goal[self.row],
-                                        state.task[self.row]))
+        return float(
+            dynamics.composite(np, self.model.params, state.bond[self.row], state.goal[self.row], state.task[self.row])
+        )
 
     @property
     def stage(self) -> str:

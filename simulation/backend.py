@@ -42,9 +42,13 @@ def namespace(backend: str) -> Any:
         try:
             import array_api_compat.cupy as xp
         except ImportError:
-            raise RuntimeError("backend 'cupy' needs CuPy and a GPU: pip install '.[gpu]'") from None
+            raise BackendError("backend 'cupy' needs CuPy and a GPU: pip install -e '.[gpu]'") from None
         return xp
-    raise ValueError(f"unknown backend '{backend}'; choose one of: {', '.join(BACKENDS)}")
+    raise BackendError(f"unknown backend '{backend}'; choose one of: {', '.join(BACKENDS)}")
+
+
+class BackendError(ValueError):
+    """The asked-for array backend is unknown or not installed."""
 
 
 def to_numpy(array: Array) -> np.ndarray:
@@ -57,26 +61,25 @@ def to_numpy(array: Array) -> np.ndarray:
 
 
 class Stream(enum.IntEnum):
-    """Named random streams: one per random process, so that switching one off shifts no other."""
+    """Named random streams: one per random process, so that switching one off shifts no other.
 
-    ATTACHMENT = 1
-    CULTURE = 2
+    Each hash gives two uniforms (or two normals), so one stream can serve two processes of the
+    same session: the comment names both halves.
+    """
+
+    ATTACHMENT = 1  # attachment style | culture
     MODALITY = 3
     INTAKE = 4
-    CLIENT_TRAITS = 5      # normals for motivation, resistance, transference, expectancy, openness
-    CLIENT_STYLE = 6
-    THERAPIST_TRAITS = 7   # normals for the therapist's traits
+    CLIENT_TRAITS = 5  # normals for motivation, resistance, transference, expectancy, openness
+    STYLE = 6  # interpersonal style (client: counter 0, therapist: counter 1)
+    THERAPIST_TRAITS = 7  # normals for the therapist's traits
     THERAPIST_CULTURE = 8
-    ATTENDANCE = 20
-    RUPTURE = 21
-    SEVERITY = 22
-    SRS = 23
-    DETECTION = 24
-    REPAIR = 25
-    SYMPTOMS = 26
-    ORS = 27
-    THERAPIST_VIEW = 28
-    DROPOUT = 29
+    ATTENDANCE = 20  # attendance | dropout
+    RUPTURE = 21  # onset | kind
+    SEVERITY = 22  # severity | SRS used this session
+    SRS = 23  # SRS noise | therapist's view noise
+    DETECTION = 24  # detection | repair
+    SYMPTOMS = 26  # symptom noise | ORS measurement error
 
 
 def _mix_scalar(value: int) -> int:

@@ -10,10 +10,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulation.backend import BACKENDS
+from simulation.backend import BACKENDS, BackendError
 from simulation.calibration import CALIBRATION_CLIENTS, CALIBRATION_SEED, calibrate
-from simulation.config import (PARAMETERS, PRESETS, ParameterError, Params, apply_presets, load_toml, markdown_table,
-                               parse_assignments, to_toml)
+from simulation.config import (
+    PARAMETERS,
+    PRESETS,
+    ParameterError,
+    Params,
+    apply_presets,
+    load_toml,
+    markdown_table,
+    parse_assignments,
+    to_toml,
+)
 from simulation.store import DEFAULT_CHUNK, OutputExistsError, atomic_outputs, check_free, run_to_directory, write_json
 
 DEFAULT_CLIENTS = 2000
@@ -27,28 +36,47 @@ class UsageError(ValueError):
 
 def _count(option: str, low: int, high: int):
     """An argparse type: a whole number in [low, high], with a message naming the option."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{option} must be a whole number from {low} to {high}; got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"{option} must be a whole number from {low} to {high}; got {text!r}"
+            ) from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{option} must be from {low} to {high}; got {value}")
         return value
+
     return parse
 
 
 def _add_parameter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", action="append", default=[], metavar="NAME",
-                        help=f"apply a named preset (repeatable, in order): {', '.join(PRESETS)}")
+    parser.add_argument(
+        "--preset",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"apply a named preset (repeatable, in order): {', '.join(PRESETS)}",
+    )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML file with a [parameters] table")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="assignments",
-                        help="override one parameter, e.g. --set repair_skill_mean=0.7 (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="assignments",
+        help="override one parameter, e.g. --set repair_skill_mean=0.7 (repeatable)",
+    )
 
 
 def _add_output_options(parser: argparse.ArgumentParser, seed: int, out_help: str) -> None:
-    parser.add_argument("--seed", type=_count("--seed", 0, 2**63 - 1), default=seed,
-                        help=f"random seed (same seed, same bytes; default {seed})")
+    parser.add_argument(
+        "--seed",
+        type=_count("--seed", 0, 2**63 - 1),
+        default=seed,
+        help=f"random seed (same seed, same bytes; default {seed})",
+    )
     parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
@@ -63,19 +91,31 @@ def resolve_params(args: argparse.Namespace) -> Params:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="alliance", description="Simulate the therapeutic alliance over courses of therapy.")
+        prog="alliance", description="Simulate the therapeutic alliance over courses of therapy."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="simulate a cohort and write its tables",
-                              description="Simulate a cohort of individual clients and write sessions, clients, "
-                                          "therapists (Parquet) and manifest.json to --out.")
+    run = commands.add_parser(
+        "run",
+        help="simulate a cohort and write its tables",
+        description="Simulate a cohort of individual clients and write sessions, clients, "
+        "therapists (Parquet) and manifest.json to --out.",
+    )
     _add_parameter_options(run)
-    run.add_argument("--clients", type=_count("--clients", 1, MAX_CLIENTS), default=DEFAULT_CLIENTS,
-                     help=f"cohort size (default {DEFAULT_CLIENTS})")
+    run.add_argument(
+        "--clients",
+        type=_count("--clients", 1, MAX_CLIENTS),
+        default=DEFAULT_CLIENTS,
+        help=f"cohort size (default {DEFAULT_CLIENTS})",
+    )
     _add_output_options(run, DEFAULT_SEED, "output directory (required)")
     run.add_argument("--backend", choices=BACKENDS, default="numpy", help="array library for the kernel")
-    run.add_argument("--chunk", type=_count("--chunk", 1, MAX_CLIENTS), default=DEFAULT_CHUNK,
-                     help=f"clients per chunk, bounds memory; does not change results (default {DEFAULT_CHUNK})")
+    run.add_argument(
+        "--chunk",
+        type=_count("--chunk", 1, MAX_CLIENTS),
+        default=DEFAULT_CHUNK,
+        help=f"clients per chunk, bounds memory; does not change results (default {DEFAULT_CHUNK})",
+    )
 
     params = commands.add_parser("params", help="list every parameter (name, default, range, unit, meaning)")
     _add_parameter_options(params)
@@ -88,8 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibration = commands.add_parser("calibrate", help="simulated vs published figures, side by side")
     _add_parameter_options(calibration)
-    calibration.add_argument("--clients", type=_count("--clients", 100, MAX_CLIENTS), default=CALIBRATION_CLIENTS,
-                             help=f"calibration cohort size (default {CALIBRATION_CLIENTS})")
+    calibration.add_argument(
+        "--clients",
+        type=_count("--clients", 100, MAX_CLIENTS),
+        default=CALIBRATION_CLIENTS,
+        help=f"calibration cohort size (default {CALIBRATION_CLIENTS})",
+    )
     _add_output_options(calibration, CALIBRATION_SEED, "also write DIR/calibration.md and DIR/calibration.json")
     return parser
 
@@ -98,8 +142,9 @@ def command_run(args: argparse.Namespace) -> None:
     if args.out is None:
         raise UsageError("run needs --out DIR (where to write the tables)")
     params = resolve_params(args)
-    summary = run_to_directory(params, args.clients, args.seed, args.out, args.overwrite, args.chunk,
-                               args.backend, tuple(args.preset))
+    summary = run_to_directory(
+        params, args.clients, args.seed, args.out, args.overwrite, args.chunk, args.backend, tuple(args.preset)
+    )
     print(summary.to_text())
     print(f"Wrote {args.out}/ (sessions.parquet, clients.parquet, therapists.parquet, manifest.json)")
 
@@ -141,14 +186,16 @@ def command_calibrate(args: argparse.Namespace) -> None:
     print(text)
     if args.out is not None:
         with atomic_outputs(args.out, names, args.overwrite) as paths:
-            paths["calibration.md"].write_text(f"# Calibration\n\nOutput of `alliance calibrate`.\n\n{text}\n",
-                                               encoding="utf-8")
-            write_json(paths["calibration.json"], {"values": report.values, "seed": args.seed,
-                                                   "clients": args.clients, "parameters": params.as_dict()})
+            paths["calibration.md"].write_text(
+                f"# Calibration\n\nOutput of `alliance calibrate`.\n\n{text}\n", encoding="utf-8"
+            )
+            write_json(
+                paths["calibration.json"],
+                {"values": report.values, "seed": args.seed, "clients": args.clients, "parameters": params.as_dict()},
+            )
 
 
-COMMANDS = {"run": command_run, "params": command_params, "presets": command_presets,
-            "calibrate": command_calibrate}
+COMMANDS = {"run": command_run, "params": command_params, "presets": command_presets, "calibrate": command_calibrate}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,9 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         COMMANDS[args.command](args)
-    except (ParameterError, UsageError, OutputExistsError) as error:
+    except (ParameterError, UsageError, OutputExistsError, BackendError) as error:
         print(f"alliance {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(
+            f"alliance {args.command}: error: could not write {error.filename or 'the output'}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

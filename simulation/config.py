@@ -23,11 +23,9 @@ class ParameterError(ValueError):
     """Bad user input about parameters: one message that names the parameter and what is valid."""
 
 
-def param(default: float | int | bool, low: float, high: float, unit: str, meaning: str,
-          group: str) -> Any:
+def param(default: float | int | bool, low: float, high: float, unit: str, meaning: str, group: str) -> Any:
     """A dataclass field whose metadata carries the parameter's range, unit, meaning and group."""
-    return field(default=default, metadata={"low": low, "high": high, "unit": unit,
-                                            "meaning": meaning, "group": group})
+    return field(default=default, metadata={"low": low, "high": high, "unit": unit, "meaning": meaning, "group": group})
 
 
 def flag(default: bool, meaning: str, group: str) -> Any:
@@ -45,136 +43,430 @@ class Params:
 
     # --- course of therapy -------------------------------------------------------------------
     clients_per_therapist: int = param(
-        20, 1, 1000, "clients", "Caseload: clients seen by each therapist (therapist effects).", "course")
+        20, 1, 1000, "clients", "Caseload: clients seen by each therapist (therapist effects).", "course"
+    )
     course_length: int = param(
-        12, 2, 104, "sessions", "Course limit: weekly sessions scheduled at most before the course ends.", "course")
+        12, 2, 104, "sessions", "Course limit: weekly sessions scheduled at most before the course ends.", "course"
+    )
     resolution_sessions: int = param(
-        2, 1, 10, "sessions", "Attended sessions spent in the resolution stage before the planned ending.", "course")
+        2, 1, 10, "sessions", "Attended sessions spent in the resolution stage before the planned ending.", "course"
+    )
     goal_fraction: float = param(
-        0.55, 0.05, 1.0, "fraction", "Share of a client's attainable gain that counts as goals met (enters resolution).", "course")
+        0.55,
+        0.05,
+        1.0,
+        "fraction",
+        "Share of a client's attainable gain that counts as goals met (enters resolution).",
+        "course",
+    )
 
     # --- client population -------------------------------------------------------------------
     share_anxious: float = param(
-        0.25, 0.0, 1.0, "share", "Share of clients with anxious attachment (secure is the remainder).", "clients")
-    share_avoidant: float = param(
-        0.20, 0.0, 1.0, "share", "Share of clients with avoidant attachment.", "clients")
+        0.25, 0.0, 1.0, "share", "Share of clients with anxious attachment (secure is the remainder).", "clients"
+    )
+    share_avoidant: float = param(0.20, 0.0, 1.0, "share", "Share of clients with avoidant attachment.", "clients")
     share_online: float = param(
-        0.15, 0.0, 1.0, "share", "Share of clients seen online rather than in person.", "clients")
+        0.15, 0.0, 1.0, "share", "Share of clients seen online rather than in person.", "clients"
+    )
     share_minority_clients: float = param(
-        0.25, 0.0, 1.0, "share", "Share of clients from a minority cultural background.", "clients")
+        0.25, 0.0, 1.0, "share", "Share of clients from a minority cultural background.", "clients"
+    )
     intake_ors_mean: float = param(
-        19.0, 0.0, 40.0, "ORS points", "Mean latent well-being at intake (ORS 0-40; clinical samples ~19).", "clients")
-    intake_ors_sd: float = param(
-        6.0, 0.0, 20.0, "ORS points", "SD of latent well-being at intake.", "clients")
-    motivation_mean: float = param(
-        0.60, 0.0, 1.0, "0-1", "Mean motivation/readiness for change.", "clients")
-    resistance_mean: float = param(
-        0.30, 0.0, 1.0, "0-1", "Mean resistance (slows bond growth).", "clients")
+        19.0, 0.0, 40.0, "ORS points", "Mean latent well-being at intake (ORS 0-40; clinical samples ~19).", "clients"
+    )
+    intake_ors_sd: float = param(6.0, 0.0, 20.0, "ORS points", "SD of latent well-being at intake.", "clients")
+    motivation_mean: float = param(0.60, 0.0, 1.0, "0-1", "Mean motivation/readiness for change.", "clients")
+    resistance_mean: float = param(0.30, 0.0, 1.0, "0-1", "Mean resistance (slows bond growth).", "clients")
     transference_mean: float = param(
-        0.30, 0.0, 1.0, "0-1", "Mean transference propensity (raises rupture hazard).", "clients")
+        0.30, 0.0, 1.0, "0-1", "Mean transference propensity (raises rupture hazard).", "clients"
+    )
     expectancy_mean: float = param(
-        0.60, 0.0, 1.0, "0-1", "Mean outcome expectancy (initial bond, attainable gain).", "clients")
+        0.60, 0.0, 1.0, "0-1", "Mean outcome expectancy (initial bond, attainable gain).", "clients"
+    )
     openness_mean: float = param(
-        0.50, 0.0, 1.0, "0-1", "Mean openness: voices dissatisfaction, so ruptures are easier to notice.", "clients")
+        0.50, 0.0, 1.0, "0-1", "Mean openness: voices dissatisfaction, so ruptures are easier to notice.", "clients"
+    )
     client_trait_sd: float = param(
-        0.15, 0.0, 0.5, "0-1", "SD of each continuous client trait around its mean (clipped to [0, 1]).", "clients")
+        0.15, 0.0, 0.5, "0-1", "SD of each continuous client trait around its mean (clipped to [0, 1]).", "clients"
+    )
 
     # --- therapist population ----------------------------------------------------------------
-    empathy_mean: float = param(0.60, 0.0, 1.0, "0-1", "Mean therapist empathy (Rogers; drives bond growth).", "therapists")
-    congruence_mean: float = param(0.60, 0.0, 1.0, "0-1", "Mean therapist congruence (Rogers; drives bond growth).", "therapists")
-    regard_mean: float = param(0.60, 0.0, 1.0, "0-1", "Mean unconditional positive regard (Rogers; drives bond growth).", "therapists")
-    collaboration_mean: float = param(0.60, 0.0, 1.0, "0-1", "Mean collaboration (drives goal agreement).", "therapists")
-    skill_mean: float = param(0.60, 0.0, 1.0, "0-1", "Mean technical skill (task agreement and symptom change).", "therapists")
-    attunement_mean: float = param(0.55, 0.0, 1.0, "0-1", "Mean attunement (chance to notice a rupture; misattunement raises hazard).", "therapists")
-    repair_skill_mean: float = param(0.55, 0.0, 1.0, "0-1", "Mean repair skill (success of each repair step).", "therapists")
-    defensiveness_mean: float = param(0.30, 0.0, 1.0, "0-1", "Mean defensiveness/countertransference (hazard up, repair down).", "therapists")
-    cultural_sensitivity_mean: float = param(0.50, 0.0, 1.0, "0-1", "Mean cultural sensitivity (bridges cultural mismatch).", "therapists")
-    feedback_use_mean: float = param(0.30, 0.0, 1.0, "share", "Mean share of sessions in which the therapist uses the SRS.", "therapists")
-    pitfalls_mean: float = param(0.20, 0.0, 1.0, "0-1", "Mean pitfalls: over-familiarity, blurred boundaries, neglecting client input.", "therapists")
-    challenge_mean: float = param(0.40, 0.0, 1.0, "0-1", "Mean challenge (vs support): speeds change on a strong alliance, risks confrontation on a weak one.", "therapists")
-    bias_mean: float = param(-0.08, -0.5, 0.5, "alliance units", "Mean therapist bias: therapist's view minus client's view of the alliance.", "therapists")
+    empathy_mean: float = param(
+        0.60, 0.0, 1.0, "0-1", "Mean therapist empathy (Rogers; drives bond growth).", "therapists"
+    )
+    congruence_mean: float = param(
+        0.60, 0.0, 1.0, "0-1", "Mean therapist congruence (Rogers; drives bond growth).", "therapists"
+    )
+    regard_mean: float = param(
+        0.60, 0.0, 1.0, "0-1", "Mean unconditional positive regard (Rogers; drives bond growth).", "therapists"
+    )
+    collaboration_mean: float = param(
+        0.60, 0.0, 1.0, "0-1", "Mean collaboration (drives goal agreement).", "therapists"
+    )
+    skill_mean: float = param(
+        0.60, 0.0, 1.0, "0-1", "Mean technical skill (task agreement and symptom change).", "therapists"
+    )
+    attunement_mean: float = param(
+        0.55,
+        0.0,
+        1.0,
+        "0-1",
+        "Mean attunement (chance to notice a rupture; misattunement raises hazard).",
+        "therapists",
+    )
+    repair_skill_mean: float = param(
+        0.55, 0.0, 1.0, "0-1", "Mean repair skill (success of each repair step).", "therapists"
+    )
+    defensiveness_mean: float = param(
+        0.30, 0.0, 1.0, "0-1", "Mean defensiveness/countertransference (hazard up, repair down).", "therapists"
+    )
+    cultural_sensitivity_mean: float = param(
+        0.50, 0.0, 1.0, "0-1", "Mean cultural sensitivity (bridges cultural mismatch).", "therapists"
+    )
+    feedback_use_mean: float = param(
+        0.30, 0.0, 1.0, "share", "Mean share of sessions in which the therapist uses the SRS.", "therapists"
+    )
+    pitfalls_mean: float = param(
+        0.20,
+        0.0,
+        1.0,
+        "0-1",
+        "Mean pitfalls: over-familiarity, blurred boundaries, neglecting client input.",
+        "therapists",
+    )
+    challenge_mean: float = param(
+        0.40,
+        0.0,
+        1.0,
+        "0-1",
+        "Mean challenge (vs support): speeds change on a strong alliance, risks confrontation on a weak one.",
+        "therapists",
+    )
+    bias_mean: float = param(
+        -0.08,
+        -0.5,
+        0.5,
+        "alliance units",
+        "Mean therapist bias: therapist's view minus client's view of the alliance.",
+        "therapists",
+    )
     share_minority_therapists: float = param(
-        0.15, 0.0, 1.0, "share", "Share of therapists from a minority cultural background.", "therapists")
+        0.15, 0.0, 1.0, "share", "Share of therapists from a minority cultural background.", "therapists"
+    )
     therapist_trait_sd: float = param(
-        0.107, 0.0, 0.5, "0-1", "SD of each therapist trait between therapists (therapist effects).", "therapists")
+        0.105, 0.0, 0.5, "0-1", "SD of each therapist trait between therapists (therapist effects).", "therapists"
+    )
     therapist_view_noise_sd: float = param(
-        0.08, 0.0, 0.5, "alliance units", "SD of the session-to-session noise in the therapist's view.", "therapists")
+        0.08, 0.0, 0.5, "alliance units", "SD of the session-to-session noise in the therapist's view.", "therapists"
+    )
 
     # --- alliance growth and stages ------------------------------------------------------------
-    bond_weight: float = param(1.0, 0.0, 10.0, "weight", "Weight of bond in the composite alliance (weights are normalised).", "alliance")
-    goal_weight: float = param(1.0, 0.0, 10.0, "weight", "Weight of goal agreement in the composite alliance.", "alliance")
-    task_weight: float = param(1.0, 0.0, 10.0, "weight", "Weight of task agreement in the composite alliance.", "alliance")
-    initial_bond: float = param(0.50, 0.0, 1.0, "0-1", "Bond at intake for an average-expectancy secure client.", "alliance")
+    bond_weight: float = param(
+        1.0, 0.0, 10.0, "weight", "Weight of bond in the composite alliance (weights are normalised).", "alliance"
+    )
+    goal_weight: float = param(
+        1.0, 0.0, 10.0, "weight", "Weight of goal agreement in the composite alliance.", "alliance"
+    )
+    task_weight: float = param(
+        1.0, 0.0, 10.0, "weight", "Weight of task agreement in the composite alliance.", "alliance"
+    )
+    initial_bond: float = param(
+        0.50, 0.0, 1.0, "0-1", "Bond at intake for an average-expectancy secure client.", "alliance"
+    )
     initial_agreement: float = param(0.40, 0.0, 1.0, "0-1", "Goal and task agreement at intake.", "alliance")
-    bond_growth_rate: float = param(0.35, 0.0, 1.0, "per session", "Share of the gap to the ceiling that bond closes per session at full therapist warmth.", "alliance")
-    goal_growth_rate: float = param(0.45, 0.0, 1.0, "per session", "Share of the gap that goal agreement closes per session at full collaboration and bond.", "alliance")
-    task_growth_rate: float = param(0.45, 0.0, 1.0, "per session", "Share of the gap that task agreement closes per session at full skill and bond.", "alliance")
-    fit_effect: float = param(0.6, 0.0, 2.0, "multiplier", "How much therapist-client fit speeds bond growth (and lowers hazard).", "alliance")
-    anxious_bond_factor: float = param(0.80, 0.0, 1.5, "multiplier", "Bond growth of anxious clients relative to secure ones.", "alliance")
-    avoidant_bond_factor: float = param(0.60, 0.0, 1.5, "multiplier", "Bond growth of avoidant clients relative to secure ones.", "alliance")
-    resistance_effect: float = param(0.6, 0.0, 1.0, "multiplier", "Share of bond growth that full resistance removes.", "alliance")
+    bond_growth_rate: float = param(
+        0.35,
+        0.0,
+        1.0,
+        "per session",
+        "Share of the gap to the ceiling that bond closes per session at full therapist warmth.",
+        "alliance",
+    )
+    goal_growth_rate: float = param(
+        0.45,
+        0.0,
+        1.0,
+        "per session",
+        "Share of the gap that goal agreement closes per session at full collaboration and bond.",
+        "alliance",
+    )
+    task_growth_rate: float = param(
+        0.45,
+        0.0,
+        1.0,
+        "per session",
+        "Share of the gap that task agreement closes per session at full skill and bond.",
+        "alliance",
+    )
+    fit_effect: float = param(
+        0.6, 0.0, 2.0, "multiplier", "How much therapist-client fit speeds bond growth (and lowers hazard).", "alliance"
+    )
+    anxious_bond_factor: float = param(
+        0.80, 0.0, 1.5, "multiplier", "Bond growth of anxious clients relative to secure ones.", "alliance"
+    )
+    avoidant_bond_factor: float = param(
+        0.60, 0.0, 1.5, "multiplier", "Bond growth of avoidant clients relative to secure ones.", "alliance"
+    )
+    resistance_effect: float = param(
+        0.6, 0.0, 1.0, "multiplier", "Share of bond growth that full resistance removes.", "alliance"
+    )
     bond_threshold: float = param(0.60, 0.0, 1.0, "0-1", "Bond that opens the exploration stage.", "alliance")
-    agreement_threshold: float = param(0.60, 0.0, 1.0, "0-1", "Goal and task agreement that open the working phase.", "alliance")
+    agreement_threshold: float = param(
+        0.60, 0.0, 1.0, "0-1", "Goal and task agreement that open the working phase.", "alliance"
+    )
 
     # --- ruptures ------------------------------------------------------------------------------
-    rupture_base_logit: float = param(-4.2, -10.0, 5.0, "log-odds", "Rupture log-odds per attended session with every risk factor at zero.", "ruptures")
-    misattunement_weight: float = param(1.0, 0.0, 5.0, "log-odds", "Hazard per unit of therapist misattunement (1 - attunement).", "ruptures")
-    insecure_attachment_weight: float = param(0.5, 0.0, 5.0, "log-odds", "Hazard added for an anxious or avoidant client.", "ruptures")
+    rupture_base_logit: float = param(
+        -4.2,
+        -10.0,
+        5.0,
+        "log-odds",
+        "Rupture log-odds per attended session with every risk factor at zero.",
+        "ruptures",
+    )
+    misattunement_weight: float = param(
+        1.0, 0.0, 5.0, "log-odds", "Hazard per unit of therapist misattunement (1 - attunement).", "ruptures"
+    )
+    insecure_attachment_weight: float = param(
+        0.5, 0.0, 5.0, "log-odds", "Hazard added for an anxious or avoidant client.", "ruptures"
+    )
     transference_weight: float = param(1.0, 0.0, 5.0, "log-odds", "Hazard per unit of client transference.", "ruptures")
-    countertransference_weight: float = param(1.0, 0.0, 5.0, "log-odds", "Hazard per unit of therapist defensiveness/countertransference.", "ruptures")
-    low_agreement_weight: float = param(1.0, 0.0, 5.0, "log-odds", "Hazard per unit of missing goal/task agreement.", "ruptures")
-    cultural_mismatch_weight: float = param(0.8, 0.0, 5.0, "log-odds", "Hazard for a cultural mismatch, scaled by the therapist's insensitivity.", "ruptures")
-    early_stage_weight: float = param(0.4, 0.0, 5.0, "log-odds", "Hazard added in engagement and exploration.", "ruptures")
+    countertransference_weight: float = param(
+        1.0, 0.0, 5.0, "log-odds", "Hazard per unit of therapist defensiveness/countertransference.", "ruptures"
+    )
+    low_agreement_weight: float = param(
+        1.0, 0.0, 5.0, "log-odds", "Hazard per unit of missing goal/task agreement.", "ruptures"
+    )
+    cultural_mismatch_weight: float = param(
+        0.8,
+        0.0,
+        5.0,
+        "log-odds",
+        "Hazard for a cultural mismatch, scaled by the therapist's insensitivity.",
+        "ruptures",
+    )
+    early_stage_weight: float = param(
+        0.4, 0.0, 5.0, "log-odds", "Hazard added in engagement and exploration.", "ruptures"
+    )
     pitfalls_weight: float = param(1.0, 0.0, 5.0, "log-odds", "Hazard per unit of therapist pitfalls.", "ruptures")
-    poor_fit_weight: float = param(0.5, 0.0, 5.0, "log-odds", "Hazard per unit of missing therapist-client fit.", "ruptures")
-    challenge_hazard_weight: float = param(2.0, 0.0, 10.0, "log-odds", "Confrontation hazard of challenge on a weak alliance (per unit challenge x weakness).", "ruptures")
-    challenge_alliance_threshold: float = param(0.60, 0.0, 1.0, "0-1", "Alliance above which challenge is productive, below which it is risky.", "ruptures")
-    confrontation_share: float = param(0.40, 0.0, 1.0, "share", "Share of ruptures that are confrontations for a secure client (rest: withdrawal).", "ruptures")
-    attachment_kind_shift: float = param(0.20, 0.0, 0.5, "share", "Anxious clients confront more, avoidant clients withdraw more, by this share.", "ruptures")
-    severity_mean: float = param(0.15, 0.0, 0.5, "alliance units", "Mean rupture severity: the drop in bond (goal and task drop half as much).", "ruptures")
-    severe_rupture_threshold: float = param(0.20, 0.0, 1.0, "alliance units", "Severity above which an unresolved rupture sends a working-phase dyad back to exploration.", "ruptures")
+    poor_fit_weight: float = param(
+        0.5, 0.0, 5.0, "log-odds", "Hazard per unit of missing therapist-client fit.", "ruptures"
+    )
+    challenge_hazard_weight: float = param(
+        2.0,
+        0.0,
+        10.0,
+        "log-odds",
+        "Confrontation hazard of challenge on a weak alliance (per unit challenge x weakness).",
+        "ruptures",
+    )
+    challenge_alliance_threshold: float = param(
+        0.60, 0.0, 1.0, "0-1", "Alliance above which challenge is productive, below which it is risky.", "ruptures"
+    )
+    confrontation_share: float = param(
+        0.40,
+        0.0,
+        1.0,
+        "share",
+        "Share of ruptures that are confrontations for a secure client (rest: withdrawal).",
+        "ruptures",
+    )
+    attachment_kind_shift: float = param(
+        0.20,
+        0.0,
+        0.5,
+        "share",
+        "Anxious clients confront more, avoidant clients withdraw more, by this share.",
+        "ruptures",
+    )
+    severity_mean: float = param(
+        0.15,
+        0.0,
+        0.5,
+        "alliance units",
+        "Mean rupture severity: the drop in bond (goal and task drop half as much).",
+        "ruptures",
+    )
+    severe_rupture_threshold: float = param(
+        0.20,
+        0.0,
+        1.0,
+        "alliance units",
+        "Severity above which an unresolved rupture sends a working-phase dyad back to exploration.",
+        "ruptures",
+    )
 
     # --- detection and repair ------------------------------------------------------------------
-    repair_enabled: bool = flag(True, "Whether therapists repair the ruptures they notice (off: same clients, no repair).", "repair")
-    withdrawal_visibility: float = param(0.5, 0.0, 1.0, "multiplier", "How visible a withdrawal is relative to a confrontation.", "repair")
-    online_visibility: float = param(0.7, 0.0, 1.0, "multiplier", "Visibility of a withdrawal online relative to in person.", "repair")
-    openness_effect: float = param(0.5, 0.0, 1.0, "multiplier", "How much client openness changes the chance to notice a rupture.", "repair")
-    srs_cutoff: float = param(36.0, 0.0, 40.0, "SRS points", "SRS total under which an SRS-using therapist is alerted (Duncan et al. 2003: 36).", "repair")
-    srs_detection_boost: float = param(0.6, 0.0, 1.0, "share", "Share of the remaining chance to notice that a low SRS adds.", "repair")
-    srs_leniency: float = param(0.32, 0.0, 1.0, "alliance units", "How far above the latent alliance clients rate the SRS (its ceiling).", "repair")
-    srs_noise_sd: float = param(2.5, 0.0, 10.0, "SRS points", "Noise of the SRS total around its expected value.", "repair")
-    repair_base_logit: float = param(0.5, -10.0, 10.0, "log-odds", "Log-odds that a repair step succeeds for an average therapist.", "repair")
-    repair_skill_effect: float = param(4.0, 0.0, 20.0, "log-odds", "Log-odds per unit of repair skill minus defensiveness.", "repair")
-    repair_window: int = param(3, 1, 20, "sessions", "Sessions a rupture can stay open before it is left unresolved.", "repair")
-    repair_gain: float = param(1.56, 0.0, 3.0, "multiplier", "V shape: a resolved rupture lifts each component this many severities above its pre-rupture level.", "repair")
-    unresolved_deficit: float = param(1.0, 0.0, 3.0, "multiplier", "Lasting drop of the alliance ceiling per unresolved rupture, in severities.", "repair")
+    repair_enabled: bool = flag(
+        True, "Whether therapists repair the ruptures they notice (off: same clients, no repair).", "repair"
+    )
+    withdrawal_visibility: float = param(
+        0.5, 0.0, 1.0, "multiplier", "How visible a withdrawal is relative to a confrontation.", "repair"
+    )
+    online_visibility: float = param(
+        0.7, 0.0, 1.0, "multiplier", "Visibility of a withdrawal online relative to in person.", "repair"
+    )
+    openness_effect: float = param(
+        0.5, 0.0, 1.0, "multiplier", "How much client openness changes the chance to notice a rupture.", "repair"
+    )
+    srs_cutoff: float = param(
+        36.0,
+        0.0,
+        40.0,
+        "SRS points",
+        "SRS total under which an SRS-using therapist is alerted (Duncan et al. 2003: 36).",
+        "repair",
+    )
+    srs_detection_boost: float = param(
+        0.6, 0.0, 1.0, "share", "Share of the remaining chance to notice that a low SRS adds.", "repair"
+    )
+    srs_leniency: float = param(
+        0.32,
+        0.0,
+        1.0,
+        "alliance units",
+        "How far above the latent alliance clients rate the SRS (its ceiling).",
+        "repair",
+    )
+    srs_noise_sd: float = param(
+        2.5, 0.0, 10.0, "SRS points", "Noise of the SRS total around its expected value.", "repair"
+    )
+    repair_base_logit: float = param(
+        0.5, -10.0, 10.0, "log-odds", "Log-odds that a repair step succeeds for an average therapist.", "repair"
+    )
+    repair_skill_effect: float = param(
+        4.0, 0.0, 20.0, "log-odds", "Log-odds per unit of repair skill minus defensiveness.", "repair"
+    )
+    repair_window: int = param(
+        3, 1, 20, "sessions", "Sessions a rupture can stay open before it is left unresolved.", "repair"
+    )
+    repair_gain: float = param(
+        1.41,
+        0.0,
+        3.0,
+        "multiplier",
+        "V shape: a resolved rupture lifts each component this many severities above its pre-rupture level.",
+        "repair",
+    )
+    unresolved_deficit: float = param(
+        1.0,
+        0.0,
+        3.0,
+        "multiplier",
+        "Lasting drop of the alliance ceiling per unresolved rupture, in severities.",
+        "repair",
+    )
 
     # --- symptoms ------------------------------------------------------------------------------
-    change_rate: float = param(0.0895, 0.0, 1.0, "per session", "Share of the gap to the attainable level closed per working-phase session at alliance 0.5.", "symptoms")
-    recovery_potential: float = param(0.45, 0.0, 1.0, "fraction", "Share of the distance to the ORS maximum an average client can gain.", "symptoms")
-    alliance_effect: float = param(6.26, 0.0, 10.0, "multiplier", "How strongly the alliance scales symptom change (per unit of alliance above 0.5).", "symptoms")
-    dose_decay: float = param(0.20, 0.0, 2.0, "per session", "Decay of the per-session change rate with each session attended (dose-response: early sessions help most).", "symptoms")
-    alliance_level_effect: float = param(1.62, 0.0, 5.0, "per alliance unit", "How much of the attainable gain a weaker alliance puts out of reach (per unit below full_reach_alliance).", "symptoms")
-    full_reach_alliance: float = param(0.60, 0.0, 1.0, "0-1", "Alliance at which the whole attainable gain is within reach.", "symptoms")
-    skill_effect: float = param(4.57, 0.0, 10.0, "multiplier", "How strongly therapist skill scales symptom change (per unit above 0.5).", "symptoms")
-    challenge_gain: float = param(0.5, 0.0, 3.0, "multiplier", "Extra working-phase change from full challenge on a strong alliance.", "symptoms")
-    engagement_change_factor: float = param(0.8, 0.0, 1.0, "multiplier", "Symptom change in engagement relative to the working phase.", "symptoms")
-    exploration_change_factor: float = param(0.9, 0.0, 1.0, "multiplier", "Symptom change in exploration relative to the working phase.", "symptoms")
-    resolution_change_factor: float = param(0.5, 0.0, 1.0, "multiplier", "Symptom change in resolution relative to the working phase.", "symptoms")
-    symptom_noise_sd: float = param(1.2, 0.0, 10.0, "ORS points", "Session-to-session noise of latent well-being.", "symptoms")
-    ors_error_sd: float = param(2.7, 0.0, 10.0, "ORS points", "Measurement error of the ORS total (reliability ~.85; Miller et al. 2003).", "symptoms")
+    change_rate: float = param(
+        0.173,
+        0.0,
+        1.0,
+        "per session",
+        "Share of the gap to the attainable level closed per working-phase session at alliance 0.5.",
+        "symptoms",
+    )
+    recovery_potential: float = param(
+        0.45, 0.0, 1.0, "fraction", "Share of the distance to the ORS maximum an average client can gain.", "symptoms"
+    )
+    alliance_effect: float = param(
+        6.73,
+        0.0,
+        10.0,
+        "multiplier",
+        "How strongly the alliance scales symptom change (per unit of alliance above 0.5).",
+        "symptoms",
+    )
+    dose_decay: float = param(
+        0.465,
+        0.0,
+        2.0,
+        "per session",
+        "Decay of the per-session change rate with each session attended (dose-response: early sessions help most).",
+        "symptoms",
+    )
+    alliance_level_effect: float = param(
+        0.581,
+        0.0,
+        5.0,
+        "per alliance unit",
+        "How much of the attainable gain a weaker alliance puts out of reach (per unit below full_reach_alliance).",
+        "symptoms",
+    )
+    full_reach_alliance: float = param(
+        0.60, 0.0, 1.0, "0-1", "Alliance at which the whole attainable gain is within reach.", "symptoms"
+    )
+    skill_effect: float = param(
+        3.97,
+        0.0,
+        10.0,
+        "multiplier",
+        "How strongly therapist skill scales symptom change (per unit above 0.5).",
+        "symptoms",
+    )
+    challenge_gain: float = param(
+        0.5, 0.0, 3.0, "multiplier", "Extra working-phase change from full challenge on a strong alliance.", "symptoms"
+    )
+    engagement_change_factor: float = param(
+        0.8, 0.0, 1.0, "multiplier", "Symptom change in engagement relative to the working phase.", "symptoms"
+    )
+    exploration_change_factor: float = param(
+        0.9, 0.0, 1.0, "multiplier", "Symptom change in exploration relative to the working phase.", "symptoms"
+    )
+    resolution_change_factor: float = param(
+        0.5, 0.0, 1.0, "multiplier", "Symptom change in resolution relative to the working phase.", "symptoms"
+    )
+    symptom_noise_sd: float = param(
+        1.2, 0.0, 10.0, "ORS points", "Session-to-session noise of latent well-being.", "symptoms"
+    )
+    ors_error_sd: float = param(
+        2.7,
+        0.0,
+        10.0,
+        "ORS points",
+        "Measurement error of the ORS total (reliability ~.85; Miller et al. 2003).",
+        "symptoms",
+    )
 
     # --- attendance and dropout ------------------------------------------------------------------
-    miss_base_logit: float = param(-0.782, -10.0, 5.0, "log-odds", "Log-odds of missing a scheduled session at alliance 0.5 and motivation 0.5.", "attendance")
-    miss_alliance_weight: float = param(2.0, 0.0, 10.0, "log-odds", "Missing per unit of alliance below 0.5.", "attendance")
-    miss_motivation_weight: float = param(2.0, 0.0, 10.0, "log-odds", "Missing per unit of motivation below 0.5.", "attendance")
-    miss_withdrawal_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Missing added while a withdrawal rupture is open.", "attendance")
-    dropout_base_logit: float = param(-4.43, -10.0, 5.0, "log-odds", "Dropout log-odds per scheduled session at alliance 0.5, all else neutral.", "attendance")
-    dropout_alliance_weight: float = param(6.82, 0.0, 20.0, "log-odds", "Dropout per unit of alliance below 0.5.", "attendance")
-    dropout_rupture_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Dropout added per open or unresolved rupture.", "attendance")
+    miss_base_logit: float = param(
+        -0.76,
+        -10.0,
+        5.0,
+        "log-odds",
+        "Log-odds of missing a scheduled session at alliance 0.5 and motivation 0.5.",
+        "attendance",
+    )
+    miss_alliance_weight: float = param(
+        2.0, 0.0, 10.0, "log-odds", "Missing per unit of alliance below 0.5.", "attendance"
+    )
+    miss_motivation_weight: float = param(
+        2.0, 0.0, 10.0, "log-odds", "Missing per unit of motivation below 0.5.", "attendance"
+    )
+    miss_withdrawal_weight: float = param(
+        1.0, 0.0, 10.0, "log-odds", "Missing added while a withdrawal rupture is open.", "attendance"
+    )
+    dropout_base_logit: float = param(
+        -4.39,
+        -10.0,
+        5.0,
+        "log-odds",
+        "Dropout log-odds per scheduled session at alliance 0.5, all else neutral.",
+        "attendance",
+    )
+    dropout_alliance_weight: float = param(
+        3.35, 0.0, 20.0, "log-odds", "Dropout per unit of alliance below 0.5.", "attendance"
+    )
+    dropout_rupture_weight: float = param(
+        1.0, 0.0, 10.0, "log-odds", "Dropout added per open or unresolved rupture.", "attendance"
+    )
     dropout_missed_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Dropout added at a missed session.", "attendance")
-    dropout_early_weight: float = param(1.0, 0.0, 10.0, "log-odds", "Dropout added in the first three sessions.", "attendance")
-    dropout_motivation_weight: float = param(2.0, 0.0, 10.0, "log-odds", "Dropout per unit of motivation below 0.5.", "attendance")
+    dropout_early_weight: float = param(
+        1.0, 0.0, 10.0, "log-odds", "Dropout added in the first three sessions.", "attendance"
+    )
+    dropout_motivation_weight: float = param(
+        2.0, 0.0, 10.0, "log-odds", "Dropout per unit of motivation below 0.5.", "attendance"
+    )
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -183,13 +475,15 @@ class Params:
         if self.share_anxious + self.share_avoidant > 1:
             raise ParameterError(
                 f"share_anxious + share_avoidant must be at most 1 (secure is the rest); "
-                f"got {self.share_anxious} + {self.share_avoidant}")
+                f"got {self.share_anxious} + {self.share_avoidant}"
+            )
         if self.bond_weight + self.goal_weight + self.task_weight <= 0:
             raise ParameterError("bond_weight, goal_weight and task_weight must not all be 0")
         if self.resolution_sessions >= self.course_length:
             raise ParameterError(
                 f"resolution_sessions must be less than course_length ({self.course_length}); "
-                f"got {self.resolution_sessions}")
+                f"got {self.resolution_sessions}"
+            )
 
     def replace(self, **changes: Any) -> Params:
         """A copy with some parameters changed (checked like the constructor)."""
@@ -227,9 +521,16 @@ def _fmt(value: float) -> str:
 
 
 PARAMETERS: dict[str, ParameterSpec] = {
-    spec.name: ParameterSpec(spec.name, spec.default, spec.metadata["low"], spec.metadata["high"],
-                             spec.metadata["unit"], spec.metadata["meaning"], spec.metadata["group"],
-                             {"int": int, "float": float, "bool": bool}[spec.type])
+    spec.name: ParameterSpec(
+        spec.name,
+        spec.default,
+        spec.metadata["low"],
+        spec.metadata["high"],
+        spec.metadata["unit"],
+        spec.metadata["meaning"],
+        spec.metadata["group"],
+        {"int": int, "float": float, "bool": bool}[spec.type],
+    )
     for spec in fields(Params)
 }
 
@@ -293,6 +594,7 @@ def parse_assignments(assignments: list[str]) -> dict[str, float | int | bool]:
 
 # --- presets ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Preset:
     """A named set of overrides over the same mechanisms (an orientation or a population)."""
@@ -303,30 +605,54 @@ class Preset:
     overrides: dict[str, float | int | bool]
 
 
-PRESETS: dict[str, Preset] = {preset.name: preset for preset in [
-    Preset("working", "orientation",
-           "Bordin's working alliance: the calibrated defaults.", {}),
-    Preset("reparative", "orientation",
-           "Repair focus: attuned therapists who use the SRS and repair more skilfully.",
-           {"attunement_mean": 0.70, "repair_skill_mean": 0.72, "feedback_use_mean": 0.80,
-            "defensiveness_mean": 0.20}),
-    Preset("transpersonal", "orientation",
-           "Meaning and goals: faster goal agreement, higher expectancy.",
-           {"goal_growth_rate": 0.26, "collaboration_mean": 0.72, "expectancy_mean": 0.70}),
-    Preset("attachment_based", "orientation",
-           "Secure base: warm therapists; insecure clients bond almost as fast as secure ones.",
-           {"anxious_bond_factor": 0.95, "avoidant_bond_factor": 0.90, "empathy_mean": 0.72,
-            "insecure_attachment_weight": 0.25}),
-    Preset("general_outpatient", "population",
-           "General adult outpatients: the calibrated defaults.", {}),
-    Preset("substance_use", "population",
-           "Substance use: more ambivalence and dropout; completion far likelier with a strong alliance.",
-           {"motivation_mean": 0.42, "resistance_mean": 0.45, "dropout_base_logit": -3.6,
-            "dropout_alliance_weight": 7.0, "miss_base_logit": -1.7}),
-    Preset("online", "population",
-           "Online therapy: nearly all clients seen by video, withdrawals harder to notice.",
-           {"share_online": 0.95}),
-]}
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in [
+        Preset("working", "orientation", "Bordin's working alliance: the calibrated defaults.", {}),
+        Preset(
+            "reparative",
+            "orientation",
+            "Repair focus: attuned therapists who use the SRS and repair more skilfully.",
+            {"attunement_mean": 0.70, "repair_skill_mean": 0.72, "feedback_use_mean": 0.80, "defensiveness_mean": 0.20},
+        ),
+        Preset(
+            "transpersonal",
+            "orientation",
+            "Meaning and goals: faster goal agreement, higher expectancy.",
+            {"goal_growth_rate": 0.60, "collaboration_mean": 0.72, "expectancy_mean": 0.70},
+        ),
+        Preset(
+            "attachment_based",
+            "orientation",
+            "Secure base: warm therapists; insecure clients bond almost as fast as secure ones.",
+            {
+                "anxious_bond_factor": 0.95,
+                "avoidant_bond_factor": 0.90,
+                "empathy_mean": 0.72,
+                "insecure_attachment_weight": 0.25,
+            },
+        ),
+        Preset("general_outpatient", "population", "General adult outpatients: the calibrated defaults.", {}),
+        Preset(
+            "substance_use",
+            "population",
+            "Substance use: more ambivalence and dropout; completion far likelier with a strong alliance.",
+            {
+                "motivation_mean": 0.42,
+                "resistance_mean": 0.45,
+                "dropout_base_logit": -4.2,
+                "dropout_alliance_weight": 9.0,
+                "miss_base_logit": -0.5,
+            },
+        ),
+        Preset(
+            "online",
+            "population",
+            "Online therapy: nearly all clients seen by video, withdrawals harder to notice.",
+            {"share_online": 0.95},
+        ),
+    ]
+}
 
 
 def apply_presets(names: list[str], base: Params | None = None) -> Params:
@@ -341,6 +667,7 @@ def apply_presets(names: list[str], base: Params | None = None) -> Params:
 
 # --- TOML ------------------------------------------------------------------------------------------
 
+
 def load_toml(path: str | Path, base: Params | None = None) -> Params:
     """Read parameters from a TOML file: a ``[parameters]`` table (and optional ``presets = [...]``)."""
     path = Path(path)
@@ -352,8 +679,10 @@ def load_toml(path: str | Path, base: Params | None = None) -> Params:
         raise ParameterError(f"config file {path} is not valid TOML: {error}") from None
     unknown_keys = sorted(set(document) - {"parameters", "presets"})
     if unknown_keys:
-        raise ParameterError(f"config file {path}: unknown top-level key '{unknown_keys[0]}'; "
-                             "expected 'parameters' (a table) and optionally 'presets' (a list)")
+        raise ParameterError(
+            f"config file {path}: unknown top-level key '{unknown_keys[0]}'; "
+            "expected 'parameters' (a table) and optionally 'presets' (a list)"
+        )
     presets = document.get("presets", [])
     if not isinstance(presets, list):
         raise ParameterError(f"config file {path}: 'presets' must be a list of preset names")

@@ -8,8 +8,8 @@ arrays (numpy allocates the results of elementwise operations anyway).
 
 Submodels (docs/ODD.md names them): :func:`draw_traits` (initialisation), :func:`attendance`,
 :func:`next_stage`, :func:`grow_alliance`, :func:`rupture_onset`, :func:`srs_total`,
-:func:`detection`, :func:`repair`, :func:`expire_ruptures`, :func:`symptom_change`, :func:`ending`,
-composed by :func:`step_session`.
+:func:`detection`, :func:`repair`, :func:`v_shape`, :func:`symptom_change`, :func:`dropout_chance`,
+composed by :func:`step_session`, which also holds the short steps of expiry and endings inline.
 """
 
 from __future__ import annotations
@@ -33,9 +33,20 @@ NO_RUPTURE, WITHDRAWAL, CONFRONTATION = 0, 1, 2
 RUPTURE_KINDS = ("none", "withdrawal", "confrontation")
 
 CLIENT_TRAITS = ("motivation", "resistance", "transference", "expectancy", "openness")
-THERAPIST_TRAITS = ("empathy", "congruence", "regard", "collaboration", "skill", "attunement",
-                    "repair_skill", "defensiveness", "cultural_sensitivity", "feedback_use",
-                    "pitfalls", "challenge")
+THERAPIST_TRAITS = (
+    "empathy",
+    "congruence",
+    "regard",
+    "collaboration",
+    "skill",
+    "attunement",
+    "repair_skill",
+    "defensiveness",
+    "cultural_sensitivity",
+    "feedback_use",
+    "pitfalls",
+    "challenge",
+)
 
 
 def logistic(xp: Any, log_odds: Array) -> Array:
@@ -62,6 +73,7 @@ def select(xp: Any, condition: Array, chosen: Array | float, otherwise: Array | 
 
 # --- initialisation --------------------------------------------------------------------------
 
+
 def draw_therapists(xp: Any, p: Any, draws: Draws) -> dict[str, Array]:
     """Therapist traits, one row per therapist key: each trait is clip(mean + sd * z, 0, 1).
 
@@ -71,9 +83,9 @@ def draw_therapists(xp: Any, p: Any, draws: Draws) -> dict[str, Array]:
     traits: dict[str, Array] = {}
     for pair, first in enumerate(range(0, len(THERAPIST_TRAITS), 2)):
         normals = draws.normals(Stream.THERAPIST_TRAITS, pair)
-        for name, z in zip(THERAPIST_TRAITS[first:first + 2], normals):
+        for name, z in zip(THERAPIST_TRAITS[first : first + 2], normals, strict=True):
             traits[name] = unit_clip(xp, getattr(p, f"{name}_mean") + p.therapist_trait_sd * z)
-    bias_z, style_u = draws.normals(Stream.THERAPIST_TRAITS, 100)[0], draws.uniform(Stream.CLIENT_STYLE, 1)
+    bias_z, style_u = draws.normals(Stream.THERAPIST_TRAITS, 100)[0], draws.uniform(Stream.STYLE, 1)
     traits["bias"] = xp.clip(p.bias_mean + p.therapist_trait_sd * bias_z, -1.0, 1.0)
     traits["style"] = style_u
     traits["minority"] = draws.uniform(Stream.THERAPIST_CULTURE, 0) < p.share_minority_therapists
@@ -91,11 +103,12 @@ def draw_clients(xp: Any, p: Any, draws: Draws) -> dict[str, Array]:
         "minority": culture_u < p.share_minority_clients,
         "online": draws.uniform(Stream.MODALITY, 0) < p.share_online,
         "intake": xp.clip(p.intake_ors_mean + p.intake_ors_sd * draws.normal(Stream.INTAKE, 0), 0.0, ORS_MAX),
-        "style": draws.uniform(Stream.CLIENT_STYLE, 0),
+        "style": draws.uniform(Stream.STYLE, 0),
     }
     for pair, first in enumerate(range(0, len(CLIENT_TRAITS), 2)):
         normals = draws.normals(Stream.CLIENT_TRAITS, pair)
-        for name, z in zip(CLIENT_TRAITS[first:first + 2], normals):
+        # an odd count of traits leaves the last pair's second normal unused
+        for name, z in zip(CLIENT_TRAITS[first : first + 2], normals, strict=False):
             traits[name] = unit_clip(xp, getattr(p, f"{name}_mean") + p.client_trait_sd * z)
     return traits
 
@@ -105,12 +118,12 @@ class Traits:
     """Fixed per-relation quantities: the client's traits, their therapist's, and the pair's fit."""
 
     attachment: Array
-    minority: Array          # the client is of a minority cultural background
+    minority: Array  # the client is of a minority cultural background
     online: Array
-    mismatch: Array          # client and therapist of different cultural backgrounds
-    intake: Array            # latent well-being at intake (ORS points)
-    attainable: Array        # level the client can reach (ORS points)
-    fit: Array               # 0-1: style convergence, bridged culture
+    mismatch: Array  # client and therapist of different cultural backgrounds
+    intake: Array  # latent well-being at intake (ORS points)
+    attainable: Array  # level the client can reach (ORS points)
+    fit: Array  # 0-1: style convergence, bridged culture
     motivation: Array
     resistance: Array
     transference: Array
@@ -137,13 +150,21 @@ def relation_traits(xp: Any, p: Any, client: dict[str, Array], therapist: dict[s
     bridged = 1.0 - as_float(xp, mismatch) * (1.0 - therapist["cultural_sensitivity"])
     fit = (1.0 - xp.abs(client["style"] - therapist["style"])) * (0.5 + 0.5 * bridged)
     readiness = 0.5 + 0.5 * (client["motivation"] + client["expectancy"])
-    attainable = xp.clip(client["intake"] + p.recovery_potential * readiness * (ORS_MAX - client["intake"]),
-                         0.0, ORS_MAX)
+    attainable = xp.clip(
+        client["intake"] + p.recovery_potential * readiness * (ORS_MAX - client["intake"]), 0.0, ORS_MAX
+    )
     return Traits(
-        attachment=client["attachment"], minority=client["minority"], online=client["online"], mismatch=mismatch,
-        intake=client["intake"], attainable=attainable, fit=fit,
+        attachment=client["attachment"],
+        minority=client["minority"],
+        online=client["online"],
+        mismatch=mismatch,
+        intake=client["intake"],
+        attainable=attainable,
+        fit=fit,
         **{name: client[name] for name in CLIENT_TRAITS},
-        **{name: therapist[name] for name in THERAPIST_TRAITS}, bias=therapist["bias"])
+        **{name: therapist[name] for name in THERAPIST_TRAITS},
+        bias=therapist["bias"],
+    )
 
 
 @dataclass(frozen=True)
@@ -153,22 +174,22 @@ class State:
     bond: Array
     goal: Array
     task: Array
-    ceiling: Array           # 1 minus the lasting deficit of unresolved ruptures
-    stage: Array             # int8 code, see STAGES
-    wellbeing: Array         # latent ORS level, 0-40
-    active: Array            # the course is still running
+    ceiling: Array  # 1 minus the lasting deficit of unresolved ruptures
+    stage: Array  # int8 code, see STAGES
+    wellbeing: Array  # latent ORS level, 0-40
+    active: Array  # the course is still running
     dropped_out: Array
     rupture_open: Array
-    rupture_kind: Array      # int8 code of the open (or last) rupture
+    rupture_kind: Array  # int8 code of the open (or last) rupture
     severity: Array
-    rupture_age: Array       # sessions since the open rupture began
+    rupture_age: Array  # sessions since the open rupture began
     detected: Array
-    repair_step: Array       # repair steps completed on the open rupture (0-5)
-    pre_bond: Array          # components just before the open rupture (for the V shape)
+    repair_step: Array  # repair steps completed on the open rupture (0-5)
+    pre_bond: Array  # components just before the open rupture (for the V shape)
     pre_goal: Array
     pre_task: Array
-    attended: Array          # sessions attended so far
-    ruptures: Array          # counts over the course
+    attended: Array  # sessions attended so far
+    ruptures: Array  # counts over the course
     resolved: Array
     unresolved: Array
     resolution_attended: Array
@@ -183,15 +204,33 @@ def initial_state(xp: Any, p: Any, traits: Traits) -> State:
     bond = unit_clip(xp, p.initial_bond * (0.75 + 0.5 * traits.expectancy) * (0.85 + 0.15 * secure))
     agreement = zeros + p.initial_agreement
     return State(
-        bond=bond, goal=agreement, task=agreement, ceiling=zeros + 1.0,
-        stage=xp.astype(counts, xp.int8), wellbeing=traits.intake, active=~false, dropped_out=false,
-        rupture_open=false, rupture_kind=xp.astype(counts, xp.int8), severity=zeros,
-        rupture_age=counts, detected=false, repair_step=counts,
-        pre_bond=zeros, pre_goal=zeros, pre_task=zeros,
-        attended=counts, ruptures=counts, resolved=counts, unresolved=counts, resolution_attended=counts)
+        bond=bond,
+        goal=agreement,
+        task=agreement,
+        ceiling=zeros + 1.0,
+        stage=xp.astype(counts, xp.int8),
+        wellbeing=traits.intake,
+        active=~false,
+        dropped_out=false,
+        rupture_open=false,
+        rupture_kind=xp.astype(counts, xp.int8),
+        severity=zeros,
+        rupture_age=counts,
+        detected=false,
+        repair_step=counts,
+        pre_bond=zeros,
+        pre_goal=zeros,
+        pre_task=zeros,
+        attended=counts,
+        ruptures=counts,
+        resolved=counts,
+        unresolved=counts,
+        resolution_attended=counts,
+    )
 
 
 # --- submodels -------------------------------------------------------------------------------
+
 
 def composite(xp: Any, p: Any, bond: Array, goal: Array, task: Array) -> Array:
     """The composite alliance: the weighted mean of bond, goal and task (weights normalised)."""
@@ -203,8 +242,12 @@ def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array) 
     """Whether each client attends: missing is likelier with a weak alliance, low motivation and an
     open withdrawal rupture."""
     withdrawn = as_float(xp, s.rupture_open & (s.rupture_kind == WITHDRAWAL))
-    log_odds = (p.miss_base_logit + p.miss_alliance_weight * (0.5 - alliance)
-                + p.miss_motivation_weight * (0.5 - t.motivation) + p.miss_withdrawal_weight * withdrawn)
+    log_odds = (
+        p.miss_base_logit
+        + p.miss_alliance_weight * (0.5 - alliance)
+        + p.miss_motivation_weight * (0.5 - t.motivation)
+        + p.miss_withdrawal_weight * withdrawn
+    )
     return s.active & (u >= logistic(xp, log_odds))
 
 
@@ -214,25 +257,35 @@ def goals_met(t: Traits, wellbeing: Array, p: Any) -> Array:
 
 
 def next_stage(xp: Any, p: Any, t: Traits, s: State, session: int, attended: Array) -> Array:
-    """Stage at the start of an attended session, entered by state (at most one step per session)."""
+    """Stage at the start of an attended session, entered by state: one step forward at most, except
+    that any stage moves to resolution when the planned course is nearly done."""
     stage = s.stage
     to_exploration = (stage == ENGAGEMENT) & (s.bond >= p.bond_threshold)
     to_working = (stage == EXPLORATION) & (s.goal >= p.agreement_threshold) & (s.task >= p.agreement_threshold)
     nearly_done = (session + p.resolution_sessions) > p.course_length
     to_resolution = ((stage == WORKING) & goals_met(t, s.wellbeing, p)) | ((stage < RESOLUTION) & nearly_done)
-    moved = xp.where(to_resolution, RESOLUTION,
-                     xp.where(to_working, WORKING, xp.where(to_exploration, EXPLORATION, stage)))
+    moved = xp.where(
+        to_resolution, RESOLUTION, xp.where(to_working, WORKING, xp.where(to_exploration, EXPLORATION, stage))
+    )
     return xp.where(attended, xp.astype(moved, xp.int8), stage)
 
 
 def grow_alliance(xp: Any, p: Any, t: Traits, s: State, attended: Array) -> tuple[Array, Array, Array]:
     """Bond grows with the therapist's warmth (Rogers), fit and attachment; goal and task agreement
     grow with collaboration and skill, gated by bond. Each closes a share of its gap to the ceiling."""
-    attachment_factor = xp.where(t.attachment == ANXIOUS, p.anxious_bond_factor,
-                                 select(xp, t.attachment == AVOIDANT, p.avoidant_bond_factor, 1.0))
+    attachment_factor = xp.where(
+        t.attachment == ANXIOUS,
+        p.anxious_bond_factor,
+        select(xp, t.attachment == AVOIDANT, p.avoidant_bond_factor, 1.0),
+    )
     warmth = (t.empathy + t.congruence + t.regard) / 3.0
-    bond_rate = (p.bond_growth_rate * warmth * attachment_factor * (1.0 + p.fit_effect * (t.fit - 0.5))
-                 * (1.0 - p.resistance_effect * t.resistance))
+    bond_rate = (
+        p.bond_growth_rate
+        * warmth
+        * attachment_factor
+        * (1.0 + p.fit_effect * (t.fit - 0.5))
+        * (1.0 - p.resistance_effect * t.resistance)
+    )
     on = as_float(xp, attended)
     bond = s.bond + on * unit_clip(xp, bond_rate) * (s.ceiling - s.bond)
     goal = s.goal + on * unit_clip(xp, p.goal_growth_rate * t.collaboration * s.bond) * (s.ceiling - s.goal)
@@ -245,25 +298,36 @@ def challenge_weakness(xp: Any, p: Any, alliance: Array) -> Array:
     return unit_clip(xp, (p.challenge_alliance_threshold - alliance) / (p.challenge_alliance_threshold + 1e-9))
 
 
-def rupture_hazard(xp: Any, p: Any, t: Traits, stage: Array, goal: Array, task: Array,
-                   alliance: Array) -> Array:
+def rupture_hazard(xp: Any, p: Any, t: Traits, stage: Array, goal: Array, task: Array, alliance: Array) -> Array:
     """Per-session rupture probability from the risk factors of DESIGN.md section 2."""
-    log_odds = (p.rupture_base_logit
-                + p.misattunement_weight * (1.0 - t.attunement)
-                + p.insecure_attachment_weight * as_float(xp, t.attachment != SECURE)
-                + p.transference_weight * t.transference
-                + p.countertransference_weight * t.defensiveness
-                + p.low_agreement_weight * (1.0 - 0.5 * (goal + task))
-                + p.cultural_mismatch_weight * as_float(xp, t.mismatch) * (1.0 - t.cultural_sensitivity)
-                + p.early_stage_weight * as_float(xp, stage <= EXPLORATION)
-                + p.pitfalls_weight * t.pitfalls
-                + p.poor_fit_weight * (1.0 - t.fit)
-                + p.challenge_hazard_weight * t.challenge * challenge_weakness(xp, p, alliance))
+    log_odds = (
+        p.rupture_base_logit
+        + p.misattunement_weight * (1.0 - t.attunement)
+        + p.insecure_attachment_weight * as_float(xp, t.attachment != SECURE)
+        + p.transference_weight * t.transference
+        + p.countertransference_weight * t.defensiveness
+        + p.low_agreement_weight * (1.0 - 0.5 * (goal + task))
+        + p.cultural_mismatch_weight * as_float(xp, t.mismatch) * (1.0 - t.cultural_sensitivity)
+        + p.early_stage_weight * as_float(xp, stage <= EXPLORATION)
+        + p.pitfalls_weight * t.pitfalls
+        + p.poor_fit_weight * (1.0 - t.fit)
+        + p.challenge_hazard_weight * t.challenge * challenge_weakness(xp, p, alliance)
+    )
     return logistic(xp, log_odds)
 
 
-def rupture_onset(xp: Any, p: Any, t: Traits, stage: Array, bond: Array, goal: Array, task: Array,
-                  alliance: Array, eligible: Array, draws: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
+def rupture_onset(
+    xp: Any,
+    p: Any,
+    t: Traits,
+    stage: Array,
+    bond: Array,
+    goal: Array,
+    task: Array,
+    alliance: Array,
+    eligible: Array,
+    draws: tuple[Array, Array, Array],
+) -> tuple[Array, Array, Array]:
     """Which relations rupture this session, the kind (withdrawal or confrontation) and severity.
 
     Severity is uniform on [0.25, 1.75] x ``severity_mean``. Anxious clients confront more, avoidant
@@ -272,7 +336,9 @@ def rupture_onset(xp: Any, p: Any, t: Traits, stage: Array, bond: Array, goal: A
     occur_u, kind_u, severity_u = draws
     occurs = eligible & (occur_u < rupture_hazard(xp, p, t, stage, goal, task, alliance))
     shift = p.attachment_kind_shift * (as_float(xp, t.attachment == ANXIOUS) - as_float(xp, t.attachment == AVOIDANT))
-    confrontation_share = unit_clip(xp, p.confrontation_share + shift + t.challenge * challenge_weakness(xp, p, alliance))
+    confrontation_share = unit_clip(
+        xp, p.confrontation_share + shift + t.challenge * challenge_weakness(xp, p, alliance)
+    )
     kind = select(xp, kind_u < confrontation_share, CONFRONTATION, WITHDRAWAL)
     severity = p.severity_mean * (0.25 + 1.5 * severity_u)
     return occurs, xp.astype(kind, xp.int8), severity
@@ -317,41 +383,56 @@ def v_shape(xp: Any, p: Any, current: Array, before: Array, severity: Array, res
     return xp.where(resolved, rebuilt, current)
 
 
-def symptom_change(xp: Any, p: Any, t: Traits, stage: Array, wellbeing: Array, alliance: Array,
-                   attended: Array, dose: Array, z: Array) -> Array:
+def symptom_change(
+    xp: Any, p: Any, t: Traits, stage: Array, wellbeing: Array, alliance: Array, attended: Array, dose: Array, z: Array
+) -> Array:
     """Latent well-being after the session: an attended session closes a share of the gap to the
     level within reach (negatively accelerated dose-response), scaled by stage, alliance, skill and
     productive challenge, and decaying with the sessions already attended (``dose``; Howard et al.
     1986: early sessions help most); every week adds noise. The alliance also sets how much of the attainable
     gain is within reach: all of it at ``full_reach_alliance``, less on a weaker alliance."""
-    stage_factor = xp.where(stage == ENGAGEMENT, p.engagement_change_factor,
-                            xp.where(stage == EXPLORATION, p.exploration_change_factor,
-                                     select(xp, stage == WORKING, 1.0, p.resolution_change_factor)))
+    stage_factor = xp.where(
+        stage == ENGAGEMENT,
+        p.engagement_change_factor,
+        xp.where(
+            stage == EXPLORATION,
+            p.exploration_change_factor,
+            select(xp, stage == WORKING, 1.0, p.resolution_change_factor),
+        ),
+    )
     productive = (stage == WORKING) & (alliance >= p.challenge_alliance_threshold)
     challenge_factor = 1.0 + p.challenge_gain * t.challenge * as_float(xp, productive)
-    rate = (p.change_rate * stage_factor * challenge_factor * (1.0 + p.skill_effect * (t.skill - 0.5))
-            * xp.exp(-p.dose_decay * xp.astype(dose, xp.float64))
-            * (1.0 + p.alliance_effect * (alliance - 0.5)))
+    rate = (
+        p.change_rate
+        * stage_factor
+        * challenge_factor
+        * xp.maximum(1.0 + p.skill_effect * (t.skill - 0.5), 0.0)  # no skill: no change (harm comes from the alliance)
+        * xp.exp(-p.dose_decay * xp.astype(dose, xp.float64))
+        * (1.0 + p.alliance_effect * (alliance - 0.5))
+    )
     rate = xp.minimum(xp.maximum(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
     reach = unit_clip(xp, 1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
     change = as_float(xp, attended) * rate * (t.intake + reach * (t.attainable - t.intake) - wellbeing)
     return xp.clip(wellbeing + change + p.symptom_noise_sd * z, 0.0, ORS_MAX)
 
 
-def dropout_chance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, attended: Array,
-                   session: int) -> Array:
+def dropout_chance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, attended: Array, session: int) -> Array:
     """Per-session dropout probability: weak alliance, open or unresolved ruptures, a missed session,
     the first three sessions and low motivation raise it."""
     ruptures = as_float(xp, s.rupture_open) + xp.astype(s.unresolved, xp.float64)
-    log_odds = (p.dropout_base_logit + p.dropout_alliance_weight * (0.5 - alliance)
-                + p.dropout_rupture_weight * ruptures
-                + p.dropout_missed_weight * as_float(xp, ~attended)
-                + p.dropout_early_weight * float(session <= 3)
-                + p.dropout_motivation_weight * (0.5 - t.motivation))
+    log_odds = (
+        p.dropout_base_logit
+        + p.dropout_alliance_weight * (0.5 - alliance)
+        + p.dropout_rupture_weight * ruptures
+        + p.dropout_missed_weight * as_float(xp, ~attended)
+        + p.dropout_early_weight * float(session <= 3)
+        + p.dropout_motivation_weight * (0.5 - t.motivation)
+    )
     return logistic(xp, log_odds)
 
 
 # --- one session -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SessionRecord:
@@ -367,8 +448,8 @@ class SessionRecord:
     rupture: Array
     rupture_kind: Array
     rupture_resolved: Array
-    ors: Array               # observed ORS at the start of the session (NaN if missed)
-    srs: Array               # observed SRS at its end (NaN if missed)
+    ors: Array  # observed ORS at the start of the session (NaN if missed)
+    srs: Array  # observed SRS at its end (NaN if missed)
 
 
 def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: int) -> tuple[State, SessionRecord]:
@@ -390,9 +471,11 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
 
     # ruptures: onset drops bond by the severity, goal and task by half of it
     onset, new_kind, new_severity = rupture_onset(
-        xp, p, t, stage, bond, goal, task, alliance, attended & ~s.rupture_open, (rupture_u, kind_u, severity_u))
-    pre_bond, pre_goal, pre_task = (xp.where(onset, new, old) for new, old in
-                                    ((bond, s.pre_bond), (goal, s.pre_goal), (task, s.pre_task)))
+        xp, p, t, stage, bond, goal, task, alliance, attended & ~s.rupture_open, (rupture_u, kind_u, severity_u)
+    )
+    pre_bond, pre_goal, pre_task = (
+        xp.where(onset, new, old) for new, old in ((bond, s.pre_bond), (goal, s.pre_goal), (task, s.pre_task))
+    )
     severity = xp.where(onset, new_severity, s.severity)
     kind = xp.where(onset, new_kind, s.rupture_kind)
     drop = as_float(xp, onset) * new_severity
@@ -410,42 +493,76 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
     repairing = attended & rupture_open & detected & p.repair_enabled
     step = repair(xp, p, t, xp.where(onset, xp.zeros_like(s.repair_step), s.repair_step), repairing, repair_u)
     resolved_now = repairing & (step >= REPAIR_STEPS)
-    bond, goal, task = (v_shape(xp, p, now, before, severity, resolved_now)
-                        for now, before in ((bond, pre_bond), (goal, pre_goal), (task, pre_task)))
+    bond, goal, task = (
+        v_shape(xp, p, now, before, severity, resolved_now)
+        for now, before in ((bond, pre_bond), (goal, pre_goal), (task, pre_task))
+    )
 
     # a rupture left open for repair_window sessions stays unresolved: lasting deficit, and a severe
     # one in the working phase sends the dyad back to exploration
     age = xp.where(onset, xp.ones_like(s.rupture_age), s.rupture_age + xp.astype(rupture_open & s.active, xp.int16))
     expired = rupture_open & ~resolved_now & (age >= p.repair_window)
     ceiling = xp.where(expired, xp.clip(s.ceiling - p.unresolved_deficit * severity, 0.2, 1.0), s.ceiling)
-    bond, goal, task = (xp.where(expired, xp.minimum(component, ceiling), component) for component in (bond, goal, task))
-    stage = xp.where(expired & (stage == WORKING) & (severity > p.severe_rupture_threshold),
-                     xp.astype(xp.zeros_like(stage) + EXPLORATION, xp.int8), stage)
+    bond, goal, task = (
+        xp.where(expired, xp.minimum(component, ceiling), component) for component in (bond, goal, task)
+    )
+    stage = xp.where(
+        expired & (stage == WORKING) & (severity > p.severe_rupture_threshold),
+        xp.astype(xp.zeros_like(stage) + EXPLORATION, xp.int8),
+        stage,
+    )
     rupture_open = rupture_open & ~resolved_now & ~expired
     alliance = composite(xp, p, bond, goal, task)
 
-    wellbeing = xp.where(s.active, symptom_change(xp, p, t, stage, s.wellbeing, alliance, attended, s.attended, symptom_z),
-                         s.wellbeing)
+    wellbeing = xp.where(
+        s.active, symptom_change(xp, p, t, stage, s.wellbeing, alliance, attended, s.attended, symptom_z), s.wellbeing
+    )
     counts = dict(
         attended=s.attended + xp.astype(attended, xp.int16),
         ruptures=s.ruptures + xp.astype(onset, xp.int16),
         resolved=s.resolved + xp.astype(resolved_now, xp.int16),
         unresolved=s.unresolved + xp.astype(expired, xp.int16),
-        resolution_attended=s.resolution_attended + xp.astype(attended & (stage == RESOLUTION), xp.int16))
+        resolution_attended=s.resolution_attended + xp.astype(attended & (stage == RESOLUTION), xp.int16),
+    )
     progressed = dataclasses.replace(
-        s, bond=bond, goal=goal, task=task, ceiling=ceiling, stage=stage, wellbeing=wellbeing,
-        rupture_open=rupture_open, rupture_kind=kind, severity=severity, rupture_age=age,
-        detected=detected & rupture_open, repair_step=step, pre_bond=pre_bond, pre_goal=pre_goal,
-        pre_task=pre_task, **counts)
+        s,
+        bond=bond,
+        goal=goal,
+        task=task,
+        ceiling=ceiling,
+        stage=stage,
+        wellbeing=wellbeing,
+        rupture_open=rupture_open,
+        rupture_kind=kind,
+        severity=severity,
+        rupture_age=age,
+        detected=detected & rupture_open,
+        repair_step=step,
+        pre_bond=pre_bond,
+        pre_goal=pre_goal,
+        pre_task=pre_task,
+        **counts,
+    )
 
     # endings: planned (resolution done, or the course limit) before dropout
     planned_end = (progressed.resolution_attended >= p.resolution_sessions) | (session >= p.course_length)
     drops = s.active & ~planned_end & (dropout_u < dropout_chance(xp, p, t, progressed, alliance, attended, session))
-    new_state = dataclasses.replace(progressed, active=s.active & ~planned_end & ~drops,
-                                    dropped_out=s.dropped_out | drops)
-    view = unit_clip(xp, alliance + t.bias + p.therapist_view_noise_sd * view_z)
+    new_state = dataclasses.replace(
+        progressed, active=s.active & ~planned_end & ~drops, dropped_out=s.dropped_out | drops
+    )
+    view = xp.where(attended, unit_clip(xp, alliance + t.bias + p.therapist_view_noise_sd * view_z), xp.nan)
     record = SessionRecord(
-        stage=stage, attended=attended, bond=bond, goal=goal, task=task, alliance=alliance,
-        alliance_therapist=view, rupture=onset, rupture_kind=xp.where(onset, new_kind, xp.zeros_like(new_kind)),
-        rupture_resolved=resolved_now, ors=ors, srs=xp.where(attended, srs, xp.nan))
+        stage=stage,
+        attended=attended,
+        bond=bond,
+        goal=goal,
+        task=task,
+        alliance=alliance,
+        alliance_therapist=view,
+        rupture=onset,
+        rupture_kind=xp.where(onset, new_kind, xp.zeros_like(new_kind)),
+        rupture_resolved=resolved_now,
+        ors=ors,
+        srs=xp.where(attended, srs, xp.nan),
+    )
     return new_state, record

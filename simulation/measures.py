@@ -24,9 +24,11 @@ def classify_outcomes(ors_intake: np.ndarray, ors_final: np.ndarray, dropped_out
     improved = change >= RELIABLE_CHANGE
     recovered = improved & (ors_intake < ORS_CUTOFF) & (ors_final >= ORS_CUTOFF)
     deteriorated = change <= -RELIABLE_CHANGE
-    codes = np.select([dropped_out, recovered, improved, deteriorated],
-                      [OUTCOMES.index(name) for name in ("dropped_out", "recovered", "improved", "deteriorated")],
-                      default=OUTCOMES.index("unchanged"))
+    codes = np.select(
+        [dropped_out, recovered, improved, deteriorated],
+        [OUTCOMES.index(name) for name in ("dropped_out", "recovered", "improved", "deteriorated")],
+        default=OUTCOMES.index("unchanged"),
+    )
     return codes.astype(np.int8)
 
 
@@ -57,6 +59,7 @@ def course_summary(columns: dict[str, np.ndarray], offsets: np.ndarray) -> dict[
 
 
 # --- calibration figures (DESIGN.md section 5) ------------------------------------------------------
+
 
 def correlation(x: pd.Series, y: pd.Series) -> float:
     """Pearson r over the rows where both are present."""
@@ -110,6 +113,6 @@ def therapist_share(clients: pd.DataFrame, column: str = "change") -> float:
     grand = data[column].mean()
     within = ((data[column] - groups.transform("mean")) ** 2).sum() / (n - k)
     between = (sizes * (means - grand) ** 2).sum() / (k - 1)
-    n0 = (n - (sizes ** 2).sum() / n) / (k - 1)
+    n0 = (n - (sizes**2).sum() / n) / (k - 1)
     tau2 = max((between - within) / n0, 0.0)
     return float(tau2 / (tau2 + within))

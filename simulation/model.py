@@ -27,16 +27,19 @@ class AllianceModel(mesa.Model):
         backend: array library of the kernel ('numpy', or 'cupy' on a GPU).
     """
 
-    def __init__(self, params: Params | None = None, n_clients: int = 200, seed: int = 0,
-                 backend: str = "numpy") -> None:
+    def __init__(
+        self, params: Params | None = None, n_clients: int = 200, seed: int = 0, backend: str = "numpy"
+    ) -> None:
         super().__init__(rng=seed)
         self.params = params or Params()
         self.seed = seed
         self.runs = [Run(self.params, n_clients, seed)]
         self.course = Course(self.runs, Rows.of_runs(self.runs), backend, compact=False)
         therapist_of_row = self.course.rows.therapist
-        self.therapists_by_index = [Therapist(self, index, np.flatnonzero(therapist_of_row == index))
-                                    for index in range(int(therapist_of_row.max()) + 1)]
+        self.therapists_by_index = [
+            Therapist(self, index, np.flatnonzero(therapist_of_row == index))
+            for index in range(int(therapist_of_row.max()) + 1)
+        ]
         self.clients_by_row = [Client(self, row) for row in range(n_clients)]
         self.datacollector = mesa.DataCollector(
             model_reporters={

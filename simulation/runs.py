@@ -82,8 +82,10 @@ def row_params(xp: Any, params: list[Params], run_index: np.ndarray) -> Any:
 def _compact(xp: Any, obj: Any, keep: Any) -> Any:
     """Keep the rows ``keep`` (integer indices) of every array field of a dataclass or namespace;
     scalars stay as they are."""
+
     def take(value: Any) -> Any:
         return xp.take(value, keep) if hasattr(value, "shape") and value.ndim == 1 else value
+
     if dataclasses.is_dataclass(obj):
         return dataclasses.replace(obj, **{f.name: take(getattr(obj, f.name)) for f in dataclasses.fields(obj)})
     if isinstance(obj, SimpleNamespace):
@@ -111,7 +113,8 @@ class Course:
         client_traits = dynamics.draw_clients(xp, self.params, Draws.for_rows(xp, keys, rows.client, Domain.CLIENT))
         therapist_draws = Draws.for_rows(xp, keys, rows.therapist, Domain.THERAPIST)
         self.traits = dynamics.relation_traits(
-            xp, self.params, client_traits, dynamics.draw_therapists(xp, self.params, therapist_draws))
+            xp, self.params, client_traits, dynamics.draw_therapists(xp, self.params, therapist_draws)
+        )
         self.host_traits = _host(self.traits)
         self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
         self.state = dynamics.initial_state(xp, self.params, self.traits)
@@ -146,7 +149,9 @@ class Course:
             self.final[name][to_numpy(xp.take(self.position, leaving))] = values
         if self.running:
             keep = xp.nonzero(self.state.active)[0]
-            self.params, self.traits, self.state = (_compact(xp, obj, keep) for obj in (self.params, self.traits, self.state))
+            self.params, self.traits, self.state = (
+                _compact(xp, obj, keep) for obj in (self.params, self.traits, self.state)
+            )
             self.draws, self.position = Draws(xp, xp.take(self.draws.keys, keep)), xp.take(self.position, keep)
 
     def result(self) -> CourseResult:

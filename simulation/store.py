@@ -48,6 +48,7 @@ def atomic_outputs(directory: Path, names: tuple[str, ...], overwrite: bool) -> 
     The temporary files sit in ``directory`` itself, so each final move is an atomic rename.
     """
     check_free(directory, names, overwrite)
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=directory))
     try:
@@ -58,6 +59,8 @@ def atomic_outputs(directory: Path, names: tuple[str, ...], overwrite: bool) -> 
         for leftover in staging.iterdir():
             leftover.unlink()
         staging.rmdir()
+        if created and not any(directory.iterdir()):
+            directory.rmdir()  # a failed run leaves no empty folder behind
 
 
 def versions() -> dict[str, str]:
@@ -157,9 +160,17 @@ class ParquetStream:
             self.writer.close()
 
 
-def run_to_directory(params: Params, n_clients: int, seed: int, out: Path, overwrite: bool = False,
-                     chunk_clients: int = DEFAULT_CHUNK, backend: str = "numpy",
-                     presets: tuple[str, ...] = (), progress: bool | None = None) -> Summary:
+def run_to_directory(
+    params: Params,
+    n_clients: int,
+    seed: int,
+    out: Path,
+    overwrite: bool = False,
+    chunk_clients: int = DEFAULT_CHUNK,
+    backend: str = "numpy",
+    presets: tuple[str, ...] = (),
+    progress: bool | None = None,
+) -> Summary:
     """Simulate a cohort in chunks of clients and stream its tables to ``out`` (see RUN_FILES).
 
     Memory stays bounded by the chunk size; the results, to the byte, do not depend on it (random
@@ -181,9 +192,19 @@ def run_to_directory(params: Params, n_clients: int, seed: int, out: Path, overw
             for stream in streams.values():
                 stream.close()
         therapist_table(runs).to_parquet(paths["therapists.parquet"], index=False)
-        write_json(paths["manifest.json"], {
-            "command": "run", "format": "individual", "n_clients": n_clients, "seed": seed,
-            "presets": list(presets), "backend": backend, "parameters": params.as_dict(),
-            "versions": versions(), "summary": summary.as_dict(), "files": list(RUN_FILES[:3]),
-        })
+        write_json(
+            paths["manifest.json"],
+            {
+                "command": "run",
+                "format": "individual",
+                "n_clients": n_clients,
+                "seed": seed,
+                "presets": list(presets),
+                "backend": backend,
+                "parameters": params.as_dict(),
+                "versions": versions(),
+                "summary": summary.as_dict(),
+                "files": list(RUN_FILES[:3]),
+            },
+        )
     return summary

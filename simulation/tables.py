@@ -9,11 +9,25 @@ import numpy as np
 import pandas as pd
 
 from simulation import dynamics, measures
-from simulation.runs import CourseResult, Run, Rows, simulate_rows, therapist_traits
+from simulation.runs import CourseResult, Rows, Run, simulate_rows, therapist_traits
 
-SESSION_COLUMNS = ("client_id", "therapist_id", "session", "stage", "attended", "bond", "goal", "task",
-                   "alliance", "alliance_therapist", "rupture", "rupture_kind", "rupture_resolved",
-                   "ors", "srs")
+SESSION_COLUMNS = (
+    "client_id",
+    "therapist_id",
+    "session",
+    "stage",
+    "attended",
+    "bond",
+    "goal",
+    "task",
+    "alliance",
+    "alliance_therapist",
+    "rupture",
+    "rupture_kind",
+    "rupture_resolved",
+    "ors",
+    "srs",
+)
 
 
 @dataclass(frozen=True)
@@ -68,47 +82,57 @@ def build_tables(runs: list[Run], result: CourseResult, with_therapists: bool = 
     rows, traits, final = result.rows, result.traits, result.final
     client_id = rows.client + 1
     therapist_id = (rows.therapist + 1).astype(np.int32)
-    sessions = pd.DataFrame({
-        "client_id": client_id[row_of],
-        "therapist_id": therapist_id[row_of],
-        "session": columns["session"],
-        "stage": _categorical(columns["stage"], dynamics.STAGES),
-        "attended": columns["attended"],
-        **{name: columns[name].astype(np.float32) for name in ("bond", "goal", "task", "alliance", "alliance_therapist")},
-        "rupture": columns["rupture"],
-        "rupture_kind": _categorical(columns["rupture_kind"], dynamics.RUPTURE_KINDS),
-        "rupture_resolved": columns["rupture_resolved"],
-        "ors": _whole_points(columns["ors"]),
-        "srs": _whole_points(columns["srs"]),
-    }, copy=False)
+    sessions = pd.DataFrame(
+        {
+            "client_id": client_id[row_of],
+            "therapist_id": therapist_id[row_of],
+            "session": columns["session"],
+            "stage": _categorical(columns["stage"], dynamics.STAGES),
+            "attended": columns["attended"],
+            **{
+                name: columns[name].astype(np.float32)
+                for name in ("bond", "goal", "task", "alliance", "alliance_therapist")
+            },
+            "rupture": columns["rupture"],
+            "rupture_kind": _categorical(columns["rupture_kind"], dynamics.RUPTURE_KINDS),
+            "rupture_resolved": columns["rupture_resolved"],
+            "ors": _whole_points(columns["ors"]),
+            "srs": _whole_points(columns["srs"]),
+        },
+        copy=False,
+    )
     summary = measures.course_summary(columns, offsets)
-    clients = pd.DataFrame({
-        "client_id": client_id,
-        "therapist_id": therapist_id,
-        "attachment": _categorical(traits["attachment"], dynamics.ATTACHMENT_STYLES),
-        "culture": _categorical(traits["minority"].astype(np.int8), ("majority", "minority")),
-        "modality": _categorical(traits["online"].astype(np.int8), ("in_person", "online")),
-        "cultural_mismatch": traits["mismatch"],
-        **{name: traits[name] for name in dynamics.CLIENT_TRAITS},
-        "fit": traits["fit"],
-        "wellbeing_intake": traits["intake"],
-        "wellbeing_attainable": traits["attainable"],
-        "wellbeing_final": final["wellbeing"],
-        "ors_intake": _whole_points(summary["ors_intake"]),
-        "ors_final": _whole_points(summary["ors_final"]),
-        "change": summary["ors_final"] - summary["ors_intake"],
-        "sessions_scheduled": summary["sessions_scheduled"],
-        "sessions_attended": summary["sessions_attended"],
-        "final_stage": _categorical(final["stage"], dynamics.STAGES),
-        "dropped_out": final["dropped_out"],
-        "ruptures": final["ruptures"],
-        "ruptures_resolved": final["resolved"],
-        "ruptures_unresolved": final["unresolved"],
-        "alliance_early": summary["alliance_early"],
-        "outcome": _categorical(
-            measures.classify_outcomes(summary["ors_intake"], summary["ors_final"], final["dropped_out"]),
-            measures.OUTCOMES),
-    }, copy=False)
+    clients = pd.DataFrame(
+        {
+            "client_id": client_id,
+            "therapist_id": therapist_id,
+            "attachment": _categorical(traits["attachment"], dynamics.ATTACHMENT_STYLES),
+            "culture": _categorical(traits["minority"].astype(np.int8), ("majority", "minority")),
+            "modality": _categorical(traits["online"].astype(np.int8), ("in_person", "online")),
+            "cultural_mismatch": traits["mismatch"],
+            **{name: traits[name] for name in dynamics.CLIENT_TRAITS},
+            "fit": traits["fit"],
+            "wellbeing_intake": traits["intake"],
+            "wellbeing_attainable": traits["attainable"],
+            "wellbeing_final": final["wellbeing"],
+            "ors_intake": _whole_points(summary["ors_intake"]),
+            "ors_final": _whole_points(summary["ors_final"]),
+            "change": summary["ors_final"] - summary["ors_intake"],
+            "sessions_scheduled": summary["sessions_scheduled"],
+            "sessions_attended": summary["sessions_attended"],
+            "final_stage": _categorical(final["stage"], dynamics.STAGES),
+            "dropped_out": final["dropped_out"],
+            "ruptures": final["ruptures"],
+            "ruptures_resolved": final["resolved"],
+            "ruptures_unresolved": final["unresolved"] + final["rupture_open"],  # still open at the end: unresolved
+            "alliance_early": summary["alliance_early"],
+            "outcome": _categorical(
+                measures.classify_outcomes(summary["ors_intake"], summary["ors_final"], final["dropped_out"]),
+                measures.OUTCOMES,
+            ),
+        },
+        copy=False,
+    )
     if len(runs) > 1:
         sessions.insert(0, "run", rows.run[row_of])
         clients.insert(0, "run", rows.run)

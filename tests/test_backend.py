@@ -7,16 +7,18 @@ from simulation.backend import Domain, Draws, Stream, namespace, run_key
 
 
 def _draws(n, seed=3, start=0):
-    return Draws.for_rows(namespace("numpy"), np.full(n, run_key(seed), np.uint64), np.arange(start, start + n), Domain.CLIENT)
+    return Draws.for_rows(
+        namespace("numpy"), np.full(n, run_key(seed), np.uint64), np.arange(start, start + n), Domain.CLIENT
+    )
 
 
 def test_uniforms_are_uniform_and_independent():
     first, second = _draws(200_000).uniforms(Stream.RUPTURE, 4)
     assert stats.kstest(first, "uniform").pvalue > 0.001
     assert stats.kstest(second, "uniform").pvalue > 0.001
-    assert abs(np.corrcoef(first, second)[0, 1]) < 0.01          # 4.5 SE at n = 200k
+    assert abs(np.corrcoef(first, second)[0, 1]) < 0.01  # 4.5 SE at n = 200k
     assert abs(np.corrcoef(first[:-1], first[1:])[0, 1]) < 0.01  # neighbouring rows
-    other = _draws(200_000).uniform(Stream.RUPTURE, 5)           # next session
+    other = _draws(200_000).uniform(Stream.RUPTURE, 5)  # next session
     assert abs(np.corrcoef(first, other)[0, 1]) < 0.01
 
 

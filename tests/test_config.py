@@ -2,7 +2,16 @@
 
 import pytest
 
-from simulation.config import PARAMETERS, PRESETS, ParameterError, Params, apply_presets, load_toml, parse_assignments, save_toml
+from simulation.config import (
+    PARAMETERS,
+    PRESETS,
+    ParameterError,
+    Params,
+    apply_presets,
+    load_toml,
+    parse_assignments,
+    save_toml,
+)
 
 
 def test_every_parameter_has_range_unit_and_meaning():
@@ -11,13 +20,16 @@ def test_every_parameter_has_range_unit_and_meaning():
         assert spec.unit and spec.meaning and spec.group
 
 
-@pytest.mark.parametrize("name, value, expected", [
-    ("repair_skill_mean", 1.5, "repair_skill_mean must be from 0 to 1; got 1.5"),
-    ("course_length", 2.5, "course_length must be a whole number from 2 to 104"),
-    ("repair_enabled", "yes", "repair_enabled must be true or false"),
-    ("severity_mean", "0.1", "severity_mean must be a number from 0 to 0.5"),
-    ("change_rate", float("nan"), "change_rate must be from 0 to 1"),
-])
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("repair_skill_mean", 1.5, "repair_skill_mean must be from 0 to 1; got 1.5"),
+        ("course_length", 2.5, "course_length must be a whole number from 2 to 104"),
+        ("repair_enabled", "yes", "repair_enabled must be true or false"),
+        ("severity_mean", "0.1", "severity_mean must be a number from 0 to 0.5"),
+        ("change_rate", float("nan"), "change_rate must be from 0 to 1"),
+    ],
+)
 def test_bad_values_name_the_parameter_and_its_range(name, value, expected):
     with pytest.raises(ParameterError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         Params().replace(**{name: value})
@@ -73,7 +85,10 @@ def test_presets_are_valid_and_change_what_they_say():
 
 def test_parse_assignments_types():
     assert parse_assignments(["course_length=16", "repair_enabled=false", "severity_mean=0.2"]) == {
-        "course_length": 16, "repair_enabled": False, "severity_mean": 0.2}
+        "course_length": 16,
+        "repair_enabled": False,
+        "severity_mean": 0.2,
+    }
     with pytest.raises(ParameterError, match="KEY=VALUE"):
         parse_assignments(["severity_mean"])
     with pytest.raises(ParameterError, match="must be a number"):

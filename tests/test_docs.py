@@ -16,5 +16,6 @@ def test_odd_parameter_table_is_current():
 
 def test_calibration_doc_exists_and_reports_every_target():
     from simulation.calibration import TARGETS
+
     text = (DOCS / "calibration.md").read_text(encoding="utf-8")
     assert all(target.label in text for target in TARGETS)

@@ -11,8 +11,15 @@ from simulation.tables import simulate
 xp = namespace("numpy")
 
 # therapists who always notice and whose repair steps always succeed
-ALWAYS_REPAIR = dict(attunement_mean=1.0, therapist_trait_sd=0.0, withdrawal_visibility=1.0, online_visibility=1.0,
-                     openness_effect=0.0, repair_base_logit=10.0, repair_skill_effect=0.0)
+ALWAYS_REPAIR = dict(
+    attunement_mean=1.0,
+    therapist_trait_sd=0.0,
+    withdrawal_visibility=1.0,
+    online_visibility=1.0,
+    openness_effect=0.0,
+    repair_base_logit=10.0,
+    repair_skill_effect=0.0,
+)
 # therapists who never notice a rupture, and get no SRS alerts
 NEVER_NOTICE = dict(attunement_mean=0.0, therapist_trait_sd=0.0, feedback_use_mean=0.0)
 
@@ -58,7 +65,7 @@ def test_repair_steps_are_geometric():
     u = np.random.default_rng(0).random(n)
     steps = dynamics.repair(xp, params, traits, np.zeros(n, np.int16), np.ones(n, bool), u)
     for k in range(1, dynamics.REPAIR_STEPS + 1):
-        assert np.mean(steps >= k) == pytest.approx(chance ** k, abs=0.005)  # > 4 SE
+        assert np.mean(steps >= k) == pytest.approx(chance**k, abs=0.005)  # > 4 SE
     unchanged = dynamics.repair(xp, params, traits, np.full(n, 2, np.int16), np.zeros(n, bool), u)
     assert np.all(unchanged == 2)  # not repairing: no progress
 
@@ -80,18 +87,37 @@ def test_detection_chance_follows_attunement_visibility_and_srs():
 
 def test_rupture_hazard_rises_with_each_risk_factor():
     params, n = Params(), 4
-    base = dict(attunement=0.7, attachment=dynamics.SECURE, transference=0.2, defensiveness=0.2,
-                mismatch=False, cultural_sensitivity=0.5, pitfalls=0.1, fit=0.8, challenge=0.3)
+    base = dict(
+        attunement=0.7,
+        attachment=dynamics.SECURE,
+        transference=0.2,
+        defensiveness=0.2,
+        mismatch=False,
+        cultural_sensitivity=0.5,
+        pitfalls=0.1,
+        fit=0.8,
+        challenge=0.3,
+    )
 
     def hazard(stage=dynamics.WORKING, agreement=0.7, alliance=0.7, **changes):
         traits = type("T", (), {k: np.full(n, v) for k, v in {**base, **changes}.items()})
-        return dynamics.rupture_hazard(xp, params, traits, np.full(n, stage), np.full(n, agreement),
-                                       np.full(n, agreement), np.full(n, alliance))[0]
+        return dynamics.rupture_hazard(
+            xp, params, traits, np.full(n, stage), np.full(n, agreement), np.full(n, agreement), np.full(n, alliance)
+        )[0]
 
     reference = hazard()
-    for changes in [dict(attunement=0.3), dict(attachment=dynamics.ANXIOUS), dict(transference=0.8),
-                    dict(defensiveness=0.8), dict(mismatch=True), dict(pitfalls=0.8), dict(fit=0.2),
-                    dict(stage=dynamics.ENGAGEMENT), dict(agreement=0.2), dict(alliance=0.2)]:
+    for changes in [
+        dict(attunement=0.3),
+        dict(attachment=dynamics.ANXIOUS),
+        dict(transference=0.8),
+        dict(defensiveness=0.8),
+        dict(mismatch=True),
+        dict(pitfalls=0.8),
+        dict(fit=0.2),
+        dict(stage=dynamics.ENGAGEMENT),
+        dict(agreement=0.2),
+        dict(alliance=0.2),
+    ]:
         assert hazard(**changes) > reference, changes
 
 
@@ -119,15 +145,40 @@ def test_challenge_trade_off():
     """Challenge speeds change on a strong alliance and provokes confrontation on a weak one."""
     params = Params()
     n = 4
-    traits = type("T", (), dict(challenge=np.array([0.0, 1.0, 0.0, 1.0]), skill=np.full(n, 0.5),
-                                intake=np.full(n, 15.0), attainable=np.full(n, 30.0)))
+    traits = type(
+        "T",
+        (),
+        dict(
+            challenge=np.array([0.0, 1.0, 0.0, 1.0]),
+            skill=np.full(n, 0.5),
+            intake=np.full(n, 15.0),
+            attainable=np.full(n, 30.0),
+        ),
+    )
     strong = np.full(n, 0.9)
-    change = dynamics.symptom_change(xp, params, traits, np.full(n, dynamics.WORKING), np.full(n, 15.0),
-                                     strong, np.ones(n, bool), np.zeros(n, np.int16), np.zeros(n))
+    change = dynamics.symptom_change(
+        xp,
+        params,
+        traits,
+        np.full(n, dynamics.WORKING),
+        np.full(n, 15.0),
+        strong,
+        np.ones(n, bool),
+        np.zeros(n, np.int16),
+        np.zeros(n),
+    )
     assert change[1] > change[0]
     weak = np.full(n, 0.3)
-    base = dict(attunement=0.7, attachment=dynamics.SECURE, transference=0.2, defensiveness=0.2, mismatch=False,
-                cultural_sensitivity=0.5, pitfalls=0.1, fit=0.8)
+    base = dict(
+        attunement=0.7,
+        attachment=dynamics.SECURE,
+        transference=0.2,
+        defensiveness=0.2,
+        mismatch=False,
+        cultural_sensitivity=0.5,
+        pitfalls=0.1,
+        fit=0.8,
+    )
     traits = type("T", (), {**{k: np.full(n, v) for k, v in base.items()}, "challenge": np.array([0.0, 1.0, 0.0, 1.0])})
     hazard = dynamics.rupture_hazard(xp, params, traits, np.full(n, dynamics.WORKING), weak, weak, weak)
     assert hazard[1] > hazard[0]

@@ -11,8 +11,11 @@ from simulation.tables import build_tables, simulate
 
 
 def test_stacked_runs_equal_runs_alone():
-    runs = [Run(Params(), 300, 1), Run(Params(repair_enabled=False, course_length=16), 200, 2),
-            Run(Params(clients_per_therapist=7, severity_mean=0.3), 250, np.random.SeedSequence(5).spawn(2)[1])]
+    runs = [
+        Run(Params(), 300, 1),
+        Run(Params(repair_enabled=False, course_length=16), 200, 2),
+        Run(Params(clients_per_therapist=7, severity_mean=0.3), 250, np.random.SeedSequence(5).spawn(2)[1]),
+    ]
     stacked = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs)))
     for index, run in enumerate(runs):
         alone = build_tables([run], simulate_rows([run], Rows.of_runs([run])))
@@ -25,8 +28,10 @@ def test_stacked_runs_equal_runs_alone():
 def test_chunks_equal_the_whole_cohort():
     runs = [Run(Params(), 500, 9)]
     whole = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs)), with_therapists=False)
-    pieces = [build_tables(runs, simulate_rows(runs, Rows.of_runs(runs, start, start + 130)), with_therapists=False)
-              for start in range(0, 500, 130)]
+    pieces = [
+        build_tables(runs, simulate_rows(runs, Rows.of_runs(runs, start, start + 130)), with_therapists=False)
+        for start in range(0, 500, 130)
+    ]
     for name in ("sessions", "clients"):
         joined = pd.concat([getattr(piece, name) for piece in pieces], ignore_index=True)
         pd.testing.assert_frame_equal(joined, getattr(whole, name))
@@ -44,7 +49,9 @@ def test_kernel_runs_on_a_strict_array_api_namespace(monkeypatch):
     reference = simulate(Params(), 200, 8)
     real_namespace = backend.namespace
     monkeypatch.setattr("simulation.runs.namespace", lambda name: strict if name == "strict" else real_namespace(name))
-    monkeypatch.setattr("simulation.runs.to_numpy", lambda array: np.asarray(array) if not isinstance(array, np.ndarray) else array)
+    monkeypatch.setattr(
+        "simulation.runs.to_numpy", lambda array: np.asarray(array) if not isinstance(array, np.ndarray) else array
+    )
     runs = [Run(Params(), 200, 8)]
     result = simulate_rows(runs, Rows.of_runs(runs), backend="strict")
     tables = build_tables(runs, result)

@@ -44,7 +44,13 @@ def test_outcome_categories_follow_the_rules():
     dropped = np.array([False, False, False, False, False, True])
     codes = measures.classify_outcomes(intake, final, dropped)
     assert [measures.OUTCOMES[c] for c in codes] == [
-        "recovered", "unchanged", "deteriorated", "unchanged", "improved", "dropped_out"]
+        "recovered",
+        "unchanged",
+        "deteriorated",
+        "unchanged",
+        "improved",
+        "dropped_out",
+    ]
     codes = measures.classify_outcomes(np.array([20.0]), np.array([25.0]), np.array([False]))
     assert measures.OUTCOMES[codes[0]] == "recovered"  # +5 and crossing to 25 counts
 

@@ -1,0 +1,53 @@
+"""``python -m benchmarks``: the quick run end to end (in-process driver, fresh worker processes)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from benchmarks.__main__ import main
+
+
+def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
+    out = tmp_path / "bench"
+    assert main(["--quick", "--repeats", "1", "--out", str(out)]) == 0
+    summary = json.loads((out / "results.json").read_text())
+    table = (out / "results.md").read_text()
+    assert table in capsys.readouterr().out
+    assert [row["n_clients"] for row in summary["cohort"]] == [1_000, 10_000]
+    for row in summary["cohort"]:
+        assert row["client_sessions"] >= row["n_clients"]  # every client attends the intake session
+        assert row["kernel_rate"] > row["whole_rate"] > 0
+    versus = summary["versus_reference"][0]
+    assert versus["n_clients"] == 1_000 and versus["ratio"] > 1  # the kernel beats the per-agent loop
+    assert set(summary["sessions"]["cases"]) == {"6", "12", "24", "48"}
+    assert len(summary["stacked"]["cases"]) == 4
+    assert set(summary["targets"]) == {"kernel_rate", "ratio"}
+    for heading in ("Cohort size", "Against the per-agent Mesa reference", "Stacked runs", "Course length", "Targets"):
+        assert heading in table
+
+
+def test_bad_repeats_exits_2_and_writes_nothing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quick", "--repeats", "0", "--out", str(tmp_path / "new")])
+    assert exit_info.value.code == 2 and "--repeats" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def test_out_that_is_a_file_exits_2_and_keeps_it(tmp_path, capsys):
+    existing = tmp_path / "a_file"
+    existing.write_text("keep")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quick", "--out", str(existing)])
+    assert exit_info.value.code == 2 and "--out" in capsys.readouterr().err
+    assert existing.read_text() == "keep"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed here")
+def test_gpu_backend_without_cupy_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quick", "--backend", "cupy", "--out", str(tmp_path / "new")])
+    assert exit_info.value.code == 2 and "cupy" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
