@@ -1,23 +1,38 @@
-"""Regenerate the parts of the docs that are read from the code: the parameter table in docs/ODD.md.
+"""Regenerate the parts of the docs that are read from the code: the parameter and preset tables in
+docs/ODD.md.
 
 python docs/refresh.py        (tests/test_docs.py fails while it is out of date)
 """
 
 from pathlib import Path
 
-from simulation.config import markdown_table
+from simulation.config import PRESETS, markdown_table
 
 ODD = Path(__file__).with_name("ODD.md")
-START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
 
 
-def with_parameter_table(text: str) -> str:
-    """The document with the block between the markers replaced by the current table."""
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{markdown_table()}\n{END}{tail}"
+def preset_table() -> str:
+    """Every preset with its overrides, as a Markdown table."""
+    lines = ["| preset | kind | summary | overrides |", "|---|---|---|---|"]
+    for preset in PRESETS.values():
+        overrides = ", ".join(f"`{name}` {value:g}" for name, value in preset.overrides.items()) or "none"
+        lines.append(f"| `{preset.name}` | {preset.kind} | {preset.summary} | {overrides} |")
+    return "\n".join(lines)
+
+
+def replaced(text: str, block: str, content: str) -> str:
+    """``text`` with what stands between ``<!-- block:start -->`` and ``<!-- block:end -->`` replaced."""
+    start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{content}\n{end}{tail}"
+
+
+def refreshed(text: str) -> str:
+    """The document with its generated blocks (parameters, presets) brought up to date."""
+    return replaced(replaced(text, "parameters", markdown_table()), "presets", preset_table())
 
 
 if __name__ == "__main__":
-    ODD.write_text(with_parameter_table(ODD.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"refreshed the parameter table in {ODD}")
+    ODD.write_text(refreshed(ODD.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"refreshed the parameter and preset tables in {ODD}")

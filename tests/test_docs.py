@@ -11,7 +11,7 @@ def test_odd_parameter_table_is_current():
     refresh = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(refresh)
     text = (DOCS / "ODD.md").read_text(encoding="utf-8")
-    assert refresh.with_parameter_table(text) == text, "run: python docs/refresh.py"
+    assert refresh.refreshed(text) == text, "run: python docs/refresh.py"
 
 
 def test_calibration_doc_exists_and_reports_every_target():
