@@ -93,8 +93,9 @@ class ReferenceClient(mesa.Agent):
         """The client's own traits (dynamics.draw_clients)."""
         p, draw = self.model.params, self.model.random
         u = draw.random()
-        self.attachment = (ANXIOUS if u < p.share_anxious
-                           else AVOIDANT if u < p.share_anxious + p.share_avoidant else SECURE)
+        self.attachment = (
+            ANXIOUS if u < p.share_anxious else AVOIDANT if u < p.share_anxious + p.share_avoidant else SECURE
+        )
         self.minority = draw.random() < p.share_minority_clients
         self.online = draw.random() < p.share_online
         self.intake = clip(p.intake_ors_mean + p.intake_ors_sd * draw.gauss(), 0.0, ORS_MAX)
@@ -110,8 +111,7 @@ class ReferenceClient(mesa.Agent):
         bridged = therapist.cultural_sensitivity if self.mismatch else 1.0  # a sensitive therapist bridges
         self.fit = (1.0 - abs(self.style - therapist.style)) * (0.5 + 0.5 * bridged)
         readiness = 0.5 + 0.5 * (self.motivation + self.expectancy)
-        self.attainable = clip(self.intake + p.recovery_potential * readiness * (ORS_MAX - self.intake),
-                               0.0, ORS_MAX)
+        self.attainable = clip(self.intake + p.recovery_potential * readiness * (ORS_MAX - self.intake), 0.0, ORS_MAX)
 
     def start(self) -> None:
         """The state at intake (dynamics.initial_state)."""
@@ -138,8 +138,9 @@ class ReferenceClient(mesa.Agent):
     def alliance(self) -> float:
         """The composite alliance: weighted mean of bond, goal and task."""
         p = self.model.params
-        return ((p.bond_weight * self.bond + p.goal_weight * self.goal + p.task_weight * self.task)
-                / (p.bond_weight + p.goal_weight + p.task_weight))
+        return (p.bond_weight * self.bond + p.goal_weight * self.goal + p.task_weight * self.task) / (
+            p.bond_weight + p.goal_weight + p.task_weight
+        )
 
     def challenge_weakness(self, alliance: float) -> float:
         """How far the alliance is under the level where challenge turns productive (0-1)."""
@@ -188,8 +189,11 @@ class ReferenceClient(mesa.Agent):
         # repair: the five steps are tried in order until one fails (tried again next session)
         resolved_now = False
         if attended and self.rupture_open and self.detected and p.repair_enabled:
-            chance = clip(logistic(p.repair_base_logit + p.repair_skill_effect * (t.repair_skill - t.defensiveness)),
-                          1e-9, 1.0 - 1e-9)
+            chance = clip(
+                logistic(p.repair_base_logit + p.repair_skill_effect * (t.repair_skill - t.defensiveness)),
+                1e-9,
+                1.0 - 1e-9,
+            )
             while self.repair_step < REPAIR_STEPS and draw.random() < chance:
                 self.repair_step += 1
             resolved_now = self.repair_step >= REPAIR_STEPS
@@ -215,10 +219,12 @@ class ReferenceClient(mesa.Agent):
         planned_end = self.resolution_attended >= p.resolution_sessions or session >= p.course_length
         self.dropped_out = not planned_end and draw.random() < self.dropout_chance(alliance, attended, session)
 
-        view = clip(alliance + t.bias + p.therapist_view_noise_sd * draw.gauss())
-        self.history.append((
-            self.index + 1, t.index + 1, session, self.stage, attended, self.bond, self.goal, self.task,
-            alliance, view, onset, self.rupture_kind if onset else NO_RUPTURE, resolved_now, ors, srs))
+        # the therapist's view of the alliance, rated at the end of an attended session
+        view = clip(alliance + t.bias + p.therapist_view_noise_sd * draw.gauss()) if attended else math.nan
+        ids = (self.index + 1, t.index + 1, session)
+        state = (self.stage, attended, self.bond, self.goal, self.task, alliance, view)
+        events = (onset, self.rupture_kind if onset else NO_RUPTURE, resolved_now, ors, srs)
+        self.history.append(ids + state + events)  # one sessions-table row, in the order of SESSION_COLUMNS
         if planned_end or self.dropped_out:
             self.model.finish(self)
 
@@ -228,8 +234,12 @@ class ReferenceClient(mesa.Agent):
         """Missing is likelier with a weak alliance, low motivation and an open withdrawal."""
         p = self.model.params
         withdrawn = 1.0 if self.rupture_open and self.rupture_kind == WITHDRAWAL else 0.0
-        return logistic(p.miss_base_logit + p.miss_alliance_weight * (0.5 - self.alliance)
-                        + p.miss_motivation_weight * (0.5 - self.motivation) + p.miss_withdrawal_weight * withdrawn)
+        return logistic(
+            p.miss_base_logit
+            + p.miss_alliance_weight * (0.5 - self.alliance)
+            + p.miss_motivation_weight * (0.5 - self.motivation)
+            + p.miss_withdrawal_weight * withdrawn
+        )
 
     def next_stage(self, session: int) -> int:
         """The stage is entered by state, at most one step per attended session."""
@@ -250,8 +260,13 @@ class ReferenceClient(mesa.Agent):
         p, t = self.model.params, self.therapist
         attachment_factor = {ANXIOUS: p.anxious_bond_factor, AVOIDANT: p.avoidant_bond_factor}.get(self.attachment, 1.0)
         warmth = (t.empathy + t.congruence + t.regard) / 3.0
-        bond_rate = clip(p.bond_growth_rate * warmth * attachment_factor * (1.0 + p.fit_effect * (self.fit - 0.5))
-                         * (1.0 - p.resistance_effect * self.resistance))
+        bond_rate = clip(
+            p.bond_growth_rate
+            * warmth
+            * attachment_factor
+            * (1.0 + p.fit_effect * (self.fit - 0.5))
+            * (1.0 - p.resistance_effect * self.resistance)
+        )
         goal_rate = clip(p.goal_growth_rate * t.collaboration * self.bond)
         task_rate = clip(p.task_growth_rate * t.skill * self.bond)
         self.bond = clip(self.bond + bond_rate * (self.ceiling - self.bond))
@@ -272,7 +287,8 @@ class ReferenceClient(mesa.Agent):
             + p.early_stage_weight * (self.stage <= EXPLORATION)
             + p.pitfalls_weight * t.pitfalls
             + p.poor_fit_weight * (1.0 - self.fit)
-            + p.challenge_hazard_weight * t.challenge * self.challenge_weakness(self.alliance))
+            + p.challenge_hazard_weight * t.challenge * self.challenge_weakness(self.alliance)
+        )
 
     def detection_chance(self, srs_alert: bool) -> float:
         """Attunement x visibility (a withdrawal is less visible, more so online) x openness; a low SRS
@@ -290,8 +306,11 @@ class ReferenceClient(mesa.Agent):
         the dyad back to exploration."""
         p = self.model.params
         self.ceiling = clip(self.ceiling - p.unresolved_deficit * self.severity, 0.2, 1.0)
-        self.bond, self.goal, self.task = (min(self.bond, self.ceiling), min(self.goal, self.ceiling),
-                                           min(self.task, self.ceiling))
+        self.bond, self.goal, self.task = (
+            min(self.bond, self.ceiling),
+            min(self.goal, self.ceiling),
+            min(self.task, self.ceiling),
+        )
         if self.stage == WORKING and self.severity > p.severe_rupture_threshold:
             self.stage = EXPLORATION
         self.rupture_open = self.detected = False
@@ -303,12 +322,20 @@ class ReferenceClient(mesa.Agent):
         p, t = self.model.params, self.therapist
         change = 0.0
         if attended:
-            stage_factor = (p.engagement_change_factor, p.exploration_change_factor, 1.0,
-                            p.resolution_change_factor)[self.stage]
+            stage_factor = (p.engagement_change_factor, p.exploration_change_factor, 1.0, p.resolution_change_factor)[
+                self.stage
+            ]
             productive = self.stage == WORKING and alliance >= p.challenge_alliance_threshold
             challenge_factor = 1.0 + p.challenge_gain * t.challenge if productive else 1.0
-            rate = (p.change_rate * stage_factor * challenge_factor * (1.0 + p.skill_effect * (t.skill - 0.5))
-                    * math.exp(-p.dose_decay * self.sessions_attended) * (1.0 + p.alliance_effect * (alliance - 0.5)))
+            skill_factor = max(1.0 + p.skill_effect * (t.skill - 0.5), 0.0)  # no skill: no change
+            rate = (
+                p.change_rate
+                * stage_factor
+                * challenge_factor
+                * skill_factor
+                * math.exp(-p.dose_decay * self.sessions_attended)
+                * (1.0 + p.alliance_effect * (alliance - 0.5))
+            )
             rate = min(max(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
             reach = clip(1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
             change = rate * (self.intake + reach * (self.attainable - self.intake) - self.wellbeing)
@@ -318,11 +345,14 @@ class ReferenceClient(mesa.Agent):
         """Weak alliance, open or unresolved ruptures, a missed session, the first three sessions and
         low motivation raise the hazard of dropping out."""
         p = self.model.params
-        return logistic(p.dropout_base_logit + p.dropout_alliance_weight * (0.5 - alliance)
-                        + p.dropout_rupture_weight * (self.rupture_open + self.unresolved)
-                        + p.dropout_missed_weight * (not attended)
-                        + p.dropout_early_weight * (session <= 3)
-                        + p.dropout_motivation_weight * (0.5 - self.motivation))
+        return logistic(
+            p.dropout_base_logit
+            + p.dropout_alliance_weight * (0.5 - alliance)
+            + p.dropout_rupture_weight * (self.rupture_open + self.unresolved)
+            + p.dropout_missed_weight * (not attended)
+            + p.dropout_early_weight * (session <= 3)
+            + p.dropout_motivation_weight * (0.5 - self.motivation)
+        )
 
     # --- the client's row of the clients table ----------------------------------------------------
 
@@ -333,15 +363,26 @@ class ReferenceClient(mesa.Agent):
         first, last = measures.EARLY_SESSIONS
         early = [row[columns["alliance"]] for row in attended if first <= row[columns["session"]] <= last]
         return {
-            "client_id": self.index + 1, "therapist_id": self.therapist.index + 1,
-            "attachment": self.attachment, "culture": int(self.minority), "modality": int(self.online),
-            "cultural_mismatch": self.mismatch, **{name: getattr(self, name) for name in CLIENT_TRAITS},
-            "fit": self.fit, "wellbeing_intake": self.intake, "wellbeing_attainable": self.attainable,
+            "client_id": self.index + 1,
+            "therapist_id": self.therapist.index + 1,
+            "attachment": self.attachment,
+            "culture": int(self.minority),
+            "modality": int(self.online),
+            "cultural_mismatch": self.mismatch,
+            **{name: getattr(self, name) for name in CLIENT_TRAITS},
+            "fit": self.fit,
+            "wellbeing_intake": self.intake,
+            "wellbeing_attainable": self.attainable,
             "wellbeing_final": self.wellbeing,
-            "ors_intake": self.history[0][columns["ors"]], "ors_final": attended[-1][columns["ors"]],
-            "sessions_scheduled": len(self.history), "sessions_attended": len(attended),
-            "final_stage": self.stage, "dropped_out": self.dropped_out, "ruptures": self.ruptures,
-            "ruptures_resolved": self.resolved, "ruptures_unresolved": self.unresolved,
+            "ors_intake": self.history[0][columns["ors"]],
+            "ors_final": attended[-1][columns["ors"]],
+            "sessions_scheduled": len(self.history),
+            "sessions_attended": len(attended),
+            "final_stage": self.stage,
+            "dropped_out": self.dropped_out,
+            "ruptures": self.ruptures,
+            "ruptures_resolved": self.resolved,
+            "ruptures_unresolved": self.unresolved + self.rupture_open,  # one still open at the end counts
             "alliance_early": sum(early) / len(early) if early else math.nan,
         }
 
@@ -383,9 +424,14 @@ class ReferenceModel(mesa.Model):
             raise RuntimeError("the cohort is still in therapy: run the model to the end first (run_model())")
         clients = sorted(self.finished, key=lambda client: client.index)
         sessions = pd.DataFrame([row for client in clients for row in client.history], columns=list(SESSION_COLUMNS))
-        sessions = sessions.astype({"client_id": np.int64, "therapist_id": np.int32, "session": np.int16,
-                                    **{name: np.float32 for name in ("bond", "goal", "task", "alliance",
-                                                                     "alliance_therapist")}})
+        sessions = sessions.astype(
+            {
+                "client_id": np.int64,
+                "therapist_id": np.int32,
+                "session": np.int16,
+                **{name: np.float32 for name in ("bond", "goal", "task", "alliance", "alliance_therapist")},
+            }
+        )
         sessions["stage"] = pd.Categorical.from_codes(sessions["stage"], categories=list(STAGES))
         sessions["rupture_kind"] = pd.Categorical.from_codes(sessions["rupture_kind"], categories=list(RUPTURE_KINDS))
         sessions["ors"], sessions["srs"] = sessions["ors"].astype("Int8"), sessions["srs"].astype("Int8")
@@ -393,24 +439,74 @@ class ReferenceModel(mesa.Model):
         table = pd.DataFrame([client.summary() for client in clients])
         table["change"] = table["ors_final"] - table["ors_intake"]
         table["outcome"] = pd.Categorical.from_codes(
-            measures.classify_outcomes(table["ors_intake"].to_numpy(float), table["ors_final"].to_numpy(float),
-                                       table["dropped_out"].to_numpy(bool)), categories=list(measures.OUTCOMES))
-        table = table.astype({"client_id": np.int64, "therapist_id": np.int32, "ors_intake": "Int8",
-                              "ors_final": "Int8", **{name: np.int16 for name in (
-                                  "sessions_scheduled", "sessions_attended", "ruptures", "ruptures_resolved",
-                                  "ruptures_unresolved")}})
-        for name, categories in (("attachment", ATTACHMENT_STYLES), ("culture", ("majority", "minority")),
-                                 ("modality", ("in_person", "online")), ("final_stage", STAGES)):
+            measures.classify_outcomes(
+                table["ors_intake"].to_numpy(float),
+                table["ors_final"].to_numpy(float),
+                table["dropped_out"].to_numpy(bool),
+            ),
+            categories=list(measures.OUTCOMES),
+        )
+        table = table.astype(
+            {
+                "client_id": np.int64,
+                "therapist_id": np.int32,
+                "ors_intake": "Int8",
+                "ors_final": "Int8",
+                **{
+                    name: np.int16
+                    for name in (
+                        "sessions_scheduled",
+                        "sessions_attended",
+                        "ruptures",
+                        "ruptures_resolved",
+                        "ruptures_unresolved",
+                    )
+                },
+            }
+        )
+        for name, categories in (
+            ("attachment", ATTACHMENT_STYLES),
+            ("culture", ("majority", "minority")),
+            ("modality", ("in_person", "online")),
+            ("final_stage", STAGES),
+        ):
             table[name] = pd.Categorical.from_codes(table[name], categories=list(categories))
-        order = ["client_id", "therapist_id", "attachment", "culture", "modality", "cultural_mismatch",
-                 *CLIENT_TRAITS, "fit", "wellbeing_intake", "wellbeing_attainable", "wellbeing_final",
-                 "ors_intake", "ors_final", "change", "sessions_scheduled", "sessions_attended", "final_stage",
-                 "dropped_out", "ruptures", "ruptures_resolved", "ruptures_unresolved", "alliance_early", "outcome"]
+        order = [
+            "client_id",
+            "therapist_id",
+            "attachment",
+            "culture",
+            "modality",
+            "cultural_mismatch",
+            *CLIENT_TRAITS,
+            "fit",
+            "wellbeing_intake",
+            "wellbeing_attainable",
+            "wellbeing_final",
+            "ors_intake",
+            "ors_final",
+            "change",
+            "sessions_scheduled",
+            "sessions_attended",
+            "final_stage",
+            "dropped_out",
+            "ruptures",
+            "ruptures_resolved",
+            "ruptures_unresolved",
+            "alliance_early",
+            "outcome",
+        ]
 
-        therapists = pd.DataFrame([{
-            "therapist_id": np.int32(therapist.index + 1),
-            **{name: getattr(therapist, name) for name in (*THERAPIST_TRAITS, "bias", "style", "minority")},
-            "clients": therapist.clients} for therapist in self.therapists])
+        therapists = pd.DataFrame(
+            [
+                {
+                    "therapist_id": np.int32(therapist.index + 1),
+                    **{name: getattr(therapist, name) for name in (*THERAPIST_TRAITS, "bias", "style", "minority")},
+                    "clients": therapist.clients,
+                }
+                for therapist in self.therapists
+            ]
+        )
         return Tables(sessions, table[order], therapists)
 
 

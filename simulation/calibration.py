@@ -174,8 +174,10 @@ class Report:
         lines += [f"- [{'x' if ok else ' '}] {text}" for text, ok in self.checks()]
         lines += [
             "",
-            f"- dropout with / without repair: {self.with_repair['dropout']:.3f} / {self.without_repair['dropout']:.3f}",
-            f"- recovered with / without repair: {self.with_repair['recovered']:.3f} / {self.without_repair['recovered']:.3f}",
+            *(
+                f"- {name} with / without repair: {self.with_repair[name]:.3f} / {self.without_repair[name]:.3f}"
+                for name in ("dropout", "recovered")
+            ),
             f"- completers: early alliance r = {self.completers['early_alliance_r']:.3f}, "
             f"resolution r = {self.completers['resolution_r']:.3f}",
             f"- early alliance's share of the explained outcome variance: {self.alliance_share:.2f} "

@@ -15,11 +15,14 @@ draws scalars from Mesa's generator), so two kinds of check:
   totals covers both levels). Why 4: a figure that agrees in truth then fails with probability
   6e-5; over the 19 figures, about 1e-3 -- and the seeds are fixed, so the test is deterministic
   anyway; 4 SE is the margin that keeps it passing when an unrelated change reshuffles the draws.
-  What it still catches: at 20,000 clients a side (1,000 therapists) the dropout rate (~14 %) has an
-  SE of the difference of about 0.004, so 4 SE is about 1.6 percentage points; switching repair off
-  moves dropout by about 5 points (z ~ 12) and raising rupture_base_logit by 0.5 by about 3 points
-  (z ~ 8), and both are checked to fail below (``test_the_check_catches_a_rule_mismatch``).
-  Observed on this machine (seeds below): the largest |z| over the 19 figures was about 2.
+  What it still catches (at the defaults of 2026-11-28): with 20,000 clients a side (1,000
+  therapists) dropout (~22 %) has an SE of the difference of ~0.005, so 4 SE is ~1.8 percentage
+  points; switching repair off moves dropout by ~6 points (z ~ -13), raising rupture_base_logit by
+  0.5 by ~3.5 points (z ~ -7); both are checked below (``test_the_check_catches_a_rule_mismatch``).
+  Over all 19 figures the comparison also flags subtler changes: rupture_base_logit +0.3 (z ~ 16 on
+  ruptures per client), dose_decay 0.20 -> 0.25 (z ~ 18 on mean change), repair_window 3 -> 4 (z ~ 10
+  on unresolved ruptures). Observed with the seeds below: largest |z| 1.7 (ruptures per client,
+  dropout); over five other seed pairs, at most 2.3.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ EARLY = range(1, 9)  # sessions whose mean alliance is compared
 
 # --- cluster-robust comparison -------------------------------------------------------------------
 
+
 def clustered_mean(values: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
     """The mean of ``values`` and its standard error, cluster-robust (CR1 sandwich) over ``clusters``."""
     values = np.asarray(values, dtype=float)
@@ -47,7 +51,7 @@ def clustered_mean(values: np.ndarray, clusters: np.ndarray) -> tuple[float, flo
     _, index = np.unique(clusters, return_inverse=True)
     totals = np.bincount(index, weights=values - mean)
     groups = totals.size
-    se = float(np.sqrt(groups / (groups - 1) * np.sum(totals ** 2)) / values.size)
+    se = float(np.sqrt(groups / (groups - 1) * np.sum(totals**2)) / values.size)
     return mean, se
 
 
@@ -55,17 +59,22 @@ def figures(tables: Tables) -> dict[str, tuple[float, float]]:
     """Each compared figure: (estimate, cluster-robust SE)."""
     clients, sessions = tables.clients, tables.sessions
     therapist = clients["therapist_id"].to_numpy()
-    out = {f"share {name}": clustered_mean((clients["outcome"] == name).to_numpy(), therapist)
-           for name in measures.OUTCOMES if name != "dropped_out"}
+    out = {
+        f"share {name}": clustered_mean((clients["outcome"] == name).to_numpy(), therapist)
+        for name in measures.OUTCOMES
+        if name != "dropped_out"
+    }
     out["dropout rate"] = clustered_mean(clients["dropped_out"].to_numpy(), therapist)
     out["missed share"] = clustered_mean(~sessions["attended"].to_numpy(), sessions["therapist_id"].to_numpy())
     for session in EARLY:
         rows = sessions[sessions["session"] == session]
-        out[f"alliance at session {session}"] = clustered_mean(rows["alliance"].to_numpy(),
-                                                               rows["therapist_id"].to_numpy())
+        out[f"alliance at session {session}"] = clustered_mean(
+            rows["alliance"].to_numpy(), rows["therapist_id"].to_numpy()
+        )
     out["mean change"] = clustered_mean(clients["change"].to_numpy(), therapist)
     out["ruptures per client"] = clustered_mean(clients["ruptures"].to_numpy(), therapist)
     out["resolved per client"] = clustered_mean(clients["ruptures_resolved"].to_numpy(), therapist)
+    out["unresolved per client"] = clustered_mean(clients["ruptures_unresolved"].to_numpy(), therapist)
     out["sessions per client"] = clustered_mean(clients["sessions_scheduled"].to_numpy(), therapist)
     return out
 
@@ -77,8 +86,16 @@ def compare(ref: Tables, kernel: Tables) -> pd.DataFrame:
     for name in a:
         (x, se_x), (y, se_y) = a[name], b[name]
         se = float(np.hypot(se_x, se_y))
-        rows.append({"figure": name, "reference": x, "kernel": y, "difference": x - y, "se": se,
-                     "z": (x - y) / se if se > 0 else (0.0 if x == y else np.inf)})
+        rows.append(
+            {
+                "figure": name,
+                "reference": x,
+                "kernel": y,
+                "difference": x - y,
+                "se": se,
+                "z": (x - y) / se if se > 0 else (0.0 if x == y else np.inf),
+            }
+        )
     return pd.DataFrame(rows).set_index("figure")
 
 
@@ -87,6 +104,7 @@ def report(table: pd.DataFrame) -> str:
 
 
 # --- cohorts (simulated once per module) ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def reference_cohort() -> Tables:
@@ -100,6 +118,7 @@ def kernel_cohort() -> Tables:
 
 # --- tests ---------------------------------------------------------------------------------------
 
+
 def test_reference_tables_have_the_kernels_columns_and_types():
     ref, kernel = reference.simulate(Params(), 60, seed=1), simulate(Params(), 60, seed=1)
     for name in ("sessions", "clients", "therapists"):
@@ -107,6 +126,10 @@ def test_reference_tables_have_the_kernels_columns_and_types():
     assert tuple(ref.sessions.columns) == SESSION_COLUMNS
     assert ref.sessions.groupby("client_id")["session"].apply(lambda s: list(s) == list(range(1, len(s) + 1))).all()
     assert len(ref.clients) == 60 and ref.clients["ors_intake"].notna().all()
+    for tables in (ref, kernel):  # the same missing data: instruments are only taken at attended sessions
+        sessions = tables.sessions
+        for name in ("ors", "srs", "alliance_therapist"):
+            assert (sessions[name].isna() == ~sessions["attended"]).all(), name
 
 
 def test_reference_is_a_mesa_model_with_one_session_per_step():
@@ -123,12 +146,25 @@ def test_reference_is_a_mesa_model_with_one_session_per_step():
 
 
 def _quiet_params() -> Params:
-    """No noise, and every random event (miss, rupture, dropout) at its floor hazard (~5e-5)."""
-    hazard_weights = [name for name in Params.__dataclass_fields__
-                      if name.endswith("_weight") and name not in ("bond_weight", "goal_weight", "task_weight")]
-    return Params(symptom_noise_sd=0.0, ors_error_sd=0.0, srs_noise_sd=0.0, therapist_view_noise_sd=0.0,
-                  rupture_base_logit=-10.0, miss_base_logit=-10.0, dropout_base_logit=-10.0,
-                  **{name: 0.0 for name in hazard_weights})
+    """No noise, every random event (miss, rupture, dropout) at its floor hazard (~5e-5), wide traits."""
+    hazard_weights = [
+        name
+        for name in Params.__dataclass_fields__
+        if name.endswith("_weight") and name not in ("bond_weight", "goal_weight", "task_weight")
+    ]
+    return Params(
+        symptom_noise_sd=0.0,
+        ors_error_sd=0.0,
+        srs_noise_sd=0.0,
+        therapist_view_noise_sd=0.0,
+        rupture_base_logit=-10.0,
+        miss_base_logit=-10.0,
+        dropout_base_logit=-10.0,
+        **{name: 0.0 for name in hazard_weights},
+        # wide traits, so that the rules' edges (clipping, floors) are exercised too
+        client_trait_sd=0.3,
+        therapist_trait_sd=0.4,
+    )
 
 
 def test_deterministic_rules_match_exactly_given_the_same_traits():
@@ -159,12 +195,16 @@ def test_deterministic_rules_match_exactly_given_the_same_traits():
         c = tables.clients
         uneventful = (c["ruptures"] == 0) & ~c["dropped_out"] & (c["sessions_attended"] == c["sessions_scheduled"])
         return set(c["client_id"][uneventful])
+
     ids = clean(ref) & clean(kernel)
     assert len(ids) >= 0.95 * n
     for name in ("sessions", "clients"):
         a, b = getattr(ref, name), getattr(kernel, name)
-        pd.testing.assert_frame_equal(a[a["client_id"].isin(ids)].reset_index(drop=True),
-                                      b[b["client_id"].isin(ids)].reset_index(drop=True), obj=name)
+        pd.testing.assert_frame_equal(
+            a[a["client_id"].isin(ids)].reset_index(drop=True),
+            b[b["client_id"].isin(ids)].reset_index(drop=True),
+            obj=name,
+        )
     assert kernel.clients["outcome"].nunique() >= 3  # the check spans more than one kind of course
 
 
@@ -176,9 +216,11 @@ def test_kernel_and_reference_agree_in_distribution(reference_cohort, kernel_coh
     assert not beyond, f"figures beyond {Z_TOLERANCE} SE: {beyond}" + report(table)
 
 
-@pytest.mark.parametrize("change", [{"repair_enabled": False},
-                                    {"rupture_base_logit": Params().rupture_base_logit + 0.5}],
-                         ids=["repair off", "rupture hazard +0.5 log-odds"])
+@pytest.mark.parametrize(
+    "change",
+    [{"repair_enabled": False}, {"rupture_base_logit": Params().rupture_base_logit + 0.5}],
+    ids=["repair off", "rupture hazard +0.5 log-odds"],
+)
 def test_the_check_catches_a_rule_mismatch(reference_cohort, change):
     """A kernel that differs from the reference by one mechanism falls outside the tolerance on dropout."""
     table = compare(reference_cohort, simulate(Params(**change), N_CLIENTS, seed=20240602))
