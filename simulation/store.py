@@ -139,7 +139,10 @@ class ParquetStream:
     def write(self, table: pd.DataFrame) -> None:
         arrow = pa.Table.from_pandas(table, preserve_index=False)
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, arrow.schema)
+            # dictionary-encode the categorical columns only: trying it on every float column made
+            # writing 3-4 times slower for files no smaller
+            categorical = [f.name for f in arrow.schema if pa.types.is_dictionary(f.type)]
+            self.writer = pq.ParquetWriter(self.path, arrow.schema, use_dictionary=categorical)
         self.pending.append(arrow)
         self.pending_rows += arrow.num_rows
         if self.pending_rows >= self.ROW_GROUP:
