@@ -11,6 +11,7 @@ import pandas as pd
 
 from simulation import measures
 from simulation.config import Params
+from simulation.dynamics import CLIENT_TRAITS, THERAPIST_TRAITS
 from simulation.tables import Tables, simulate
 
 CALIBRATION_CLIENTS = 4000
@@ -106,26 +107,7 @@ def explained_share(tables: Tables) -> float:
     clients = tables.clients.merge(tables.therapists, on="therapist_id", suffixes=("", "_therapist"))
     clients = clients[clients["alliance_early"].notna()]
     outcome = clients["change"].to_numpy(dtype=float)
-    variables = [
-        "alliance_early",
-        "wellbeing_intake",
-        "motivation",
-        "resistance",
-        "transference",
-        "expectancy",
-        "openness",
-        "fit",
-        "empathy",
-        "congruence",
-        "regard",
-        "collaboration",
-        "skill",
-        "attunement",
-        "repair_skill",
-        "defensiveness",
-        "pitfalls",
-        "challenge",
-    ]
+    variables = ["alliance_early", "wellbeing_intake", "fit", *CLIENT_TRAITS, *THERAPIST_TRAITS]
 
     def r_squared(columns: list[str]) -> float:
         design = np.column_stack([np.ones(len(clients))] + [clients[c].to_numpy(dtype=float) for c in columns])

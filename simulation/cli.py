@@ -70,6 +70,12 @@ def _add_parameter_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_clients_option(parser: argparse.ArgumentParser, low: int, default: int, meaning: str) -> None:
+    parser.add_argument(
+        "--clients", type=_count("--clients", low, MAX_CLIENTS), default=default, help=f"{meaning} (default {default})"
+    )
+
+
 def _add_output_options(parser: argparse.ArgumentParser, seed: int, out_help: str) -> None:
     parser.add_argument(
         "--seed",
@@ -102,12 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "therapists (Parquet) and manifest.json to --out.",
     )
     _add_parameter_options(run)
-    run.add_argument(
-        "--clients",
-        type=_count("--clients", 1, MAX_CLIENTS),
-        default=DEFAULT_CLIENTS,
-        help=f"cohort size (default {DEFAULT_CLIENTS})",
-    )
+    _add_clients_option(run, 1, DEFAULT_CLIENTS, "cohort size")
     _add_output_options(run, DEFAULT_SEED, "output directory (required)")
     run.add_argument("--backend", choices=BACKENDS, default="numpy", help="array library for the kernel")
     run.add_argument(
@@ -128,12 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibration = commands.add_parser("calibrate", help="simulated vs published figures, side by side")
     _add_parameter_options(calibration)
-    calibration.add_argument(
-        "--clients",
-        type=_count("--clients", 100, MAX_CLIENTS),
-        default=CALIBRATION_CLIENTS,
-        help=f"calibration cohort size (default {CALIBRATION_CLIENTS})",
-    )
+    _add_clients_option(calibration, 100, CALIBRATION_CLIENTS, "calibration cohort size")
     _add_output_options(calibration, CALIBRATION_SEED, "also write DIR/calibration.md and DIR/calibration.json")
     return parser
 

@@ -20,6 +20,18 @@ ALWAYS_REPAIR = dict(
     repair_base_logit=10.0,
     repair_skill_effect=0.0,
 )
+# the rupture risk factors of a typical relation
+TYPICAL_RISKS = dict(
+    attunement=0.7,
+    attachment=dynamics.SECURE,
+    transference=0.2,
+    defensiveness=0.2,
+    mismatch=False,
+    cultural_sensitivity=0.5,
+    pitfalls=0.1,
+    fit=0.8,
+    challenge=0.3,
+)
 # therapists who never notice a rupture, and get no SRS alerts
 NEVER_NOTICE = dict(attunement_mean=0.0, therapist_trait_sd=0.0, feedback_use_mean=0.0)
 
@@ -87,20 +99,9 @@ def test_detection_chance_follows_attunement_visibility_and_srs():
 
 def test_rupture_hazard_rises_with_each_risk_factor():
     params, n = Params(), 4
-    base = dict(
-        attunement=0.7,
-        attachment=dynamics.SECURE,
-        transference=0.2,
-        defensiveness=0.2,
-        mismatch=False,
-        cultural_sensitivity=0.5,
-        pitfalls=0.1,
-        fit=0.8,
-        challenge=0.3,
-    )
 
     def hazard(stage=dynamics.WORKING, agreement=0.7, alliance=0.7, **changes):
-        traits = type("T", (), {k: np.full(n, v) for k, v in {**base, **changes}.items()})
+        traits = type("T", (), {k: np.full(n, v) for k, v in {**TYPICAL_RISKS, **changes}.items()})
         return dynamics.rupture_hazard(
             xp, params, traits, np.full(n, stage), np.full(n, agreement), np.full(n, agreement), np.full(n, alliance)
         )[0]
@@ -169,16 +170,8 @@ def test_challenge_trade_off():
     )
     assert change[1] > change[0]
     weak = np.full(n, 0.3)
-    base = dict(
-        attunement=0.7,
-        attachment=dynamics.SECURE,
-        transference=0.2,
-        defensiveness=0.2,
-        mismatch=False,
-        cultural_sensitivity=0.5,
-        pitfalls=0.1,
-        fit=0.8,
+    traits = type(
+        "T", (), {**{k: np.full(n, v) for k, v in TYPICAL_RISKS.items()}, "challenge": np.array([0.0, 1.0, 0.0, 1.0])}
     )
-    traits = type("T", (), {**{k: np.full(n, v) for k, v in base.items()}, "challenge": np.array([0.0, 1.0, 0.0, 1.0])})
     hazard = dynamics.rupture_hazard(xp, params, traits, np.full(n, dynamics.WORKING), weak, weak, weak)
     assert hazard[1] > hazard[0]
