@@ -136,9 +136,9 @@ class Draws:
         offset = _mix_scalar((int(stream) << 40) ^ (counter * _GOLDEN))
         value = self.keys ^ xp.asarray(offset, dtype=xp.uint64)
         value = value ^ (value >> 30)
-        value *= _MIX1
+        value *= xp.asarray(_MIX1, dtype=xp.uint64)  # typed: a Python int above 2**63 is not portable
         value ^= value >> 27
-        value *= _MIX2
+        value *= xp.asarray(_MIX2, dtype=xp.uint64)
         value ^= value >> 31
         return value
 
