@@ -152,7 +152,7 @@ class Course:
             self.params, self.traits, self.state = (
                 _compact(xp, obj, keep) for obj in (self.params, self.traits, self.state)
             )
-            self.draws, self.position = Draws(xp, xp.take(self.draws.keys, keep)), xp.take(self.position, keep)
+            self.draws, self.position = self.draws.take(keep), xp.take(self.position, keep)
 
     def result(self) -> CourseResult:
         """The pass's results (call once every course has ended)."""

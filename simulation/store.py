@@ -93,8 +93,9 @@ class Summary:
 
     def add(self, clients: pd.DataFrame) -> None:
         self.clients += len(clients)
-        for name, count in clients["outcome"].value_counts().items():
-            self.outcomes[str(name)] += int(count)
+        counts = clients["outcome"].value_counts()
+        for outcome in measures.OUTCOMES:
+            self.outcomes[outcome] += int(counts.get(outcome, 0))
         self.sessions_scheduled += int(clients["sessions_scheduled"].sum())
         self.sessions_attended += int(clients["sessions_attended"].sum())
         self.ruptures += int(clients["ruptures"].sum())

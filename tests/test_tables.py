@@ -5,6 +5,11 @@ import pandas as pd
 
 from simulation import measures
 from simulation.config import Params
+from simulation.tables import SESSION_COLUMNS
+
+
+def test_sessions_table_has_the_documented_columns(cohort):
+    assert tuple(cohort.sessions.columns) == SESSION_COLUMNS
 
 
 def test_sessions_run_from_one_to_the_end_without_gaps(cohort):
