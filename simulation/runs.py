@@ -110,20 +110,21 @@ class Course:
         self.runs, self.rows, self.compact = runs, rows, compact
         keys = np.asarray([run_key(run.seed) for run in runs], dtype=np.uint64)[rows.run]
         self.params = row_params(xp, [run.params for run in runs], rows.run)
-        client_traits = dynamics.draw_clients(xp, self.params, Draws.for_rows(xp, keys, rows.client, Domain.CLIENT))
+        self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
         therapist_draws = Draws.for_rows(xp, keys, rows.therapist, Domain.THERAPIST)
         self.traits = dynamics.relation_traits(
-            xp, self.params, client_traits, dynamics.draw_therapists(xp, self.params, therapist_draws)
+            xp,
+            self.params,
+            dynamics.draw_clients(xp, self.params, self.draws),
+            dynamics.draw_therapists(xp, self.params, therapist_draws),
         )
         self.host_traits = _host(self.traits)
-        self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
         self.state = dynamics.initial_state(xp, self.params, self.traits)
         self.final = {name: np.empty(len(rows), dtype=values.dtype) for name, values in _host(self.state).items()}
         self.position = xp.arange(len(rows))
         self.sessions: list[tuple[int, np.ndarray, dict[str, np.ndarray]]] = []
         self.session = 0
         self.in_therapy_count = len(rows)
-        self.last_session = max(run.params.course_length for run in runs)
         self.running = True
 
     def advance(self) -> dynamics.SessionRecord:
