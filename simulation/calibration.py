@@ -129,9 +129,6 @@ class Report:
     n_clients: int
     seed: int
 
-    def all_in_band(self) -> bool:
-        return all(t.low <= self.values[t.key] <= t.high for t in TARGETS)
-
     def checks(self) -> list[tuple[str, bool]]:
         """The mechanism checks of DESIGN.md section 5, each with whether it holds."""
         return [

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import dynamics, measures
+from simulation.config import Params
 from simulation.runs import CourseResult, Rows, Run, simulate_rows, therapist_traits
 
 SESSION_COLUMNS = (
@@ -136,22 +137,26 @@ def build_tables(runs: list[Run], result: CourseResult, with_therapists: bool = 
     if len(runs) > 1:
         sessions.insert(0, "run", rows.run[row_of])
         clients.insert(0, "run", rows.run)
-    return Tables(sessions, clients, therapist_table(runs, rows) if with_therapists else pd.DataFrame())
+    return Tables(sessions, clients, therapist_table(runs) if with_therapists else pd.DataFrame())
 
 
-def therapist_table(runs: list[Run], rows: Rows | None = None) -> pd.DataFrame:
-    """One row per therapist of each run: traits and caseload (a ``run`` column when several runs)."""
-    rows = rows or Rows.of_runs(runs)
+def therapist_table(runs: list[Run]) -> pd.DataFrame:
+    """One row per therapist of each run: traits and caseload (a ``run`` column when several runs).
+
+    Client i of a run sees therapist i // clients_per_therapist, so the caseloads follow from the
+    run's size: every therapist has a full caseload but the last."""
     therapists = []
-    for index in range(len(runs)):
+    for index, run in enumerate(runs):
         table = pd.DataFrame(therapist_traits(runs, index))
+        caseload = run.params.clients_per_therapist
+        first_client = np.arange(len(table)) * caseload
         table.insert(0, "therapist_id", np.arange(1, len(table) + 1, dtype=np.int32))
-        table["clients"] = np.bincount(rows.therapist[rows.run == index], minlength=len(table))
+        table["clients"] = np.minimum(caseload, run.n_clients - first_client)
         therapists.append(table.assign(run=index) if len(runs) > 1 else table)
     return pd.concat(therapists, ignore_index=True)
 
 
-def simulate(params, n_clients: int, seed: int, backend: str = "numpy") -> Tables:
+def simulate(params: Params, n_clients: int, seed: int, backend: str = "numpy") -> Tables:
     """Simulate one cohort in one pass and return its tables (the common case, in memory)."""
     runs = [Run(params, n_clients, seed)]
     return build_tables(runs, simulate_rows(runs, Rows.of_runs(runs), backend))
