@@ -60,28 +60,6 @@ def to_numpy(array: Array) -> np.ndarray:
     return np.asarray(array)
 
 
-class Stream(enum.IntEnum):
-    """Named random streams: one per random process, so that switching one off shifts no other.
-
-    Each hash gives two uniforms (or two normals), so one stream can serve two processes of the
-    same session: the comment names both halves.
-    """
-
-    ATTACHMENT = 1  # attachment style | culture
-    MODALITY = 3
-    INTAKE = 4
-    CLIENT_TRAITS = 5  # normals for motivation, resistance, transference, expectancy, openness
-    STYLE = 6  # interpersonal style (client: counter 0, therapist: counter 1)
-    THERAPIST_TRAITS = 7  # normals for the therapist's traits
-    THERAPIST_CULTURE = 8
-    ATTENDANCE = 20  # attendance | dropout
-    RUPTURE = 21  # onset | kind
-    SEVERITY = 22  # severity | SRS used this session
-    SRS = 23  # SRS noise | therapist's view noise
-    DETECTION = 24  # detection | repair
-    SYMPTOMS = 26  # symptom noise | ORS measurement error
-
-
 def _mix_scalar(value: int) -> int:
     """SplitMix64 finaliser on a Python int (used for keys and counters)."""
     value &= _MASK64
@@ -109,15 +87,144 @@ class Domain(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class Process:
+    """One random process of the model, declared once in :data:`PROCESSES`.
+
+    ``distribution`` is "uniform" (on (0, 1)) or "normal" (standard); ``draws`` is how many values
+    one row takes (per session when ``per_session``, else once, at intake).
+    """
+
+    name: str
+    domain: Domain
+    distribution: str
+    meaning: str
+    draws: int = 1
+    per_session: bool = True
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a process's draws come from: hash stream, which half of each hash (or both, for a
+    process with several draws), and how many hashes one session (or the intake) uses."""
+
+    stream: int
+    half: int | None  # 0 or 1 for a single-draw process sharing its stream; None: the process has it all
+    hashes: int  # hashes per session (per_session) or in all
+
+
+class RegistryError(ValueError):
+    """Two random processes are declared so that they could share draws."""
+
+
+class Registry:
+    """The one registry of random processes, and the layout of their draws derived from it.
+
+    Each hash of (row key, stream, counter) gives two 32-bit halves: two uniforms, or two normals by
+    Box-Muller. Single-draw processes of the same domain, distribution and timing are paired in
+    declaration order onto one stream (half 0 and half 1), so that the kernel pays one hash for two
+    processes; a process with several draws has a stream of its own. Streams are numbered in
+    declaration order, so a process appended at the end moves no other process's draws. A
+    process's counter is its session (times its hashes per session, plus the hash index), or the hash
+    index for intake draws. No two processes share a (domain, stream, counter, half):
+    :meth:`coordinates` enumerates them, and tests/test_backend.py checks it.
+    """
+
+    def __init__(self, processes: list[Process]) -> None:
+        names = [process.name for process in processes]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise RegistryError(f"random process '{duplicated[0]}' is declared twice")
+        for process in processes:
+            if process.distribution not in ("uniform", "normal") or process.draws < 1:
+                raise RegistryError(f"random process '{process.name}': bad distribution or draw count")
+        self.processes = {process.name: process for process in processes}
+        self.slots: dict[str, Slot] = {}
+        waiting: dict[tuple, str] = {}  # a single-draw process waiting for a partner on its stream
+        streams = 0
+        for process in processes:
+            if process.draws > 1:
+                streams += 1
+                self.slots[process.name] = Slot(streams, None, -(-process.draws // 2))
+                continue
+            group = (process.domain, process.distribution, process.per_session)
+            partner = waiting.pop(group, None)
+            if partner is None:
+                streams += 1
+                self.slots[process.name] = Slot(streams, 0, 1)
+                waiting[group] = process.name
+            else:
+                self.slots[process.name] = Slot(self.slots[partner].stream, 1, 1)
+
+    def coordinates(self, name: str, sessions: int) -> set[tuple[int, int, int, int]]:
+        """Every (domain, stream, counter, half) that process ``name`` draws from in sessions
+        1..``sessions`` (or at intake)."""
+        process, slot = self.processes[name], self.slots[name]
+        halves = (0, 1) if slot.half is None else (slot.half,)
+        sessions_used = range(1, sessions + 1) if process.per_session else range(1)
+        return {
+            (int(process.domain), slot.stream, session * slot.hashes + index, half)
+            for session in sessions_used
+            for index in range(slot.hashes)
+            for half in halves
+        }
+
+    def check_disjoint(self, sessions: int = 8) -> None:
+        """Raise :class:`RegistryError` if two processes draw from one coordinate."""
+        owner: dict[tuple[int, int, int, int], str] = {}
+        for name in self.processes:
+            for coordinate in self.coordinates(name, sessions):
+                if coordinate in owner:
+                    raise RegistryError(f"random processes '{owner[coordinate]}' and '{name}' share draws")
+                owner[coordinate] = name
+
+
+PROCESSES = Registry(
+    [
+        # intake draws of a client
+        Process("attachment", Domain.CLIENT, "uniform", "attachment style", per_session=False),
+        Process("culture", Domain.CLIENT, "uniform", "minority cultural background", per_session=False),
+        Process("modality", Domain.CLIENT, "uniform", "seen online or in person", per_session=False),
+        Process("client_style", Domain.CLIENT, "uniform", "interpersonal style (fit)", per_session=False),
+        Process("intake", Domain.CLIENT, "normal", "latent well-being at intake", per_session=False),
+        Process("client_traits", Domain.CLIENT, "normal", "dynamics.CLIENT_TRAITS, in order", draws=5,
+                per_session=False),
+        # intake draws of a therapist
+        Process("therapist_traits", Domain.THERAPIST, "normal", "dynamics.THERAPIST_TRAITS, in order", draws=12,
+                per_session=False),
+        Process("therapist_bias", Domain.THERAPIST, "normal", "view bias", per_session=False),
+        Process("therapist_style", Domain.THERAPIST, "uniform", "interpersonal style (fit)", per_session=False),
+        Process("therapist_culture", Domain.THERAPIST, "uniform", "minority cultural background",
+                per_session=False),
+        # each scheduled session of a client
+        Process("attendance", Domain.CLIENT, "uniform", "attends or misses"),
+        Process("dropout", Domain.CLIENT, "uniform", "disengaged dropout"),
+        Process("rupture_onset", Domain.CLIENT, "uniform", "a rupture begins"),
+        Process("rupture_kind", Domain.CLIENT, "uniform", "withdrawal or confrontation"),
+        Process("rupture_severity", Domain.CLIENT, "uniform", "severity of a new rupture"),
+        Process("srs_used", Domain.CLIENT, "uniform", "the therapist looks at the SRS"),
+        Process("detection", Domain.CLIENT, "uniform", "the therapist notices an open rupture"),
+        Process("repair", Domain.CLIENT, "uniform", "repair steps that succeed"),
+        Process("symptom_noise", Domain.CLIENT, "normal", "week-to-week change of latent well-being"),
+        Process("ors_error", Domain.CLIENT, "normal", "measurement error of the ORS total"),
+        Process("srs_noise", Domain.CLIENT, "normal", "noise of the SRS total"),
+        Process("therapist_view_noise", Domain.CLIENT, "normal", "noise of the therapist's view"),
+    ]
+)
+"""Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""
+
+
+@dataclass(frozen=True)
 class Draws:
-    """Counter-based random numbers for a set of rows (clients or therapists of one or more runs).
+    """Counter-based random numbers for a set of rows of one domain (clients or therapists, of one or
+    more runs), for the processes of :data:`PROCESSES`.
 
     ``keys`` holds one uint64 key per row. Every draw is a pure function of (key, stream, counter):
-    two uniforms per hash (the high and low 32 bits), so a pair of normals costs one hash.
+    a hash gives two uniforms (its high and low 32 bits) or two normals.
     """
 
     xp: Any
     keys: Array
+    domain: Domain
 
     @classmethod
     def for_rows(cls, xp: Any, run_keys: np.ndarray, indices: np.ndarray, domain: Domain) -> Draws:
@@ -125,13 +232,47 @@ class Draws:
         salt = _mix_scalar(int(domain) * _GOLDEN)
         counters = np.asarray(indices, dtype=np.uint64) * np.uint64(_GOLDEN) + np.uint64(salt)
         keys = _mix_numpy(np.asarray(run_keys, dtype=np.uint64) ^ _mix_numpy(counters))
-        return cls(xp, xp.asarray(keys))
+        return cls(xp, xp.asarray(keys), domain)
 
     def take(self, rows: Array) -> Draws:
         """The draws of a subset of rows (integer indices)."""
-        return Draws(self.xp, self.xp.take(self.keys, rows))
+        return Draws(self.xp, self.xp.take(self.keys, rows), self.domain)
 
-    def _bits(self, stream: Stream, counter: int) -> Array:
+    def sample(self, names: tuple[str, ...], session: int = 0) -> tuple[Array, ...]:
+        """One array per named single-draw process, for ``session`` (0: the intake draws). Processes
+        that share a stream are served by one hash."""
+        hashed: dict[int, tuple[Array, Array]] = {}
+        values = []
+        for name in names:
+            process, slot = self._slot(name)
+            if slot.half is None:
+                raise RegistryError(f"random process '{name}' has {process.draws} draws: use sample_all")
+            if slot.stream not in hashed:
+                hashed[slot.stream] = self._pair(slot.stream, session * slot.hashes, process.distribution)
+            values.append(hashed[slot.stream][slot.half])
+        return tuple(values)
+
+    def sample_all(self, name: str, session: int = 0) -> list[Array]:
+        """Every draw of a process with several draws (``Process.draws`` arrays), in order."""
+        process, slot = self._slot(name)
+        values: list[Array] = []
+        for index in range(slot.hashes):
+            values.extend(self._pair(slot.stream, session * slot.hashes + index, process.distribution))
+        return values[: process.draws]
+
+    def _slot(self, name: str) -> tuple[Process, Slot]:
+        try:
+            process = PROCESSES.processes[name]
+        except KeyError:
+            raise RegistryError(f"random process '{name}' is not declared in backend.PROCESSES") from None
+        if process.domain != self.domain:
+            raise RegistryError(f"random process '{name}' belongs to {process.domain.name}, not {self.domain.name}")
+        return process, PROCESSES.slots[name]
+
+    def _pair(self, stream: int, counter: int, distribution: str) -> tuple[Array, Array]:
+        return self._normals(stream, counter) if distribution == "normal" else self._uniforms(stream, counter)
+
+    def _bits(self, stream: int, counter: int) -> Array:
         xp = self.xp
         offset = _mix_scalar((int(stream) << 40) ^ (counter * _GOLDEN))
         value = self.keys ^ xp.asarray(offset, dtype=xp.uint64)
@@ -142,35 +283,27 @@ class Draws:
         value ^= value >> 31
         return value
 
-    def uniforms(self, stream: Stream, counter: int) -> tuple[Array, Array]:
-        """Two independent uniform arrays on (0, 1), resolution 2**-32, never exactly 0 or 1."""
+    def _uniforms(self, stream: int, counter: int) -> tuple[Array, Array]:
+        """The two uniform arrays on (0, 1) of one hash, resolution 2**-32, never exactly 0 or 1."""
         xp = self.xp
         bits = self._bits(stream, counter)
         high = xp.astype(bits >> 32, xp.float64)
         low = xp.astype(bits & 0xFFFFFFFF, xp.float64)
         return (high + 0.5) * 2.0**-32, (low + 0.5) * 2.0**-32
 
-    def uniform(self, stream: Stream, counter: int) -> Array:
-        """One uniform array on (0, 1)."""
-        return self.uniforms(stream, counter)[0]
-
-    def normals(self, stream: Stream, counter: int) -> tuple[Array, Array]:
-        """Two independent standard normal arrays (Box-Muller on one hash).
+    def _normals(self, stream: int, counter: int) -> tuple[Array, Array]:
+        """The two standard normal arrays of one hash (Box-Muller).
 
         The angle's cosine and sine are taken in float32: numpy's float64 trigonometry is not
         vectorised and cost 30 ns a pair (over half of all random-number time), float32's costs 1 ns,
         and a relative error of 1e-7 in a noise term is far below anything the model can show.
         """
         xp = self.xp
-        first, second = self.uniforms(stream, counter)
+        first, second = self._uniforms(stream, counter)
         radius = xp.sqrt(-2.0 * xp.log(first))
         angle = xp.astype(second, xp.float32) * (2.0 * math.pi)
         cosine, sine = xp.astype(xp.cos(angle), xp.float64), xp.astype(xp.sin(angle), xp.float64)
         return radius * cosine, radius * sine
-
-    def normal(self, stream: Stream, counter: int) -> Array:
-        """One standard normal array."""
-        return self.normals(stream, counter)[0]
 
 
 def _mix_numpy(values: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.backend import Array, Draws, Stream
+from simulation.backend import Array, Draws
 
 ORS_MAX = 40.0
 SRS_MAX = 40.0
@@ -80,36 +80,35 @@ def draw_therapists(xp: Any, p: Any, draws: Draws) -> dict[str, Array]:
     Called with therapist keys for the therapist table, and with each client row's therapist key for
     the relations: both give the same numbers, so no gather is needed.
     """
-    traits: dict[str, Array] = {}
-    for pair, first in enumerate(range(0, len(THERAPIST_TRAITS), 2)):
-        normals = draws.normals(Stream.THERAPIST_TRAITS, pair)
-        for name, z in zip(THERAPIST_TRAITS[first : first + 2], normals, strict=True):
-            traits[name] = unit_clip(xp, getattr(p, f"{name}_mean") + p.therapist_trait_sd * z)
-    bias_z, style_u = draws.normals(Stream.THERAPIST_TRAITS, 100)[0], draws.uniform(Stream.STYLE, 1)
+    normals = draws.sample_all("therapist_traits")
+    traits = {
+        name: unit_clip(xp, getattr(p, f"{name}_mean") + p.therapist_trait_sd * z)
+        for name, z in zip(THERAPIST_TRAITS, normals, strict=True)
+    }
+    bias_z, style_u, culture_u = draws.sample(("therapist_bias", "therapist_style", "therapist_culture"))
     traits["bias"] = xp.clip(p.bias_mean + p.therapist_trait_sd * bias_z, -1.0, 1.0)
     traits["style"] = style_u
-    traits["minority"] = draws.uniform(Stream.THERAPIST_CULTURE, 0) < p.share_minority_therapists
+    traits["minority"] = culture_u < p.share_minority_therapists
     return traits
 
 
 def draw_clients(xp: Any, p: Any, draws: Draws) -> dict[str, Array]:
     """Client traits: attachment style, culture, modality, intake level and continuous traits."""
-    attachment_u, culture_u = draws.uniforms(Stream.ATTACHMENT, 0)
+    attachment_u, culture_u, modality_u, style_u, intake_z = draws.sample(
+        ("attachment", "culture", "modality", "client_style", "intake")
+    )
     anxious = attachment_u < p.share_anxious
     avoidant = ~anxious & (attachment_u < p.share_anxious + p.share_avoidant)
     attachment = xp.where(anxious, ANXIOUS, xp.where(avoidant, AVOIDANT, xp.zeros_like(attachment_u, dtype=xp.int8)))
     traits: dict[str, Array] = {
         "attachment": xp.astype(attachment, xp.int8),
         "minority": culture_u < p.share_minority_clients,
-        "online": draws.uniform(Stream.MODALITY, 0) < p.share_online,
-        "intake": xp.clip(p.intake_ors_mean + p.intake_ors_sd * draws.normal(Stream.INTAKE, 0), 0.0, ORS_MAX),
-        "style": draws.uniform(Stream.STYLE, 0),
+        "online": modality_u < p.share_online,
+        "intake": xp.clip(p.intake_ors_mean + p.intake_ors_sd * intake_z, 0.0, ORS_MAX),
+        "style": style_u,
     }
-    for pair, first in enumerate(range(0, len(CLIENT_TRAITS), 2)):
-        normals = draws.normals(Stream.CLIENT_TRAITS, pair)
-        # an odd count of traits leaves the last pair's second normal unused
-        for name, z in zip(CLIENT_TRAITS[first : first + 2], normals, strict=False):
-            traits[name] = unit_clip(xp, getattr(p, f"{name}_mean") + p.client_trait_sd * z)
+    for name, z in zip(CLIENT_TRAITS, draws.sample_all("client_traits"), strict=True):
+        traits[name] = unit_clip(xp, getattr(p, f"{name}_mean") + p.client_trait_sd * z)
     return traits
 
 
@@ -455,12 +454,13 @@ class SessionRecord:
 def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: int) -> tuple[State, SessionRecord]:
     """Simulate scheduled session ``session`` (1-based) for every row; return the new state and the
     session's record. Rows whose course has ended pass through unchanged."""
-    attend_u, dropout_u = draws.uniforms(Stream.ATTENDANCE, session)
-    rupture_u, kind_u = draws.uniforms(Stream.RUPTURE, session)
-    severity_u, srs_used_u = draws.uniforms(Stream.SEVERITY, session)
-    detect_u, repair_u = draws.uniforms(Stream.DETECTION, session)
-    symptom_z, ors_z = draws.normals(Stream.SYMPTOMS, session)
-    srs_z, view_z = draws.normals(Stream.SRS, session)
+    attend_u, dropout_u, rupture_u, kind_u, severity_u, srs_used_u, detect_u, repair_u = draws.sample(
+        ("attendance", "dropout", "rupture_onset", "rupture_kind", "rupture_severity", "srs_used", "detection", "repair"),
+        session,
+    )
+    symptom_z, ors_z, srs_z, view_z = draws.sample(
+        ("symptom_noise", "ors_error", "srs_noise", "therapist_view_noise"), session
+    )
 
     alliance_before = composite(xp, p, s.bond, s.goal, s.task)
     attended = s.active if session == 1 else attendance(xp, p, t, s, alliance_before, attend_u)
