@@ -10,8 +10,12 @@ Defaults are calibrated against the targets of DESIGN.md section 5 (see docs/cal
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import tomllib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -468,6 +472,14 @@ class Params:
         2.0, 0.0, 10.0, "log-odds", "Dropout per unit of motivation below 0.5.", "attendance"
     )
 
+    def __new__(cls, *positional: Any, **values: Any) -> Params:
+        """Refuse an unknown name with the command line's message (a :class:`ParameterError` that
+        suggests close names) rather than the generated constructor's bare TypeError."""
+        for name in values:
+            if name not in PARAMETERS:
+                raise ParameterError(_unknown_message(name))
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         for spec in fields(self):
             value = getattr(self, spec.name)
@@ -487,14 +499,18 @@ class Params:
 
     def replace(self, **changes: Any) -> Params:
         """A copy with some parameters changed (checked like the constructor)."""
-        unknown = sorted(set(changes) - set(PARAMETERS))
-        if unknown:
-            raise ParameterError(_unknown_message(unknown[0]))
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, float | int | bool]:
         """Parameter name -> value, in declaration order."""
         return {spec.name: getattr(self, spec.name) for spec in fields(self)}
+
+    def describe_changes(self) -> str:
+        """'default parameters', or the parameters that differ from the defaults (for report headers)."""
+        changed = {name: value for name, value in self.as_dict().items() if value != PARAMETERS[name].default}
+        return (
+            f"parameters changed from the defaults: {_assignments_text(changed)}" if changed else "default parameters"
+        )
 
 
 @dataclass(frozen=True)
@@ -543,6 +559,11 @@ def _unknown_message(name: str) -> str:
     return f"unknown parameter '{name}'.{hint} Run 'alliance params' for the full list."
 
 
+def _assignments_text(values: dict[str, float | int | bool]) -> str:
+    """``name=value`` pairs as a user would type them (``true``/``false`` for switches)."""
+    return ", ".join(f"{name}={json.dumps(value)}" for name, value in values.items())
+
+
 def _checked(dataclass_field: dataclasses.Field, value: Any) -> Any:
     """Check one value's type and range; return it converted to the parameter's type."""
     spec = PARAMETERS[dataclass_field.name]
@@ -581,7 +602,7 @@ def parse_value(name: str, text: str) -> float | int | bool:
     return number
 
 
-def parse_assignments(assignments: list[str]) -> dict[str, float | int | bool]:
+def parse_assignments(assignments: Sequence[str]) -> dict[str, float | int | bool]:
     """Turn ``["repair_skill_mean=0.7", ...]`` into a dict of typed values."""
     changes: dict[str, float | int | bool] = {}
     for assignment in assignments:
@@ -655,41 +676,96 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def apply_presets(names: list[str], base: Params | None = None) -> Params:
+def preset(name: str) -> Preset:
+    """The preset called ``name``; a :class:`ParameterError` lists the valid names if none is."""
+    if name not in PRESETS:
+        raise ParameterError(f"unknown preset '{name}'; choose one of: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def apply_presets(names: Sequence[str], base: Params | None = None) -> Params:
     """Apply named presets in order over ``base`` (the defaults)."""
     params = base or Params()
     for name in names:
-        if name not in PRESETS:
-            raise ParameterError(f"unknown preset '{name}'; choose one of: {', '.join(PRESETS)}")
-        params = params.replace(**PRESETS[name].overrides)
+        params = params.replace(**preset(name).overrides)
     return params
 
 
 # --- TOML ------------------------------------------------------------------------------------------
 
 
-def load_toml(path: str | Path, base: Params | None = None) -> Params:
-    """Read parameters from a TOML file: a ``[parameters]`` table (and optional ``presets = [...]``)."""
-    path = Path(path)
+@contextmanager
+def _naming(path: str) -> Iterator[None]:
+    """Prefix a :class:`ParameterError` raised inside with the config file it comes from."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        yield
+    except ParameterError as error:
+        raise ParameterError(f"config file {path}: {error}") from None
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A parameter file as read: where it was, its exact text, and what it sets (presets in order,
+    then the ``[parameters]`` table)."""
+
+    path: str
+    text: str
+    presets: tuple[str, ...]
+    parameters: dict[str, Any]
+
+    @classmethod
+    def parse(cls, text: str, path: str) -> ConfigFile:
+        """Check the document's shape and preset names; errors name the file."""
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ParameterError(f"config file {path} is not valid TOML: {error}") from None
+        unknown_keys = sorted(set(document) - {"parameters", "presets"})
+        if unknown_keys:
+            raise ParameterError(
+                f"config file {path}: unknown top-level key '{unknown_keys[0]}'; "
+                "expected 'parameters' (a table) and optionally 'presets' (a list)"
+            )
+        presets = document.get("presets", [])
+        if not isinstance(presets, list):
+            raise ParameterError(f"config file {path}: 'presets' must be a list of preset names")
+        with _naming(path):
+            for name in presets:
+                preset(name)
+        values = document.get("parameters", {})
+        if not isinstance(values, dict):
+            raise ParameterError(f"config file {path}: 'parameters' must be a table")
+        return cls(path, text, tuple(presets), values)
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the file's bytes (its UTF-8 text), hex."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def apply_parameters(self, params: Params) -> Params:
+        """``params`` with the file's ``[parameters]`` table applied; errors name the file."""
+        with _naming(self.path):
+            return params.replace(**self.parameters)
+
+
+def read_config(path: str | Path) -> ConfigFile:
+    """Read a TOML parameter file: a ``[parameters]`` table and an optional ``presets = [...]`` list."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ParameterError(f"config file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ParameterError(f"config file {path} is not valid TOML: {error}") from None
-    unknown_keys = sorted(set(document) - {"parameters", "presets"})
-    if unknown_keys:
-        raise ParameterError(
-            f"config file {path}: unknown top-level key '{unknown_keys[0]}'; "
-            "expected 'parameters' (a table) and optionally 'presets' (a list)"
-        )
-    presets = document.get("presets", [])
-    if not isinstance(presets, list):
-        raise ParameterError(f"config file {path}: 'presets' must be a list of preset names")
-    values = document.get("parameters", {})
-    if not isinstance(values, dict):
-        raise ParameterError(f"config file {path}: 'parameters' must be a table")
-    return apply_presets(presets, base).replace(**values)
+    except OSError as error:
+        raise ParameterError(f"config file {path} cannot be read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ParameterError(f"config file {path} is not UTF-8 text") from None
+    return ConfigFile.parse(text, str(path))
+
+
+def load_toml(path: str | Path, base: Params | None = None) -> Params:
+    """Parameters from a TOML file over ``base`` (the defaults): its presets in order, then its
+    ``[parameters]`` table. Every error names the file."""
+    config = read_config(path)
+    return config.apply_parameters(apply_presets(config.presets, base))
 
 
 def save_toml(params: Params, path: str | Path) -> None:
@@ -713,3 +789,75 @@ def markdown_table() -> str:
         default = str(spec.default).lower() if spec.kind is bool else f"{spec.default:g}"
         lines.append(f"| `{spec.name}` | {default} | {spec.format_range()} | {spec.unit} | {spec.meaning} |")
     return "\n".join(lines)
+
+
+# --- how a run's parameters were made -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRecipe:
+    """How a run's parameters were made, enough to remake them: the defaults, then ``presets`` in
+    order (the ``--preset`` options, then the config file's ``presets`` list), then the config file's
+    ``[parameters]``, then ``assignments`` (``--set``). ``argv`` is the command line that made the run.
+    """
+
+    presets: tuple[str, ...] = ()
+    config: ConfigFile | None = None
+    assignments: dict[str, float | int | bool] = field(default_factory=dict)
+    argv: tuple[str, ...] = ()
+
+    @classmethod
+    def from_options(
+        cls,
+        presets: Sequence[str] = (),
+        config: str | Path | None = None,
+        assignments: Sequence[str] = (),
+        argv: Sequence[str] = (),
+    ) -> RunRecipe:
+        """The recipe of command-line options: ``--preset`` names, ``--config`` path, ``--set KEY=VALUE``."""
+        config_file = read_config(config) if config is not None else None
+        return cls(
+            presets=(*presets, *(config_file.presets if config_file else ())),
+            config=config_file,
+            assignments=parse_assignments(assignments),
+            argv=tuple(argv),
+        )
+
+    def params(self) -> Params:
+        """The parameters this recipe makes."""
+        params = apply_presets(self.presets)
+        if self.config is not None:
+            params = self.config.apply_parameters(params)
+        return params.replace(**self.assignments)
+
+    def describe(self) -> str:
+        """What was set, in one phrase: 'default parameters' or the sources in the order applied."""
+        parts = []
+        if self.presets:
+            parts.append(f"preset{'s' if len(self.presets) > 1 else ''} {', '.join(self.presets)}")
+        if self.config is not None:
+            parts.append(f"config file {self.config.path}")
+        if self.assignments:
+            parts.append(f"--set {_assignments_text(self.assignments)}")
+        return f"parameters from {'; '.join(parts)}" if parts else "default parameters"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The recipe as JSON-ready data (the manifest's ``recipe``); :meth:`from_dict` reads it back."""
+        config = self.config
+        return {
+            "presets": list(self.presets),
+            "config": None if config is None else {"path": config.path, "sha256": config.sha256, "text": config.text},
+            "set": dict(self.assignments),
+            "argv": list(self.argv),
+        }
+
+    @classmethod
+    def from_dict(cls, recorded: dict[str, Any]) -> RunRecipe:
+        """The recipe recorded by :meth:`as_dict` (e.g. ``json.load(manifest)["recipe"]``)."""
+        config = recorded["config"]
+        return cls(
+            presets=tuple(recorded["presets"]),
+            config=None if config is None else ConfigFile.parse(config["text"], config["path"]),
+            assignments=dict(recorded["set"]),
+            argv=tuple(recorded["argv"]),
+        )

@@ -42,6 +42,14 @@ def test_unknown_parameter_suggests_close_names():
         Params().replace(repair_skil_mean=0.5)
 
 
+def test_constructor_gives_the_command_lines_message_for_an_unknown_name():
+    with pytest.raises(
+        ValueError, match=r"unknown parameter 'repair_skil_mean'\. Did you mean: repair_skill_mean"
+    ) as caught:
+        Params(repair_skil_mean=0.7)
+    assert isinstance(caught.value, ParameterError)
+
+
 def test_cross_field_checks():
     with pytest.raises(ParameterError, match="share_anxious \\+ share_avoidant"):
         Params(share_anxious=0.7, share_avoidant=0.5)
@@ -66,6 +74,26 @@ def test_toml_errors(tmp_path):
         load_toml(typo)
     with pytest.raises(ParameterError, match="does not exist"):
         load_toml(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[parameters]\nrepair_skill_mean = 7\n", "repair_skill_mean must be from 0 to 1; got 7"),
+        ('[parameters]\nrepair_skill_mean = "high"\n', "repair_skill_mean must be a number from 0 to 1; got 'high'"),
+        ("[parameters]\nrepair_enabled = 1\n", "repair_enabled must be true or false; got 1"),
+        (
+            "[parameters]\nrepair_skil_mean = 0.5\n",
+            "unknown parameter 'repair_skil_mean'. Did you mean: repair_skill_mean",
+        ),
+        ('presets = ["psychoanalytic"]\n', "unknown preset 'psychoanalytic'; choose one of"),
+    ],
+)
+def test_toml_value_errors_name_the_file(tmp_path, content, message):
+    path = tmp_path / "study.toml"
+    path.write_text(content)
+    with pytest.raises(ParameterError, match=re.escape(f"config file {path}: {message}")):
+        load_toml(path)
 
 
 def test_toml_presets_then_parameters(tmp_path):
