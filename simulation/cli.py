@@ -17,10 +17,8 @@ from simulation.config import (
     PRESETS,
     ParameterError,
     Params,
-    apply_presets,
-    load_toml,
+    RunRecipe,
     markdown_table,
-    parse_assignments,
     to_toml,
 )
 from simulation.store import DEFAULT_CHUNK, OutputExistsError, atomic_outputs, check_free, run_to_directory, write_json
@@ -87,12 +85,15 @@ def _add_output_options(parser: argparse.ArgumentParser, seed: int, out_help: st
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
+def resolve_recipe(args: argparse.Namespace) -> RunRecipe:
+    """How the parameters are made: defaults, then --preset in order, then --config (its presets,
+    then its parameters), then --set; with the command line."""
+    return RunRecipe.from_options(args.preset, args.config, args.assignments, args.command_line)
+
+
 def resolve_params(args: argparse.Namespace) -> Params:
-    """Defaults, then --preset in order, then --config, then --set."""
-    params = apply_presets(args.preset)
-    if args.config is not None:
-        params = load_toml(args.config, params)
-    return params.replace(**parse_assignments(args.assignments))
+    """The parameters that the options make (see :func:`resolve_recipe`)."""
+    return resolve_recipe(args).params()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,9 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 def command_run(args: argparse.Namespace) -> None:
     if args.out is None:
         raise UsageError("run needs --out DIR (where to write the tables)")
-    params = resolve_params(args)
     summary = run_to_directory(
-        params, args.clients, args.seed, args.out, args.overwrite, args.chunk, args.backend, tuple(args.preset)
+        resolve_recipe(args), args.clients, args.seed, args.out, args.overwrite, args.chunk, args.backend
     )
     print(summary.to_text())
     print(f"Wrote {args.out}/ (sessions.parquet, clients.parquet, therapists.parquet, manifest.json)")
@@ -173,11 +173,12 @@ def command_presets(args: argparse.Namespace) -> None:
 
 
 def command_calibrate(args: argparse.Namespace) -> None:
-    params = resolve_params(args)
+    recipe = resolve_recipe(args)
+    params = recipe.params()
     names = ("calibration.md", "calibration.json")
     if args.out is not None:
         check_free(args.out, names, args.overwrite)
-    report = calibrate(params, args.clients, args.seed)
+    report = calibrate(params, args.clients, args.seed, recipe.describe())
     text = report.to_markdown()
     print(text)
     if args.out is not None:
@@ -187,7 +188,13 @@ def command_calibrate(args: argparse.Namespace) -> None:
             )
             write_json(
                 paths["calibration.json"],
-                {"values": report.values, "seed": args.seed, "clients": args.clients, "parameters": params.as_dict()},
+                {
+                    "values": report.values,
+                    "seed": args.seed,
+                    "clients": args.clients,
+                    "recipe": recipe.as_dict(),
+                    "parameters": params.as_dict(),
+                },
             )
 
 
@@ -196,8 +203,9 @@ COMMANDS = {"run": command_run, "params": command_params, "presets": command_pre
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``alliance`` command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(arguments)
+    args.command_line = ["alliance", *arguments]  # recorded with the outputs
     try:
         COMMANDS[args.command](args)
     except (ParameterError, UsageError, OutputExistsError, BackendError) as error:

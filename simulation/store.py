@@ -1,5 +1,6 @@
 """Writing results: a cohort simulated in chunks and streamed to Parquet, written atomically, with a
-manifest of parameters, seed and versions. Nothing is overwritten unless asked."""
+manifest that lets anyone remake the run (how its parameters were made, the parameters themselves,
+seed, command line and versions). Nothing is overwritten unless asked."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from simulation import measures
-from simulation.config import Params
+from simulation.config import RunRecipe
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.tables import build_tables, therapist_table
 
@@ -165,21 +166,22 @@ class ParquetStream:
 
 
 def run_to_directory(
-    params: Params,
+    recipe: RunRecipe,
     n_clients: int,
     seed: int,
     out: Path,
     overwrite: bool = False,
     chunk_clients: int = DEFAULT_CHUNK,
     backend: str = "numpy",
-    presets: tuple[str, ...] = (),
     progress: bool | None = None,
 ) -> Summary:
-    """Simulate a cohort in chunks of clients and stream its tables to ``out`` (see RUN_FILES).
+    """Simulate a cohort with the parameters that ``recipe`` makes, in chunks of clients, and stream
+    its tables to ``out`` (see RUN_FILES); the manifest records the recipe and the parameters.
 
     Memory stays bounded by the chunk size; the results, to the byte, do not depend on it (random
     draws are keyed by client, see simulation.backend; row groups have a fixed size).
     """
+    params = recipe.params()
     runs = [Run(params, n_clients, seed)]
     summary = Summary()
     with atomic_outputs(out, RUN_FILES, overwrite) as paths:
@@ -203,8 +205,8 @@ def run_to_directory(
                 "format": "individual",
                 "n_clients": n_clients,
                 "seed": seed,
-                "presets": list(presets),
                 "backend": backend,
+                "recipe": recipe.as_dict(),
                 "parameters": params.as_dict(),
                 "versions": versions(),
                 "summary": summary.as_dict(),

@@ -8,11 +8,19 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
+from simulation.config import PRESETS, RunRecipe
 from simulation.store import RUN_FILES
 
 
 def digest(folder):
     return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in RUN_FILES}
+
+
+def manifest_but_command_line(folder):
+    """The manifest without the command line it records (which names the output folder)."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["recipe"]["argv"]
+    return manifest
 
 
 def test_run_writes_four_files_and_prints_a_summary(tmp_path, capsys):
@@ -43,37 +51,53 @@ def test_same_seed_same_bytes_across_runs_and_chunkings(tmp_path):
     main(["run", "--clients", "500", "--seed", "8", "--out", str(tmp_path / "a")])
     main(["run", "--clients", "500", "--seed", "8", "--out", str(tmp_path / "b"), "--chunk", "90"])
     main(["run", "--clients", "500", "--seed", "9", "--out", str(tmp_path / "c")])
-    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    data = [name for name in RUN_FILES if name.endswith(".parquet")]
+    assert [digest(tmp_path / "a")[name] for name in data] == [digest(tmp_path / "b")[name] for name in data]
+    assert manifest_but_command_line(tmp_path / "a") == manifest_but_command_line(tmp_path / "b")
     assert digest(tmp_path / "a")["sessions.parquet"] != digest(tmp_path / "c")["sessions.parquet"]
 
 
-def test_presets_config_and_set_reach_the_manifest(tmp_path):
+def test_manifest_records_how_the_parameters_were_made_and_remakes_them(tmp_path):
+    """Presets from --preset and from the config file (in order), the config file (path, sha256, text),
+    the --set values and the command line reach the manifest; the recorded recipe, re-applied
+    without the file, gives the recorded parameters."""
     config = tmp_path / "study.toml"
-    config.write_text("[parameters]\nrepair_skill_mean = 0.8\ncourse_length = 16\n")
+    config.write_text('presets = ["reparative"]\n[parameters]\nseverity_mean = 0.2\ncourse_length = 16\n')
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "run",
-                "--clients",
-                "50",
-                "--out",
-                str(out),
-                "--preset",
-                "online",
-                "--config",
-                str(config),
-                "--set",
-                "course_length=14",
-            ]
-        )
-        == 0
-    )
+    argv = ["run", "--clients", "50", "--out", str(out), "--preset", "online", "--config", str(config)]
+    argv += ["--set", "course_length=14"]
+    assert main(argv) == 0
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["presets"] == ["online"]
-    assert manifest["parameters"]["share_online"] == 0.95
-    assert manifest["parameters"]["repair_skill_mean"] == 0.8
-    assert manifest["parameters"]["course_length"] == 14  # --set wins over --config
+    recipe = manifest["recipe"]
+    assert recipe["presets"] == ["online", "reparative"]
+    assert recipe["config"] == {
+        "path": str(config),
+        "sha256": hashlib.sha256(config.read_bytes()).hexdigest(),
+        "text": config.read_text(),
+    }
+    assert recipe["set"] == {"course_length": 14}
+    assert recipe["argv"] == ["alliance", *argv]
+    parameters = manifest["parameters"]
+    assert parameters["share_online"] == PRESETS["online"].overrides["share_online"]
+    assert parameters["attunement_mean"] == PRESETS["reparative"].overrides["attunement_mean"]
+    assert parameters["severity_mean"] == 0.2
+    assert parameters["course_length"] == 14  # --set wins over --config
+    config.unlink()  # the recorded text is enough
+    assert RunRecipe.from_dict(recipe).params().as_dict() == parameters
+
+
+def test_calibrate_header_says_what_was_set(tmp_path, capsys):
+    config = tmp_path / "study.toml"
+    config.write_text("[parameters]\nseverity_mean = 0.2\n")
+    argv = ["calibrate", "--clients", "200", "--preset", "reparative", "--config", str(config)]
+    assert main([*argv, "--set", "repair_skill_mean=0.9", "--out", str(tmp_path / "out")]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "default parameters" not in header
+    assert f"preset reparative; config file {config}; --set repair_skill_mean=0.9" in header
+    recorded = json.loads((tmp_path / "out" / "calibration.json").read_text())
+    assert recorded["recipe"]["set"] == {"repair_skill_mean": 0.9}
+    assert main(["calibrate", "--clients", "200"]) == 0
+    assert "seed 20261128, default parameters." in capsys.readouterr().out.splitlines()[0]
 
 
 def exit_status(argv):
@@ -97,6 +121,7 @@ def exit_status(argv):
         (["--seed", "-1"], "--seed must be from 0 to"),
         (["--config", "BROKEN"], "is not valid TOML"),
         (["--config", "MISSING"], "does not exist"),
+        (["--config", "OUT_OF_RANGE"], "OUT_OF_RANGE: repair_skill_mean must be from 0 to 1; got 7"),
         pytest.param(
             ["--backend", "cupy"],
             "backend 'cupy' needs CuPy",
@@ -106,7 +131,8 @@ def exit_status(argv):
 )
 def test_bad_input_exits_2_with_one_clear_line_and_writes_nothing(tmp_path, capsys, arguments, message):
     (tmp_path / "BROKEN").write_text("[parameters\n")
-    arguments = [str(tmp_path / a) if a in ("BROKEN", "MISSING") else a for a in arguments]
+    (tmp_path / "OUT_OF_RANGE").write_text("[parameters]\nrepair_skill_mean = 7\n")
+    arguments = [str(tmp_path / a) if a in ("BROKEN", "MISSING", "OUT_OF_RANGE") else a for a in arguments]
     out = tmp_path / "out"
     assert exit_status(["run", "--out", str(out), *arguments]) == 2
     assert message in capsys.readouterr().err
