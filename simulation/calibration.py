@@ -128,6 +128,7 @@ class Report:
     alliance_share: float
     n_clients: int
     seed: int
+    description: str  # what the parameters are, e.g. "default parameters" or where they came from
 
     def checks(self) -> list[tuple[str, bool]]:
         """The mechanism checks of DESIGN.md section 5, each with whether it holds."""
@@ -140,7 +141,7 @@ class Report:
 
     def to_markdown(self) -> str:
         lines = [
-            f"Calibration cohort: {self.n_clients} individual clients, seed {self.seed}, default parameters.",
+            f"Calibration cohort: {self.n_clients} individual clients, seed {self.seed}, {self.description}.",
             "",
             "| figure | simulated | target band | in band | source |",
             "|---|---|---|---|---|",
@@ -170,9 +171,15 @@ def _outcome_rates(clients: pd.DataFrame) -> dict[str, float]:
 
 
 def calibrate(
-    params: Params | None = None, n_clients: int = CALIBRATION_CLIENTS, seed: int = CALIBRATION_SEED
+    params: Params | None = None,
+    n_clients: int = CALIBRATION_CLIENTS,
+    seed: int = CALIBRATION_SEED,
+    description: str | None = None,
 ) -> Report:
-    """Run the calibration cohort (and the same clients without repair) and compare with targets."""
+    """Run the calibration cohort (and the same clients without repair) and compare with targets.
+
+    ``description`` says in the report's first line what the parameters are; by default, the
+    parameters that differ from the defaults."""
     params = params or Params()
     tables = simulate(params, n_clients, seed)
     without = simulate(params.replace(repair_enabled=False), n_clients, seed)
@@ -188,4 +195,5 @@ def calibrate(
         alliance_share=explained_share(tables),
         n_clients=n_clients,
         seed=seed,
+        description=description or params.describe_changes(),
     )

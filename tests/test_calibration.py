@@ -4,6 +4,7 @@
 import pytest
 
 from simulation.calibration import TARGETS, calibrate
+from simulation.config import Params
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +34,12 @@ def test_figures_stay_in_band_for_other_seeds(seed):
     values = calibrate(seed=seed).values
     outside = {t.key: round(values[t.key], 3) for t in TARGETS if not t.low <= values[t.key] <= t.high}
     assert not outside
+
+
+def test_header_says_what_the_parameters_are(report):
+    assert report.to_markdown().splitlines()[0].endswith(", default parameters.")
+    changed = calibrate(Params(repair_skill_mean=0.9, course_length=16), n_clients=200, seed=1)
+    assert changed.to_markdown().splitlines()[0] == (
+        "Calibration cohort: 200 individual clients, seed 1, "
+        "parameters changed from the defaults: course_length=16, repair_skill_mean=0.9."
+    )
