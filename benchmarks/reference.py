@@ -45,7 +45,8 @@ from simulation.dynamics import (
     WITHDRAWAL,
     WORKING,
 )
-from simulation.tables import SESSION_COLUMNS, Tables
+from simulation.runs import Run
+from simulation.tables import SESSION_COLUMNS, Tables, run_table
 
 
 def clip(value: float, low: float = 0.0, high: float = 1.0) -> float:
@@ -400,6 +401,7 @@ class ReferenceModel(mesa.Model):
     def __init__(self, params: Params | None = None, n_clients: int = 200, seed: int = 0) -> None:
         super().__init__(rng=seed)
         self.params = params or Params()
+        self.seed = seed
         self.session = 0
         caseload = self.params.clients_per_therapist
         self.therapists = [ReferenceTherapist(self, index) for index in range(-(-n_clients // caseload))]
@@ -507,7 +509,7 @@ class ReferenceModel(mesa.Model):
                 for therapist in self.therapists
             ]
         )
-        return Tables(sessions, table[order], therapists)
+        return Tables(sessions, table[order], therapists, run_table([Run(self.params, len(clients), self.seed)]))
 
 
 def simulate(params: Params | None, n_clients: int, seed: int) -> Tables:

@@ -1,5 +1,5 @@
-"""Tidy tables from a simulated pass: sessions (one row per client and scheduled session), clients and
-therapists. The timing definitions are those of DESIGN.md section 3 (see also docs/ODD.md)."""
+"""Tidy tables from a simulated pass: sessions (one row per client and scheduled session), clients,
+therapists and runs. The timing definitions are those of DESIGN.md section 3 (see also docs/ODD.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import dynamics, measures
-from simulation.config import Params
+from simulation.config import PARAMETERS, Params
 from simulation.runs import CourseResult, Rows, Run, simulate_rows, therapist_traits
 
 SESSION_COLUMNS = (
@@ -33,11 +33,15 @@ SESSION_COLUMNS = (
 
 @dataclass(frozen=True)
 class Tables:
-    """The three tables of one run (or of several, with a ``run`` column)."""
+    """The tables of one run or of several (then the first three carry a ``run`` column).
+
+    ``runs`` has one row per run: its index ``run``, seed, cohort size and every parameter
+    (see :func:`run_table`), so that results can be joined to what made them."""
 
     sessions: pd.DataFrame
     clients: pd.DataFrame
     therapists: pd.DataFrame
+    runs: pd.DataFrame
 
 
 def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
@@ -74,11 +78,16 @@ def session_arrays(result: CourseResult) -> tuple[dict[str, np.ndarray], np.ndar
     return columns, row_of, offsets
 
 
-def build_tables(runs: list[Run], result: CourseResult, with_therapists: bool = True) -> Tables:
-    """Sessions, clients and therapists tables of a pass (a ``run`` column when several runs).
+def build_tables(
+    runs: list[Run], result: CourseResult, with_therapists: bool = True, run_column: bool | None = None
+) -> Tables:
+    """The tables of a pass; sessions, clients and therapists carry a ``run`` column if ``run_column``
+    (by default: when there are several runs).
 
     A chunk of a larger cohort leaves the therapists out (``with_therapists=False``): they are
     written once per run by :func:`therapist_table`."""
+    if run_column is None:
+        run_column = len(runs) > 1
     columns, row_of, offsets = session_arrays(result)
     rows, traits, final = result.rows, result.traits, result.final
     client_id = rows.client + 1
@@ -134,14 +143,15 @@ def build_tables(runs: list[Run], result: CourseResult, with_therapists: bool = 
         },
         copy=False,
     )
-    if len(runs) > 1:
+    if run_column:
         sessions.insert(0, "run", rows.run[row_of])
         clients.insert(0, "run", rows.run)
-    return Tables(sessions, clients, therapist_table(runs) if with_therapists else pd.DataFrame())
+    therapists = therapist_table(runs, run_column) if with_therapists else pd.DataFrame()
+    return Tables(sessions, clients, therapists, run_table(runs))
 
 
-def therapist_table(runs: list[Run]) -> pd.DataFrame:
-    """One row per therapist of each run: traits and caseload (a ``run`` column when several runs).
+def therapist_table(runs: list[Run], run_column: bool = False) -> pd.DataFrame:
+    """One row per therapist of each run: traits and caseload; a ``run`` column if ``run_column``.
 
     Client i of a run sees therapist i // clients_per_therapist, so the caseloads follow from the
     run's size: every therapist has a full caseload but the last."""
@@ -152,11 +162,54 @@ def therapist_table(runs: list[Run]) -> pd.DataFrame:
         first_client = np.arange(len(table)) * caseload
         table.insert(0, "therapist_id", np.arange(1, len(table) + 1, dtype=np.int32))
         table["clients"] = np.minimum(caseload, run.n_clients - first_client)
-        therapists.append(table.assign(run=index) if len(runs) > 1 else table)
+        if run_column:
+            table.insert(0, "run", np.full(len(table), index, dtype=np.int32))
+        therapists.append(table)
     return pd.concat(therapists, ignore_index=True)
+
+
+def run_table(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: ``run`` (its index), its seed, ``n_clients`` and every parameter.
+
+    An int seed is in ``seed``; a SeedSequence (e.g. spawned for one run of a study) leaves ``seed``
+    empty and is recorded as ``seed_entropy`` (the entropy, as text: it may exceed 64 bits) and
+    ``seed_spawn_key`` (e.g. "3" or "3,1")."""
+    records = []
+    for index, run in enumerate(runs):
+        sequence = isinstance(run.seed, np.random.SeedSequence)
+        records.append(
+            {
+                "run": index,
+                "seed": None if sequence else run.seed,
+                "seed_entropy": str(run.seed.entropy) if sequence else None,
+                "seed_spawn_key": ",".join(map(str, run.seed.spawn_key)) if sequence else None,
+                "n_clients": run.n_clients,
+                **run.params.as_dict(),
+            }
+        )
+    table = pd.DataFrame.from_records(records)
+    return table.astype(
+        {
+            "run": np.int32,
+            "seed": "Int64",
+            "seed_entropy": "string",
+            "seed_spawn_key": "string",
+            "n_clients": np.int64,
+            **{name: spec.kind for name, spec in PARAMETERS.items()},
+        }
+    )
 
 
 def simulate(params: Params, n_clients: int, seed: int, backend: str = "numpy") -> Tables:
     """Simulate one cohort in one pass and return its tables (the common case, in memory)."""
     runs = [Run(params, n_clients, seed)]
     return build_tables(runs, simulate_rows(runs, Rows.of_runs(runs), backend))
+
+
+def simulate_runs(runs: list[Run], backend: str = "numpy") -> Tables:
+    """Simulate several runs (replicates, parameter points) stacked in one vectorized pass.
+
+    Every table carries a ``run`` column (the run's index in ``runs``, even for one run); ``runs``
+    maps it to the run's parameters, seed and size. Each run's rows equal that run simulated alone
+    (random draws are keyed by run, client and session, not by position in the pass)."""
+    return build_tables(runs, simulate_rows(runs, Rows.of_runs(runs), backend), run_column=True)

@@ -10,21 +10,6 @@ from simulation.runs import Rows, Run, simulate_rows
 from simulation.tables import build_tables, simulate
 
 
-def test_stacked_runs_equal_runs_alone():
-    runs = [
-        Run(Params(), 300, 1),
-        Run(Params(repair_enabled=False, course_length=16), 200, 2),
-        Run(Params(clients_per_therapist=7, severity_mean=0.3), 250, np.random.SeedSequence(5).spawn(2)[1]),
-    ]
-    stacked = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs)))
-    for index, run in enumerate(runs):
-        alone = build_tables([run], simulate_rows([run], Rows.of_runs([run])))
-        for name in ("sessions", "clients", "therapists"):
-            part = getattr(stacked, name)
-            part = part[part["run"] == index].drop(columns="run").reset_index(drop=True)
-            pd.testing.assert_frame_equal(part, getattr(alone, name), check_categorical=True)
-
-
 def test_chunks_equal_the_whole_cohort():
     runs = [Run(Params(), 500, 9)]
     whole = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs)), with_therapists=False)

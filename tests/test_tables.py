@@ -1,11 +1,20 @@
-"""The tables keep DESIGN.md section 3's timing definitions."""
+"""The tables keep DESIGN.md section 3's timing definitions; stacked runs carry what made them."""
 
 import numpy as np
 import pandas as pd
 
 from simulation import measures
-from simulation.config import Params
-from simulation.tables import SESSION_COLUMNS
+from simulation.backend import run_key
+from simulation.config import PARAMETERS, Params
+from simulation.runs import Run
+from simulation.tables import SESSION_COLUMNS, simulate, simulate_runs
+
+STACKED = [
+    Run(Params(), 300, 1),
+    Run(Params(repair_enabled=False, course_length=16), 200, 2),
+    Run(Params(clients_per_therapist=7, severity_mean=0.3), 250, np.random.SeedSequence(5).spawn(2)[1]),
+    Run(Params(), 120, np.random.SeedSequence(5).spawn(2)[0].spawn(3)[2]),
+]
 
 
 def test_sessions_table_has_the_documented_columns(cohort):
@@ -89,3 +98,39 @@ def test_therapists_table(cohort):
     assert len(therapists) == 800 // Params().clients_per_therapist
     assert therapists["clients"].sum() == 800
     assert therapists[["empathy", "skill", "repair_skill"]].apply(lambda c: c.between(0, 1).all()).all()
+
+
+def test_each_stacked_run_equals_that_run_simulated_alone():
+    stacked = simulate_runs(STACKED)
+    for index, run in enumerate(STACKED):
+        alone = simulate(run.params, run.n_clients, run.seed)
+        for name in ("sessions", "clients", "therapists"):
+            part = getattr(stacked, name)
+            part = part[part["run"] == index].drop(columns="run").reset_index(drop=True)
+            pd.testing.assert_frame_equal(part, getattr(alone, name))
+        own_row = stacked.runs[stacked.runs["run"] == index].drop(columns="run").reset_index(drop=True)
+        pd.testing.assert_frame_equal(own_row, alone.runs.drop(columns="run"))
+
+
+def test_runs_table_carries_parameters_sizes_and_seeds():
+    runs = simulate_runs(STACKED).runs
+    assert list(runs.columns) == ["run", "seed", "seed_entropy", "seed_spawn_key", "n_clients", *PARAMETERS]
+    assert list(runs["run"]) == list(range(len(STACKED)))
+    for row, run in zip(runs.itertuples(index=False), STACKED, strict=True):
+        assert row.n_clients == run.n_clients
+        assert {name: getattr(row, name) for name in PARAMETERS} == run.params.as_dict()
+        if isinstance(run.seed, np.random.SeedSequence):  # the recorded seed remakes the run's streams
+            assert pd.isna(row.seed)
+            spawn_key = tuple(int(part) for part in row.seed_spawn_key.split(","))
+            recorded = np.random.SeedSequence(int(row.seed_entropy), spawn_key=spawn_key)
+            assert run_key(recorded) == run_key(run.seed)
+        else:
+            assert row.seed == run.seed and pd.isna(row.seed_entropy) and pd.isna(row.seed_spawn_key)
+    assert list(runs["seed_spawn_key"].iloc[2:]) == ["1", "0,2"]
+
+
+def test_one_stacked_run_has_a_run_column_and_simulate_has_none(cohort):
+    one = simulate_runs(STACKED[:1])
+    assert all(getattr(one, name).columns[0] == "run" for name in ("sessions", "clients", "therapists", "runs"))
+    assert "run" not in cohort.clients.columns and "run" not in cohort.sessions.columns
+    assert cohort.runs[["run", "seed", "n_clients"]].to_dict("records") == [{"run": 0, "seed": 11, "n_clients": 800}]
