@@ -9,12 +9,30 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from simulation.agents import Client, Therapist
 from simulation.config import Params
 from simulation.dynamics import composite
 from simulation.runs import Course, Rows, Run
 from simulation.tables import Tables, build_tables
+
+
+def _client_id(client: Client) -> int:
+    """The client's ``client_id`` in the tables (1-based row)."""
+    return client.row + 1
+
+
+class CohortDataCollector(mesa.DataCollector):
+    """Mesa's DataCollector whose per-agent frame is the clients' frame.
+
+    Mesa 3.5 applies ``agent_reporters`` to every agent, therapists included, who have no per-session
+    state; the per-client variables are therefore agent-type reporters of :class:`Client`, and
+    ``get_agent_vars_dataframe()`` returns them (the same frame as
+    ``get_agenttype_vars_dataframe(Client)``: index Step, AgentID)."""
+
+    def get_agent_vars_dataframe(self) -> pd.DataFrame:
+        return self.get_agenttype_vars_dataframe(Client)
 
 
 class AllianceModel(mesa.Model):
@@ -41,14 +59,16 @@ class AllianceModel(mesa.Model):
             for index in range(int(therapist_of_row.max()) + 1)
         ]
         self.clients_by_row = [Client(self, row) for row in range(n_clients)]
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = CohortDataCollector(
             model_reporters={
                 "in_therapy": lambda m: int(m.course.state.active.sum()),
                 "mean_alliance": "mean_alliance",
                 "ruptures": lambda m: int(m.last_record.rupture.sum()) if m.last_record else 0,
                 "dropouts": lambda m: int(m.course.state.dropped_out.sum()),
             },
-            agenttype_reporters={Client: {"alliance": "alliance", "stage": "stage", "in_therapy": "in_therapy"}},
+            agenttype_reporters={
+                Client: {"client_id": _client_id, "alliance": "alliance", "stage": "stage", "in_therapy": "in_therapy"}
+            },
         )
         self.last_record = None
         self.datacollector.collect(self)

@@ -68,3 +68,17 @@ def test_model_is_freed_after_use():
 def test_model_is_a_mesa_model():
     model = AllianceModel(n_clients=10, seed=4)
     assert isinstance(model, mesa.Model) and model.running
+
+
+def test_per_client_data_from_the_common_datacollector_call():
+    """get_agent_vars_dataframe() gives one row per client and step (therapists have no per-session
+    state), the same frame as the agent-type call, keyed to the tables' client_id."""
+    model = AllianceModel(n_clients=30, seed=5)
+    model.run_for(2)
+    frame = model.datacollector.get_agent_vars_dataframe()
+    pd.testing.assert_frame_equal(frame, model.datacollector.get_agenttype_vars_dataframe(Client))
+    assert list(frame.columns) == ["client_id", "alliance", "stage", "in_therapy"]
+    assert len(frame) == 3 * 30  # the intake state plus two sessions
+    last = frame.xs(2.0, level="Step").set_index("client_id")
+    assert list(last.index) == list(range(1, 31))
+    assert list(last["alliance"]) == [client.alliance for client in model.clients_by_row]
