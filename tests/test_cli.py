@@ -86,6 +86,19 @@ def test_manifest_records_how_the_parameters_were_made_and_remakes_them(tmp_path
     assert RunRecipe.from_dict(recipe).params().as_dict() == parameters
 
 
+def test_repair_contrast_of_the_readme_is_paired(tmp_path):
+    """The same command with and without --set repair_enabled=false: the same therapists and clients
+    (counter-based draws), and repair is what differs."""
+    command = ["run", "--clients", "400", "--preset", "reparative", "--seed", "7"]
+    assert main([*command, "--out", str(tmp_path / "repair")]) == 0
+    assert main([*command, "--out", str(tmp_path / "no-repair"), "--set", "repair_enabled=false"]) == 0
+    assert digest(tmp_path / "repair")["therapists.parquet"] == digest(tmp_path / "no-repair")["therapists.parquet"]
+    with_repair, without = (pd.read_parquet(tmp_path / name / "clients.parquet") for name in ("repair", "no-repair"))
+    traits = ["client_id", "therapist_id", "attachment", "motivation", "wellbeing_intake", "ors_intake"]
+    pd.testing.assert_frame_equal(with_repair[traits], without[traits])
+    assert with_repair["ruptures_resolved"].sum() > 0 and without["ruptures_resolved"].sum() == 0
+
+
 def test_calibrate_header_says_what_was_set(tmp_path, capsys):
     config = tmp_path / "study.toml"
     config.write_text("[parameters]\nseverity_mean = 0.2\n")
