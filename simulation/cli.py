@@ -66,6 +66,7 @@ def _add_parameter_options(parser: argparse.ArgumentParser) -> None:
         dest="assignments",
         help="override one parameter, e.g. --set repair_skill_mean=0.7 (repeatable)",
     )
+    parser.set_defaults(command_line=[])  # main() fills in the command line it was given
 
 
 def _add_clients_option(parser: argparse.ArgumentParser, low: int, default: int, meaning: str) -> None:
