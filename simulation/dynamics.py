@@ -195,36 +195,39 @@ class State:
 
 
 def initial_state(xp: Any, p: Any, traits: Traits) -> State:
-    """State at intake: bond from expectancy and attachment; low goal and task agreement."""
-    zeros = xp.zeros_like(traits.intake)
-    false = zeros > 1.0
-    counts = xp.astype(zeros, xp.int16)
+    """State at intake: bond from expectancy and attachment; low goal and task agreement.
+
+    Every field is an array of its own, so that writing into one (an edit through a Mesa view)
+    cannot change another.
+    """
+
+    def fresh(dtype: Any, fill: bool | int | float = 0) -> Array:
+        return xp.full_like(traits.intake, fill, dtype=dtype)
+
     secure = as_float(xp, traits.attachment == SECURE)
-    bond = unit_clip(xp, p.initial_bond * (0.75 + 0.5 * traits.expectancy) * (0.85 + 0.15 * secure))
-    agreement = zeros + p.initial_agreement
     return State(
-        bond=bond,
-        goal=agreement,
-        task=agreement,
-        ceiling=zeros + 1.0,
-        stage=xp.astype(counts, xp.int8),
-        wellbeing=traits.intake,
-        active=~false,
-        dropped_out=false,
-        rupture_open=false,
-        rupture_kind=xp.astype(counts, xp.int8),
-        severity=zeros,
-        rupture_age=counts,
-        detected=false,
-        repair_step=counts,
-        pre_bond=zeros,
-        pre_goal=zeros,
-        pre_task=zeros,
-        attended=counts,
-        ruptures=counts,
-        resolved=counts,
-        unresolved=counts,
-        resolution_attended=counts,
+        bond=unit_clip(xp, p.initial_bond * (0.75 + 0.5 * traits.expectancy) * (0.85 + 0.15 * secure)),
+        goal=fresh(xp.float64) + p.initial_agreement,
+        task=fresh(xp.float64) + p.initial_agreement,
+        ceiling=fresh(xp.float64, 1.0),
+        stage=fresh(xp.int8, ENGAGEMENT),
+        wellbeing=xp.asarray(traits.intake, copy=True),
+        active=fresh(xp.bool, True),
+        dropped_out=fresh(xp.bool, False),
+        rupture_open=fresh(xp.bool, False),
+        rupture_kind=fresh(xp.int8, NO_RUPTURE),
+        severity=fresh(xp.float64),
+        rupture_age=fresh(xp.int16),
+        detected=fresh(xp.bool, False),
+        repair_step=fresh(xp.int16),
+        pre_bond=fresh(xp.float64),
+        pre_goal=fresh(xp.float64),
+        pre_task=fresh(xp.float64),
+        attended=fresh(xp.int16),
+        ruptures=fresh(xp.int16),
+        resolved=fresh(xp.int16),
+        unresolved=fresh(xp.int16),
+        resolution_attended=fresh(xp.int16),
     )
 
 
