@@ -94,7 +94,17 @@ def _compact(xp: Any, obj: Any, keep: Any) -> Any:
 
 
 def _host(obj: Any) -> dict[str, np.ndarray]:
+    """The array fields of a dataclass as host numpy arrays (numpy's own arrays, not copies)."""
     return {f.name: to_numpy(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+
+
+def _host_copy(obj: Any) -> dict[str, np.ndarray]:
+    """The array fields of a dataclass as host numpy arrays that share no memory with them:
+    ``to_numpy`` copies off a device but hands numpy arrays back as they are, so those are copied."""
+    return {
+        name: values.copy() if isinstance(getattr(obj, name), np.ndarray) else values
+        for name, values in _host(obj).items()
+    }
 
 
 class Course:
@@ -133,9 +143,14 @@ class Course:
         self.session += 1
         in_therapy = xp.nonzero(self.state.active)[0]
         self.state, record = dynamics.step_session(xp, self.params, self.traits, self.state, self.draws, self.session)
+        # the record must not share memory with the state, which a view may edit before the next
+        # session (the kernel passes bond, goal, task and stage through to both): a record cut down to
+        # the rows in therapy is a copy already (take), a whole one is copied here
         if self.in_therapy_count < self.position.shape[0]:
-            record = _compact(xp, record, in_therapy)
-        self.sessions.append((self.session, to_numpy(xp.take(self.position, in_therapy)), _host(record)))
+            recorded = _host(_compact(xp, record, in_therapy))
+        else:
+            recorded = _host_copy(record)
+        self.sessions.append((self.session, to_numpy(xp.take(self.position, in_therapy)), recorded))
         still = self.in_therapy_count = int(xp.sum(xp.astype(self.state.active, xp.int64)))
         self.running = still > 0
         if not self.running or (self.compact and still < COMPACT_BELOW * self.position.shape[0]):
