@@ -3,6 +3,10 @@
 Each agent keeps its own row index (not ``unique_id``) and looks its arrays up through ``self.model``
 on every access, so two live models never share state. Agents have no behaviour of their own: the
 session update is the vectorized kernel (simulation.dynamics).
+
+Writing through a view (``client.bond = 0.8``, ``therapist.empathy = 0.3``) is an intervention: the
+value is range-checked, takes effect from the next session on (the sessions recorded so far keep
+theirs), updates what depends on it, and is listed in ``model.interventions``.
 """
 
 from __future__ import annotations
@@ -18,30 +22,63 @@ if TYPE_CHECKING:
     from simulation.model import AllianceModel
 
 
+UNIT_RANGE = (0.0, 1.0)
+# the range draw_therapists clips each trait to: the 0-1 traits, and the view bias of -1 to 1
+THERAPIST_TRAIT_RANGES = {name: UNIT_RANGE for name in dynamics.THERAPIST_TRAITS} | {"bias": (-1.0, 1.0)}
+
+
+def _checked(name: str, value: float, bounds: tuple[float, float]) -> float:
+    """``value`` as a float, or a ValueError naming ``name`` and its range."""
+    low, high = bounds
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}; got {value!r}") from None
+    if not low <= number <= high:  # NaN fails too
+        raise ValueError(f"{name} must be from {low:g} to {high:g}; got {value!r}")
+    return number
+
+
 def _state_view(name: str, doc: str) -> property:
-    """A read-write property onto this client's row of a state array."""
+    """A read-write property onto this client's row of a state array; a write is an intervention
+    that takes effect from the next session on (recorded in ``model.interventions``)."""
 
     def get(self: Client) -> float:
         return float(getattr(self.model.course.state, name)[self.row])
 
     def set_(self: Client, value: float) -> None:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{name} must be from 0 to 1; got {value!r}")
-        getattr(self.model.course.state, name)[self.row] = value
+        new = _checked(name, value, UNIT_RANGE)
+        if not self.in_therapy:
+            raise ValueError(f"client {self.client_id} is no longer in therapy: an edit of {name} would not act")
+        old = getattr(self, name)
+        self.model.course.edit_state(name, np.asarray([self.row]), new)
+        self.model.record_intervention("client", self.client_id, name, old, new)
 
     return property(get, set_, doc=doc)
 
 
-def _trait_view(name: str) -> property:
-    """A read-write property onto a therapist trait, held on every row of the therapist's clients."""
+def _trait_view(name: str, bounds: tuple[float, float]) -> property:
+    """A read-write property onto a therapist trait, held on every row of the therapist's clients; a
+    write is an intervention that takes effect from the next session on (recorded in
+    ``model.interventions``) and updates what depends on the trait (fit)."""
 
     def get(self: Therapist) -> float:
         return float(getattr(self.model.course.traits, name)[self.rows[0]])
 
     def set_(self: Therapist, value: float) -> None:
-        getattr(self.model.course.traits, name)[self.rows] = value
+        new = _checked(name, value, bounds)
+        if not any(client.in_therapy for client in self.clients):
+            raise ValueError(
+                f"no client of therapist {self.therapist_id} is still in therapy: an edit of {name} would not act"
+            )
+        old = getattr(self, name)
+        self.model.course.edit_therapist_trait(name, self.rows, new)
+        self.model.record_intervention("therapist", self.therapist_id, name, old, new)
 
-    return property(get, set_, doc=f"Therapist {name.replace('_', ' ')} (0-1), shared by all their clients' rows.")
+    low, high = bounds
+    return property(
+        get, set_, doc=f"Therapist {name.replace('_', ' ')} ({low:g} to {high:g}), on all their clients' rows."
+    )
 
 
 class Client(mesa.Agent):
@@ -52,6 +89,11 @@ class Client(mesa.Agent):
     def __init__(self, model: AllianceModel, row: int) -> None:
         super().__init__(model)
         self.row = row
+
+    @property
+    def client_id(self) -> int:
+        """This client's id in the tables (the row index plus 1)."""
+        return self.row + 1
 
     bond = _state_view("bond", "Bond (0-1), the client's own view.")
     goal = _state_view("goal", "Agreement on goals (0-1), the client's own view.")
@@ -112,10 +154,15 @@ class Therapist(mesa.Agent):
         self.rows = rows
 
     @property
+    def therapist_id(self) -> int:
+        """This therapist's id in the tables (the index plus 1)."""
+        return self.index + 1
+
+    @property
     def clients(self) -> list[Client]:
         """This therapist's caseload."""
         return [self.model.clients_by_row[row] for row in self.rows]
 
 
-for _name in dynamics.THERAPIST_TRAITS:
-    setattr(Therapist, _name, _trait_view(_name))
+for _name, _bounds in THERAPIST_TRAIT_RANGES.items():
+    setattr(Therapist, _name, _trait_view(_name, _bounds))

@@ -7,15 +7,20 @@ tables as the batch path (:func:`simulation.tables.simulate`), byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
+
 import mesa
 import numpy as np
 import pandas as pd
 
-from simulation.agents import Client, Therapist
+from simulation.agents import THERAPIST_TRAIT_RANGES, Client, Therapist
+from simulation.backend import to_numpy
 from simulation.config import Params
 from simulation.dynamics import composite
 from simulation.runs import Course, Rows, Run
 from simulation.tables import Tables, build_tables
+
+INTERVENTION_COLUMNS = ("from_session", "agent_kind", "agent_id", "attribute", "old", "new")
 
 
 def _client_id(client: Client) -> int:
@@ -43,6 +48,10 @@ class AllianceModel(mesa.Model):
         n_clients: cohort size.
         seed: an int; it seeds both the kernel's random streams and Mesa's own generators.
         backend: array library of the kernel ('numpy', or 'cupy' on a GPU).
+
+    Writing through an agent between steps (``model.clients_by_row[0].bond = 0.3``,
+    ``model.therapists_by_index[0].empathy = 0.9``) is an intervention: range-checked, acting from the
+    next session on, and listed in ``interventions``; the recorded sessions keep their values.
     """
 
     def __init__(
@@ -71,6 +80,7 @@ class AllianceModel(mesa.Model):
             },
         )
         self.last_record = None
+        self._interventions: list[tuple[int, str, int, str, float, float]] = []
         self.datacollector.collect(self)
 
     @property
@@ -88,8 +98,30 @@ class AllianceModel(mesa.Model):
         self.running = self.course.running
         self.datacollector.collect(self)
 
+    def record_intervention(self, agent_kind: str, agent_id: int, attribute: str, old: float, new: float) -> None:
+        """Note an edit made through a view (the views call this; see ``interventions``)."""
+        self._interventions.append((self.course.session + 1, agent_kind, agent_id, attribute, old, new))
+
+    @property
+    def interventions(self) -> pd.DataFrame:
+        """Every edit made through a view, in order: ``from_session`` (the first session simulated
+        with the new value), ``agent_kind`` ('client' or 'therapist'), ``agent_id`` (client_id or
+        therapist_id of the tables), ``attribute``, and its ``old`` and ``new`` value."""
+        table = pd.DataFrame(self._interventions, columns=list(INTERVENTION_COLUMNS))
+        return table.astype({"from_session": np.int64, "agent_id": np.int64, "old": np.float64, "new": np.float64})
+
     def tables(self) -> Tables:
-        """Sessions, clients and therapists tables of the sessions simulated so far."""
+        """Sessions, clients and therapists tables of the sessions simulated so far.
+
+        The therapists table holds the traits the kernel used last: an edited trait shows its new value
+        (``interventions`` says from when); the clients table's ``fit`` likewise.
+        """
         if self.running:
             raise RuntimeError("the cohort is still in therapy: run the model to the end first (run_model())")
-        return build_tables(self.runs, self.course.result())
+        tables = build_tables(self.runs, self.course.result())
+        first_rows = np.asarray([therapist.rows[0] for therapist in self.therapists_by_index])
+        _, therapist_traits = self.course.trait_sources
+        therapists = tables.therapists.assign(
+            **{name: to_numpy(therapist_traits[name])[first_rows] for name in THERAPIST_TRAIT_RANGES}
+        )
+        return dataclasses.replace(tables, therapists=therapists)

@@ -122,12 +122,12 @@ class Course:
         self.params = row_params(xp, [run.params for run in runs], rows.run)
         self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
         therapist_draws = Draws.for_rows(xp, keys, rows.therapist, Domain.THERAPIST)
-        self.traits = dynamics.relation_traits(
-            xp,
-            self.params,
-            dynamics.draw_clients(xp, self.params, self.draws),
-            dynamics.draw_therapists(xp, self.params, therapist_draws),
-        )
+        clients = dynamics.draw_clients(xp, self.params, self.draws)
+        therapists = dynamics.draw_therapists(xp, self.params, therapist_draws)
+        self.traits = dynamics.relation_traits(xp, self.params, clients, therapists)
+        # a course that keeps its rows in place (the Mesa model's) can be edited between sessions; it
+        # keeps the traits the relations were combined from, to combine them again after an edit
+        self.trait_sources: tuple[dict[str, Any], dict[str, Any]] | None = None if compact else (clients, therapists)
         self.host_traits = _host(self.traits)
         self.state = dynamics.initial_state(xp, self.params, self.traits)
         self.final = {name: np.empty(len(rows), dtype=values.dtype) for name, values in _host(self.state).items()}
@@ -156,6 +156,31 @@ class Course:
         if not self.running or (self.compact and still < COMPACT_BELOW * self.position.shape[0]):
             self._retire()
         return record
+
+    def edit_state(self, name: str, rows: np.ndarray, value: float) -> None:
+        """Set state variable ``name`` (e.g. bond) of ``rows`` to ``value`` from the next session on.
+
+        The sessions recorded so far keep their values: ``advance`` stores copies.
+        """
+        self._require_rows_in_place()
+        getattr(self.state, name)[self.xp.asarray(rows)] = value
+
+    def edit_therapist_trait(self, name: str, rows: np.ndarray, value: float) -> None:
+        """Set a therapist trait (one of dynamics.THERAPIST_TRAITS, or bias) on ``rows`` (the
+        therapist's clients) from the next session on, and combine the client and therapist traits
+        again (dynamics.relation_traits), so that what depends on the trait (fit) follows it."""
+        self._require_rows_in_place()
+        clients, therapists = self.trait_sources
+        edited = self.xp.asarray(therapists[name], copy=True)  # the traits in use stay as they are
+        edited[self.xp.asarray(rows)] = value
+        self.trait_sources = (clients, {**therapists, name: edited})
+        self.traits = dynamics.relation_traits(self.xp, self.params, *self.trait_sources)
+        self.host_traits = _host(self.traits)
+
+    def _require_rows_in_place(self) -> None:
+        """Edits address rows by their index at intake: a compacting course moves them."""
+        if self.trait_sources is None:
+            raise RuntimeError("only a course that keeps its rows in place (compact=False) can be edited")
 
     def _retire(self) -> None:
         """Store the final state of the rows that have ended and, when compacting, drop them."""
