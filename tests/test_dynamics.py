@@ -6,6 +6,7 @@ import pytest
 from simulation import dynamics, measures
 from simulation.backend import namespace
 from simulation.config import Params
+from simulation.runs import Course, Rows, Run
 from simulation.tables import simulate
 
 xp = namespace("numpy")
@@ -56,10 +57,25 @@ def test_resolved_ruptures_leave_the_alliance_higher_than_before_them():
 
 
 def test_no_detection_means_no_repair_and_a_lasting_deficit():
-    clients = simulate(Params(**NEVER_NOTICE), 400, 3).clients
-    assert clients["ruptures"].sum() > 50
-    assert clients["ruptures_resolved"].sum() == 0
-    assert clients["ruptures_unresolved"].sum() > 0
+    """Unnoticed ruptures are never repaired. Each that expires lowers the ceiling by
+    unresolved_deficit x its severity (not under 0.2), and bond, goal and task stay under the ceiling
+    from then on: session by session, on every relation."""
+    params = Params(**NEVER_NOTICE)
+    runs = [Run(params, 400, 3)]
+    course = Course(runs, Rows.of_runs(runs), compact=False)  # rows stay in place, session after session
+    lowered = 0
+    while course.running:
+        before = course.state
+        course.advance()
+        after = course.state
+        expired = after.unresolved > before.unresolved
+        deficit = np.clip(before.ceiling - params.unresolved_deficit * after.severity, 0.2, 1.0)
+        np.testing.assert_array_equal(after.ceiling, np.where(expired, deficit, before.ceiling))
+        for component in (after.bond, after.goal, after.task):
+            assert np.all(component <= after.ceiling)
+        lowered += int(np.sum(after.ceiling < before.ceiling))
+    assert course.state.ruptures.sum() > 50 and course.state.resolved.sum() == 0
+    assert lowered > 20 and np.all(course.state.ceiling[course.state.unresolved > 0] < 1.0)
 
 
 def test_repair_disabled_resolves_nothing_on_the_same_clients(cohort):
