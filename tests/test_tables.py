@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from simulation import measures
 from simulation.backend import run_key
@@ -91,6 +92,26 @@ def test_therapist_share_recovers_a_known_icc():
     values = rng.normal(0, np.sqrt(0.10), 400)[therapists] + rng.normal(0, np.sqrt(0.90), therapists.size)
     share = measures.therapist_share(pd.DataFrame({"therapist_id": therapists, "change": values}))
     assert abs(share - 0.10) < 0.02  # SE about 0.008
+
+
+@pytest.mark.parametrize(
+    ("values_by_therapist", "share"),
+    [
+        # balanced, n = 4: MS_between = 16/3, MS_within = 4/3, ICC = (MSB - MSW) / (MSB + 3 MSW) = 3/7
+        ([[10, 12, 10, 12], [8, 10, 8, 10], [10, 12, 10, 12], [8, 10, 8, 10]], 3 / 7),
+        # unbalanced: MSB = 12, MSW = 1.5, n0 = (6 - 20/6) / 1 = 8/3, tau2 = 63/16, ICC = 21/29
+        ([[0, 2], [3, 5, 3, 5]], 21 / 29),
+        # equal therapist means: the negative estimate counts as 0
+        ([[1, 3], [2, 2], [3, 1]], 0.0),
+    ],
+)
+def test_therapist_share_is_exact_on_constructed_data(values_by_therapist, share):
+    """The method-of-moments ICC in closed form on small constructed caseloads."""
+    clients = pd.DataFrame(
+        [(therapist, value) for therapist, values in enumerate(values_by_therapist) for value in values],
+        columns=["therapist_id", "change"],
+    )
+    assert measures.therapist_share(clients) == pytest.approx(share, rel=1e-12, abs=1e-15)
 
 
 def test_therapists_table(cohort):
