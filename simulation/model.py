@@ -23,11 +23,6 @@ from simulation.tables import Tables, build_tables
 INTERVENTION_COLUMNS = ("from_session", "agent_kind", "agent_id", "attribute", "old", "new")
 
 
-def _client_id(client: Client) -> int:
-    """The client's ``client_id`` in the tables (1-based row)."""
-    return client.row + 1
-
-
 class CohortDataCollector(mesa.DataCollector):
     """Mesa's DataCollector whose per-agent frame is the clients' frame.
 
@@ -76,7 +71,7 @@ class AllianceModel(mesa.Model):
                 "dropouts": lambda m: int(m.course.state.dropped_out.sum()),
             },
             agenttype_reporters={
-                Client: {"client_id": _client_id, "alliance": "alliance", "stage": "stage", "in_therapy": "in_therapy"}
+                Client: {"client_id": "client_id", "alliance": "alliance", "stage": "stage", "in_therapy": "in_therapy"}
             },
         )
         self.last_record = None
