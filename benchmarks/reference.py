@@ -31,10 +31,16 @@ from simulation.dynamics import (
     AVOIDANT,
     CLIENT_TRAITS,
     CONFRONTATION,
+    DISENGAGED,
+    DROPOUT_CAUSES,
     ENGAGEMENT,
     EXPLORATION,
+    IMPROVED,
     NO_RUPTURE,
+    NOT_DROPPED,
     ORS_MAX,
+    PRACTICAL,
+    RELIABLE_CHANGE,
     REPAIR_STEPS,
     RESOLUTION,
     RUPTURE_KINDS,
@@ -123,7 +129,9 @@ class ReferenceClient(mesa.Agent):
         self.ceiling = 1.0
         self.stage = ENGAGEMENT
         self.wellbeing = self.intake
+        self.setback = 0.0  # lasting harm (ORS points): lowers the level within reach
         self.dropped_out = False
+        self.dropout_cause = NOT_DROPPED
         self.rupture_open = False
         self.rupture_kind = NO_RUPTURE
         self.severity = 0.0
@@ -206,19 +214,30 @@ class ReferenceClient(mesa.Agent):
             self.resolved += 1
 
         # a rupture open for repair_window sessions (attended or not) is left unresolved
+        expired = False
         if self.rupture_open:
             self.rupture_age += 1
             if self.rupture_age >= p.repair_window:
                 self.expire_rupture()
+                expired = True
 
-        # symptoms, then the ending: planned (resolution done, or the course limit) before dropout
+        # symptoms, with this week's lasting harm (an unresolved rupture, a life event)
         alliance = self.alliance
-        self.wellbeing = self.symptom_change(alliance, attended)
+        harm = p.rupture_harm * self.severity if expired else 0.0
+        if draw.random() < p.life_event_rate:
+            harm += -p.life_event_impact * math.log(1.0 - draw.random())  # exponential, mean life_event_impact
+        self.setback += harm
+        self.wellbeing = clip(self.symptom_change(alliance, attended) - harm, 0.0, ORS_MAX)
         self.sessions_attended += attended
         if attended and self.stage == RESOLUTION:
             self.resolution_attended += 1
+
+        # the ending: planned (resolution done, or the course limit) before dropout, whose competing
+        # causes are tried in order: disengaged, practical, improved
         planned_end = self.resolution_attended >= p.resolution_sessions or session >= p.course_length
-        self.dropped_out = not planned_end and draw.random() < self.dropout_chance(alliance, attended, session)
+        if not planned_end:
+            self.dropout_cause = self.dropout_reason(alliance, attended, session)
+            self.dropped_out = self.dropout_cause != NOT_DROPPED
 
         # the therapist's view of the alliance, rated at the end of an attended session
         view = clip(alliance + t.bias + p.therapist_view_noise_sd * draw.gauss()) if attended else math.nan
@@ -339,7 +358,8 @@ class ReferenceClient(mesa.Agent):
             )
             rate = min(max(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
             reach = clip(1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
-            change = rate * (self.intake + reach * (self.attainable - self.intake) - self.wellbeing)
+            within_reach = self.intake + reach * (self.attainable - self.intake) - self.setback
+            change = rate * (within_reach - self.wellbeing)
         return clip(self.wellbeing + change + p.symptom_noise_sd * self.model.random.gauss(), 0.0, ORS_MAX)
 
     def dropout_chance(self, alliance: float, attended: bool, session: int) -> float:
@@ -354,6 +374,17 @@ class ReferenceClient(mesa.Agent):
             + p.dropout_early_weight * (session <= 3)
             + p.dropout_motivation_weight * (0.5 - self.motivation)
         )
+
+    def dropout_reason(self, alliance: float, attended: bool, session: int) -> int:
+        """The first cause of dropout that occurs this session, or NOT_DROPPED."""
+        p, draw = self.model.params, self.model.random
+        if draw.random() < self.dropout_chance(alliance, attended, session):
+            return DISENGAGED
+        if draw.random() < p.practical_dropout_hazard:
+            return PRACTICAL
+        if self.wellbeing - self.intake >= RELIABLE_CHANGE and draw.random() < p.improved_exit_hazard:
+            return IMPROVED
+        return NOT_DROPPED
 
     # --- the client's row of the clients table ----------------------------------------------------
 
@@ -381,6 +412,7 @@ class ReferenceClient(mesa.Agent):
             "sessions_attended": len(attended),
             "final_stage": self.stage,
             "dropped_out": self.dropped_out,
+            "dropout_cause": self.dropout_cause,
             "ruptures": self.ruptures,
             "ruptures_resolved": self.resolved,
             "ruptures_unresolved": self.unresolved + self.rupture_open,  # one still open at the end counts
@@ -471,6 +503,7 @@ class ReferenceModel(mesa.Model):
             ("culture", ("majority", "minority")),
             ("modality", ("in_person", "online")),
             ("final_stage", STAGES),
+            ("dropout_cause", DROPOUT_CAUSES),
         ):
             table[name] = pd.Categorical.from_codes(table[name], categories=list(categories))
         order = [
@@ -492,6 +525,7 @@ class ReferenceModel(mesa.Model):
             "sessions_attended",
             "final_stage",
             "dropped_out",
+            "dropout_cause",
             "ruptures",
             "ruptures_resolved",
             "ruptures_unresolved",

@@ -186,15 +186,21 @@ PROCESSES = Registry(
         Process("modality", Domain.CLIENT, "uniform", "seen online or in person", per_session=False),
         Process("client_style", Domain.CLIENT, "uniform", "interpersonal style (fit)", per_session=False),
         Process("intake", Domain.CLIENT, "normal", "latent well-being at intake", per_session=False),
-        Process("client_traits", Domain.CLIENT, "normal", "dynamics.CLIENT_TRAITS, in order", draws=5,
-                per_session=False),
+        Process(
+            "client_traits", Domain.CLIENT, "normal", "dynamics.CLIENT_TRAITS, in order", draws=5, per_session=False
+        ),
         # intake draws of a therapist
-        Process("therapist_traits", Domain.THERAPIST, "normal", "dynamics.THERAPIST_TRAITS, in order", draws=12,
-                per_session=False),
+        Process(
+            "therapist_traits",
+            Domain.THERAPIST,
+            "normal",
+            "dynamics.THERAPIST_TRAITS, in order",
+            draws=12,
+            per_session=False,
+        ),
         Process("therapist_bias", Domain.THERAPIST, "normal", "view bias", per_session=False),
         Process("therapist_style", Domain.THERAPIST, "uniform", "interpersonal style (fit)", per_session=False),
-        Process("therapist_culture", Domain.THERAPIST, "uniform", "minority cultural background",
-                per_session=False),
+        Process("therapist_culture", Domain.THERAPIST, "uniform", "minority cultural background", per_session=False),
         # each scheduled session of a client
         Process("attendance", Domain.CLIENT, "uniform", "attends or misses"),
         Process("dropout", Domain.CLIENT, "uniform", "disengaged dropout"),
@@ -208,6 +214,10 @@ PROCESSES = Registry(
         Process("ors_error", Domain.CLIENT, "normal", "measurement error of the ORS total"),
         Process("srs_noise", Domain.CLIENT, "normal", "noise of the SRS total"),
         Process("therapist_view_noise", Domain.CLIENT, "normal", "noise of the therapist's view"),
+        Process("practical_dropout", Domain.CLIENT, "uniform", "the course ends for reasons outside therapy"),
+        Process("improved_exit", Domain.CLIENT, "uniform", "a client who feels better stops"),
+        Process("life_event", Domain.CLIENT, "uniform", "a life event happens this week"),
+        Process("life_event_size", Domain.CLIENT, "uniform", "how hard a life event hits"),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import measures
-from simulation.config import Params
+from simulation.config import Params, apply_presets
 from simulation.dynamics import CLIENT_TRAITS, THERAPIST_TRAITS
 from simulation.tables import Tables, simulate
 
@@ -29,6 +29,7 @@ class Target:
     aim: float  # the value the calibration search aims at: the published point estimate, except where noted
     source: str
     compute: Callable[[Tables], float]
+    preset: str = ""  # the population preset of the cohort it is computed on ("": the parameters as given)
 
 
 TARGETS: tuple[Target, ...] = (
@@ -87,12 +88,50 @@ TARGETS: tuple[Target, ...] = (
         "Johns et al. 2019 (~5 %); Baldwin & Imel 2013",
         lambda t: measures.therapist_share(t.clients),
     ),
+    Target(
+        "alliance_dropout_d",
+        "early alliance, completers vs dropouts (d)",
+        0.35,
+        0.85,
+        0.55,
+        "Sharf, Primavera & Diener 2010 (d = .55)",
+        lambda t: measures.alliance_dropout_d(t.clients),
+    ),
+    Target(
+        "deterioration",
+        "reliable deterioration (2+ sessions)",
+        0.04,
+        0.12,
+        0.082,
+        "Hansen, Lambert & Forman 2002 (8.2 %); Lambert 2013 (5 - 10 %)",
+        lambda t: measures.deterioration_rate(t.clients),
+    ),
+    Target(
+        "substance_use_completion_ratio",
+        "substance use: completion, strong vs weak early alliance",
+        1.5,
+        4.0,
+        2.5,
+        "Ardito & Rabellino 2011 (2 to 3 times likelier to complete)",
+        lambda t: measures.completion_ratio(t.clients),
+        preset="substance_use",
+    ),
 )
+SUBSTANCE_USE_DROPOUT = (0.30, 0.50)  # outpatient substance-use treatment (a mechanism check, not a target)
 
 
-def figures(tables: Tables) -> dict[str, float]:
-    """Every target's simulated value."""
-    return {target.key: target.compute(tables) for target in TARGETS}
+def figures(tables: Tables, preset: str = "") -> dict[str, float]:
+    """The simulated value of every target computed on the cohort of ``preset`` ("": as given)."""
+    return {target.key: target.compute(tables) for target in TARGETS if target.preset == preset}
+
+
+def preset_cohorts(params: Params, n_clients: int, seed: int) -> dict[str, Tables]:
+    """The cohorts of the population presets that targets are computed on: each preset applied over
+    ``params``, the same clients (seed) as the main cohort."""
+    return {
+        preset: simulate(apply_presets([preset], params), n_clients, seed)
+        for preset in dict.fromkeys(target.preset for target in TARGETS if target.preset)
+    }
 
 
 def loss(values: dict[str, float]) -> float:
@@ -122,6 +161,7 @@ class Report:
     """Simulated figures against targets, and the mechanism checks."""
 
     values: dict[str, float]
+    preset_dropout: dict[str, float]
     completers: dict[str, float]
     without_repair: dict[str, float]
     with_repair: dict[str, float]
@@ -137,6 +177,10 @@ class Report:
             ("without repair, fewer clients recover", self.without_repair["recovered"] < self.with_repair["recovered"]),
             ("among completers, early alliance - outcome r > 0", self.completers["early_alliance_r"] > 0),
             ("among completers, resolution - outcome r > 0", self.completers["resolution_r"] > 0),
+            (
+                "substance-use preset: dropout {:.0%} - {:.0%}".format(*SUBSTANCE_USE_DROPOUT),
+                SUBSTANCE_USE_DROPOUT[0] <= self.preset_dropout["substance_use"] <= SUBSTANCE_USE_DROPOUT[1],
+            ),
         ]
 
     def to_markdown(self) -> str:
@@ -158,6 +202,7 @@ class Report:
                 f"- {name} with / without repair: {self.with_repair[name]:.3f} / {self.without_repair[name]:.3f}"
                 for name in ("dropout", "recovered")
             ),
+            f"- dropout of the substance-use preset: {self.preset_dropout['substance_use']:.3f}",
             f"- completers: early alliance r = {self.completers['early_alliance_r']:.3f}, "
             f"resolution r = {self.completers['resolution_r']:.3f}",
             f"- early alliance's share of the explained outcome variance: {self.alliance_share:.2f} "
@@ -184,8 +229,13 @@ def calibrate(
     tables = simulate(params, n_clients, seed)
     without = simulate(params.replace(repair_enabled=False), n_clients, seed)
     completed = tables.clients[~tables.clients["dropped_out"]]
+    values = figures(tables)
+    presets = preset_cohorts(params, n_clients, seed)
+    for preset, cohort in presets.items():
+        values |= figures(cohort, preset)
     return Report(
-        values=figures(tables),
+        values=values,
+        preset_dropout={preset: measures.dropout_rate(cohort.clients) for preset, cohort in presets.items()},
         completers={
             "early_alliance_r": measures.early_alliance_outcome_r(completed),
             "resolution_r": measures.resolution_outcome_r(completed),

@@ -158,7 +158,7 @@ class Params:
         0.15, 0.0, 1.0, "share", "Share of therapists from a minority cultural background.", "therapists"
     )
     therapist_trait_sd: float = param(
-        0.105, 0.0, 0.5, "0-1", "SD of each therapist trait between therapists (therapist effects).", "therapists"
+        0.119, 0.0, 0.5, "0-1", "SD of each therapist trait between therapists (therapist effects).", "therapists"
     )
     therapist_view_noise_sd: float = param(
         0.08, 0.0, 0.5, "alliance units", "SD of the session-to-session noise in the therapist's view.", "therapists"
@@ -345,7 +345,7 @@ class Params:
         3, 1, 20, "sessions", "Sessions a rupture can stay open before it is left unresolved.", "repair"
     )
     repair_gain: float = param(
-        1.41,
+        0.857,
         0.0,
         3.0,
         "multiplier",
@@ -363,7 +363,7 @@ class Params:
 
     # --- symptoms ------------------------------------------------------------------------------
     change_rate: float = param(
-        0.173,
+        0.117,
         0.0,
         1.0,
         "per session",
@@ -374,7 +374,7 @@ class Params:
         0.45, 0.0, 1.0, "fraction", "Share of the distance to the ORS maximum an average client can gain.", "symptoms"
     )
     alliance_effect: float = param(
-        6.73,
+        2,
         0.0,
         10.0,
         "multiplier",
@@ -382,7 +382,7 @@ class Params:
         "symptoms",
     )
     dose_decay: float = param(
-        0.465,
+        0.232,
         0.0,
         2.0,
         "per session",
@@ -390,7 +390,7 @@ class Params:
         "symptoms",
     )
     alliance_level_effect: float = param(
-        0.581,
+        2.34,
         0.0,
         5.0,
         "per alliance unit",
@@ -401,7 +401,7 @@ class Params:
         0.60, 0.0, 1.0, "0-1", "Alliance at which the whole attainable gain is within reach.", "symptoms"
     )
     skill_effect: float = param(
-        3.97,
+        4.59,
         0.0,
         10.0,
         "multiplier",
@@ -423,6 +423,32 @@ class Params:
     symptom_noise_sd: float = param(
         1.2, 0.0, 10.0, "ORS points", "Session-to-session noise of latent well-being.", "symptoms"
     )
+    life_event_rate: float = param(
+        0.00577,
+        0.0,
+        0.5,
+        "per week",
+        "Chance per scheduled week of a life event (loss, illness, conflict) that lowers well-being, "
+        "attended or not and whatever the alliance.",
+        "symptoms",
+    )
+    life_event_impact: float = param(
+        7.47,
+        0.0,
+        20.0,
+        "ORS points",
+        "Mean drop of well-being from one life event (exponentially distributed); the drop also lowers "
+        "the level within reach for the rest of the course.",
+        "symptoms",
+    )
+    rupture_harm: float = param(
+        10.5,
+        0.0,
+        50.0,
+        "ORS points per severity",
+        "Well-being lost, lastingly, when a rupture is left unresolved (per unit of severity).",
+        "symptoms",
+    )
     ors_error_sd: float = param(
         2.7,
         0.0,
@@ -434,7 +460,7 @@ class Params:
 
     # --- attendance and dropout ------------------------------------------------------------------
     miss_base_logit: float = param(
-        -0.76,
+        -0.844,
         -10.0,
         5.0,
         "log-odds",
@@ -451,7 +477,7 @@ class Params:
         1.0, 0.0, 10.0, "log-odds", "Missing added while a withdrawal rupture is open.", "attendance"
     )
     dropout_base_logit: float = param(
-        -4.39,
+        -5.28,
         -10.0,
         5.0,
         "log-odds",
@@ -459,7 +485,7 @@ class Params:
         "attendance",
     )
     dropout_alliance_weight: float = param(
-        3.35, 0.0, 20.0, "log-odds", "Dropout per unit of alliance below 0.5.", "attendance"
+        6.29, 0.0, 20.0, "log-odds", "Dropout per unit of alliance below 0.5.", "attendance"
     )
     dropout_rupture_weight: float = param(
         1.0, 0.0, 10.0, "log-odds", "Dropout added per open or unresolved rupture.", "attendance"
@@ -470,6 +496,24 @@ class Params:
     )
     dropout_motivation_weight: float = param(
         2.0, 0.0, 10.0, "log-odds", "Dropout per unit of motivation below 0.5.", "attendance"
+    )
+    practical_dropout_hazard: float = param(
+        0.013,
+        0.0,
+        0.2,
+        "per session",
+        "Chance per scheduled session that a course ends for reasons outside therapy (moving, work, "
+        "practical barriers), whatever the alliance.",
+        "attendance",
+    )
+    improved_exit_hazard: float = param(
+        0.00445,
+        0.0,
+        0.5,
+        "per session",
+        "Chance per scheduled session that a client who feels reliably better (latent gain of 5 ORS "
+        "points or more) stops without a planned ending.",
+        "attendance",
     )
 
     def __new__(cls, *positional: Any, **values: Any) -> Params:
@@ -657,13 +701,17 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "substance_use",
             "population",
-            "Substance use: more ambivalence and dropout; completion far likelier with a strong alliance.",
+            "Substance use: more ambivalence; ruptures drive dropout, so a strong early alliance doubles completion.",
             {
-                "motivation_mean": 0.42,
-                "resistance_mean": 0.45,
-                "dropout_base_logit": -4.2,
-                "dropout_alliance_weight": 9.0,
+                "motivation_mean": 0.442,
+                "resistance_mean": 0.435,
+                "dropout_base_logit": -5.21,
+                "dropout_alliance_weight": 3.26,
                 "miss_base_logit": -0.5,
+                "dropout_early_weight": 0.0,
+                "dropout_missed_weight": 0.0,
+                "dropout_rupture_weight": 3.3,
+                "dropout_motivation_weight": 0.336,
             },
         ),
         Preset(

@@ -6,9 +6,10 @@ Every function here is written against an array namespace ``xp`` (numpy, CuPy, a
 and imports no Mesa, pandas or I/O. Nothing here writes into its inputs: each function returns new
 arrays (numpy allocates the results of elementwise operations anyway).
 
-Submodels (docs/ODD.md names them): :func:`draw_traits` (initialisation), :func:`attendance`,
-:func:`next_stage`, :func:`grow_alliance`, :func:`rupture_onset`, :func:`srs_total`,
-:func:`detection`, :func:`repair`, :func:`v_shape`, :func:`symptom_change`, :func:`dropout_chance`,
+Submodels (docs/ODD.md names them): :func:`draw_clients` and :func:`draw_therapists`
+(initialisation), :func:`attendance`, :func:`next_stage`, :func:`grow_alliance`,
+:func:`rupture_onset`, :func:`srs_total`, :func:`detection`, :func:`repair`, :func:`v_shape`,
+:func:`life_event_loss`, :func:`symptom_change`, :func:`dropout_chance` and :func:`dropout_cause`,
 composed by :func:`step_session`, which also holds the short steps of expiry and endings inline.
 """
 
@@ -22,6 +23,7 @@ from simulation.backend import Array, Draws
 
 ORS_MAX = 40.0
 SRS_MAX = 40.0
+RELIABLE_CHANGE = 5.0  # ORS points (Miller et al. 2003; Duncan et al. 2003)
 REPAIR_STEPS = 5  # acknowledge, clarify, take responsibility, rebuild, monitor
 
 # stages, attachment styles and rupture kinds as small integer codes
@@ -31,6 +33,10 @@ SECURE, ANXIOUS, AVOIDANT = 0, 1, 2
 ATTACHMENT_STYLES = ("secure", "anxious", "avoidant")
 NO_RUPTURE, WITHDRAWAL, CONFRONTATION = 0, 1, 2
 RUPTURE_KINDS = ("none", "withdrawal", "confrontation")
+# why a course ended early: disengaged (the alliance-driven hazard), practical (outside therapy),
+# improved (stopped after feeling better); "none" for a course that did not end by dropout
+NOT_DROPPED, DISENGAGED, PRACTICAL, IMPROVED = 0, 1, 2, 3
+DROPOUT_CAUSES = ("none", "disengaged", "practical", "improved")
 
 CLIENT_TRAITS = ("motivation", "resistance", "transference", "expectancy", "openness")
 THERAPIST_TRAITS = (
@@ -176,8 +182,10 @@ class State:
     ceiling: Array  # 1 minus the lasting deficit of unresolved ruptures
     stage: Array  # int8 code, see STAGES
     wellbeing: Array  # latent ORS level, 0-40
+    setback: Array  # ORS points of lasting harm (life events, unresolved ruptures): lowers the level within reach
     active: Array  # the course is still running
     dropped_out: Array
+    dropout_cause: Array  # int8 code, see DROPOUT_CAUSES
     rupture_open: Array
     rupture_kind: Array  # int8 code of the open (or last) rupture
     severity: Array
@@ -212,8 +220,10 @@ def initial_state(xp: Any, p: Any, traits: Traits) -> State:
         ceiling=fresh(xp.float64, 1.0),
         stage=fresh(xp.int8, ENGAGEMENT),
         wellbeing=xp.asarray(traits.intake, copy=True),
+        setback=fresh(xp.float64),
         active=fresh(xp.bool, True),
         dropped_out=fresh(xp.bool, False),
+        dropout_cause=fresh(xp.int8, NOT_DROPPED),
         rupture_open=fresh(xp.bool, False),
         rupture_kind=fresh(xp.int8, NO_RUPTURE),
         severity=fresh(xp.float64),
@@ -386,13 +396,23 @@ def v_shape(xp: Any, p: Any, current: Array, before: Array, severity: Array, res
 
 
 def symptom_change(
-    xp: Any, p: Any, t: Traits, stage: Array, wellbeing: Array, alliance: Array, attended: Array, dose: Array, z: Array
+    xp: Any,
+    p: Any,
+    t: Traits,
+    stage: Array,
+    wellbeing: Array,
+    setback: Array,
+    alliance: Array,
+    attended: Array,
+    dose: Array,
+    z: Array,
 ) -> Array:
     """Latent well-being after the session: an attended session closes a share of the gap to the
     level within reach (negatively accelerated dose-response), scaled by stage, alliance, skill and
     productive challenge, and decaying with the sessions already attended (``dose``; Howard et al.
     1986: early sessions help most); every week adds noise. The alliance also sets how much of the attainable
-    gain is within reach: all of it at ``full_reach_alliance``, less on a weaker alliance."""
+    gain is within reach: all of it at ``full_reach_alliance``, less on a weaker alliance; lasting harm
+    (``setback``, ORS points) lowers the level within reach."""
     stage_factor = xp.where(
         stage == ENGAGEMENT,
         p.engagement_change_factor,
@@ -414,7 +434,8 @@ def symptom_change(
     )
     rate = xp.minimum(xp.maximum(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
     reach = unit_clip(xp, 1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
-    change = as_float(xp, attended) * rate * (t.intake + reach * (t.attainable - t.intake) - wellbeing)
+    within_reach = t.intake + reach * (t.attainable - t.intake) - setback
+    change = as_float(xp, attended) * rate * (within_reach - wellbeing)
     return xp.clip(wellbeing + change + p.symptom_noise_sd * z, 0.0, ORS_MAX)
 
 
@@ -431,6 +452,31 @@ def dropout_chance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, attend
         + p.dropout_motivation_weight * (0.5 - t.motivation)
     )
     return logistic(xp, log_odds)
+
+
+def life_event_loss(xp: Any, p: Any, occurs_u: Array, size_u: Array) -> Array:
+    """Well-being lost to a life event this week (ORS points): with chance ``life_event_rate`` an
+    exponentially distributed drop of mean ``life_event_impact``, else 0."""
+    return xp.where(occurs_u < p.life_event_rate, -p.life_event_impact * xp.log(size_u), 0.0)
+
+
+def dropout_cause(
+    xp: Any, p: Any, t: Traits, s: State, alliance: Array, attended: Array, session: int, u: tuple[Array, Array, Array]
+) -> Array:
+    """Competing reasons to end the course early this session, each with its own draw; the code of the
+    first that applies (DROPOUT_CAUSES), NOT_DROPPED if none: disengagement (:func:`dropout_chance`),
+    practical reasons outside therapy (``practical_dropout_hazard``, whatever the alliance), and
+    stopping after feeling reliably better (``improved_exit_hazard``, once the latent gain is 5 ORS
+    points or more: many clients who stop unannounced have improved)."""
+    disengaged_u, practical_u, improved_u = u
+    feels_better = (s.wellbeing - t.intake) >= RELIABLE_CHANGE
+    disengaged = disengaged_u < dropout_chance(xp, p, t, s, alliance, attended, session)
+    practical = practical_u < p.practical_dropout_hazard
+    improved = feels_better & (improved_u < p.improved_exit_hazard)
+    cause = xp.where(
+        disengaged, DISENGAGED, xp.where(practical, PRACTICAL, select(xp, improved, IMPROVED, NOT_DROPPED))
+    )
+    return xp.astype(cause, xp.int8)
 
 
 # --- one session -----------------------------------------------------------------------------
@@ -458,11 +504,23 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
     """Simulate scheduled session ``session`` (1-based) for every row; return the new state and the
     session's record. Rows whose course has ended pass through unchanged."""
     attend_u, dropout_u, rupture_u, kind_u, severity_u, srs_used_u, detect_u, repair_u = draws.sample(
-        ("attendance", "dropout", "rupture_onset", "rupture_kind", "rupture_severity", "srs_used", "detection", "repair"),
+        (
+            "attendance",
+            "dropout",
+            "rupture_onset",
+            "rupture_kind",
+            "rupture_severity",
+            "srs_used",
+            "detection",
+            "repair",
+        ),
         session,
     )
     symptom_z, ors_z, srs_z, view_z = draws.sample(
         ("symptom_noise", "ors_error", "srs_noise", "therapist_view_noise"), session
+    )
+    practical_u, improved_u, event_u, event_size_u = draws.sample(
+        ("practical_dropout", "improved_exit", "life_event", "life_event_size"), session
     )
 
     alliance_before = composite(xp, p, s.bond, s.goal, s.task)
@@ -517,8 +575,17 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
     rupture_open = rupture_open & ~resolved_now & ~expired
     alliance = composite(xp, p, bond, goal, task)
 
+    # lasting harm this week: an unresolved rupture, a life event (attended or not)
+    harm = xp.where(expired, p.rupture_harm * severity, 0.0) + life_event_loss(xp, p, event_u, event_size_u)
+    setback = xp.where(s.active, s.setback + harm, s.setback)
     wellbeing = xp.where(
-        s.active, symptom_change(xp, p, t, stage, s.wellbeing, alliance, attended, s.attended, symptom_z), s.wellbeing
+        s.active,
+        xp.clip(
+            symptom_change(xp, p, t, stage, s.wellbeing, setback, alliance, attended, s.attended, symptom_z) - harm,
+            0.0,
+            ORS_MAX,
+        ),
+        s.wellbeing,
     )
     counts = dict(
         attended=s.attended + xp.astype(attended, xp.int16),
@@ -535,6 +602,7 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
         ceiling=ceiling,
         stage=stage,
         wellbeing=wellbeing,
+        setback=setback,
         rupture_open=rupture_open,
         rupture_kind=kind,
         severity=severity,
@@ -549,9 +617,13 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
 
     # endings: planned (resolution done, or the course limit) before dropout
     planned_end = (progressed.resolution_attended >= p.resolution_sessions) | (session >= p.course_length)
-    drops = s.active & ~planned_end & (dropout_u < dropout_chance(xp, p, t, progressed, alliance, attended, session))
+    cause = dropout_cause(xp, p, t, progressed, alliance, attended, session, (dropout_u, practical_u, improved_u))
+    drops = s.active & ~planned_end & (cause != NOT_DROPPED)
     new_state = dataclasses.replace(
-        progressed, active=s.active & ~planned_end & ~drops, dropped_out=s.dropped_out | drops
+        progressed,
+        active=s.active & ~planned_end & ~drops,
+        dropped_out=s.dropped_out | drops,
+        dropout_cause=xp.where(drops, cause, s.dropout_cause),
     )
     view = xp.where(attended, unit_clip(xp, alliance + t.bias + p.therapist_view_noise_sd * view_z), xp.nan)
     record = SessionRecord(

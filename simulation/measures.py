@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulation.dynamics import RELIABLE_CHANGE
+
 ORS_CUTOFF = 25.0
-RELIABLE_CHANGE = 5.0
 OUTCOMES = ("recovered", "improved", "unchanged", "deteriorated", "dropped_out")
 EARLY_SESSIONS = (3, 5)  # alliance_early averages attended sessions 3-5
 
@@ -100,6 +101,34 @@ def gain_per_session(sessions: pd.DataFrame) -> pd.Series:
     attended = sessions[sessions["attended"]].sort_values(["client_id", "session"])
     gain = attended.groupby("client_id")["ors"].diff().astype(float)
     return gain.groupby(attended["session"]).mean()
+
+
+def alliance_dropout_d(clients: pd.DataFrame) -> float:
+    """Cohen's d of the early alliance, completers minus dropouts, with the pooled SD, over clients
+    with ``alliance_early`` (Sharf, Primavera & Diener 2010)."""
+    known = clients[clients["alliance_early"].notna()]
+    completers = known.loc[~known["dropped_out"], "alliance_early"].to_numpy(dtype=float)
+    dropouts = known.loc[known["dropped_out"], "alliance_early"].to_numpy(dtype=float)
+    n1, n2 = completers.size, dropouts.size
+    pooled = np.sqrt(((n1 - 1) * completers.var(ddof=1) + (n2 - 1) * dropouts.var(ddof=1)) / (n1 + n2 - 2))
+    return float((completers.mean() - dropouts.mean()) / pooled)
+
+
+def deterioration_rate(clients: pd.DataFrame) -> float:
+    """Among clients with 2+ attended sessions: share whose change is -5 ORS points or worse
+    (reliable deterioration; Hansen, Lambert & Forman 2002)."""
+    seen = clients[clients["sessions_attended"] >= 2]
+    return float((seen["change"] <= -RELIABLE_CHANGE).mean())
+
+
+def completion_ratio(clients: pd.DataFrame) -> float:
+    """Completion rate (1 - dropout) of the top tercile of ``alliance_early`` over that of the bottom
+    tercile, over clients with ``alliance_early``: a ratio of rates, not of odds."""
+    known = clients[clients["alliance_early"].notna()]
+    low, high = known["alliance_early"].quantile([1 / 3, 2 / 3])
+    top = 1.0 - known.loc[known["alliance_early"] >= high, "dropped_out"].mean()
+    bottom = 1.0 - known.loc[known["alliance_early"] <= low, "dropped_out"].mean()
+    return float(top / bottom)
 
 
 def therapist_share(clients: pd.DataFrame, column: str = "change") -> float:

@@ -132,6 +132,7 @@ def build_tables(
             "sessions_attended": summary["sessions_attended"],
             "final_stage": _categorical(final["stage"], dynamics.STAGES),
             "dropped_out": final["dropped_out"],
+            "dropout_cause": _categorical(final["dropout_cause"], dynamics.DROPOUT_CAUSES),
             "ruptures": final["ruptures"],
             "ruptures_resolved": final["resolved"],
             "ruptures_unresolved": final["unresolved"] + final["rupture_open"],  # still open at the end: unresolved

@@ -179,6 +179,7 @@ def test_challenge_trade_off():
         traits,
         np.full(n, dynamics.WORKING),
         np.full(n, 15.0),
+        np.zeros(n),
         strong,
         np.ones(n, bool),
         np.zeros(n, np.int16),

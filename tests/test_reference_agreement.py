@@ -13,13 +13,13 @@ draws scalars from Mesa's generator), so two kinds of check:
   therapists as clusters (clients share a therapist's traits, and a client's sessions share the
   client, so neither clients nor sessions are independent; the sandwich estimator over therapist
   totals covers both levels). Why 4: a figure that agrees in truth then fails with probability
-  6e-5; over the 19 figures, about 1e-3 -- and the seeds are fixed, so the test is deterministic
+  6e-5; over the 22 figures, about 1e-3 -- and the seeds are fixed, so the test is deterministic
   anyway; 4 SE is the margin that keeps it passing when an unrelated change reshuffles the draws.
   What it still catches (at the defaults of 2026-11-28): with 20,000 clients a side (1,000
   therapists) dropout (~22 %) has an SE of the difference of ~0.005, so 4 SE is ~1.8 percentage
   points; switching repair off moves dropout by ~6 points (z ~ -13), raising rupture_base_logit by
   0.5 by ~3.5 points (z ~ -7); both are checked below (``test_the_check_catches_a_rule_mismatch``).
-  Over all 19 figures the comparison also flags subtler changes: rupture_base_logit +0.3 (z ~ 16 on
+  Over all 22 figures the comparison also flags subtler changes: rupture_base_logit +0.3 (z ~ 16 on
   ruptures per client), dose_decay 0.20 -> 0.25 (z ~ 18 on mean change), repair_window 3 -> 4 (z ~ 10
   on unresolved ruptures). Observed with the seeds below: largest |z| 1.7 (ruptures per client,
   dropout); over five other seed pairs, at most 2.3.
@@ -65,6 +65,8 @@ def figures(tables: Tables) -> dict[str, tuple[float, float]]:
         if name != "dropped_out"
     }
     out["dropout rate"] = clustered_mean(clients["dropped_out"].to_numpy(), therapist)
+    for cause in dynamics.DROPOUT_CAUSES[1:]:
+        out[f"dropout cause {cause}"] = clustered_mean((clients["dropout_cause"] == cause).to_numpy(), therapist)
     out["missed share"] = clustered_mean(~sessions["attended"].to_numpy(), sessions["therapist_id"].to_numpy())
     for session in EARLY:
         rows = sessions[sessions["session"] == session]
@@ -160,6 +162,9 @@ def _quiet_params() -> Params:
         rupture_base_logit=-10.0,
         miss_base_logit=-10.0,
         dropout_base_logit=-10.0,
+        practical_dropout_hazard=0.0,
+        improved_exit_hazard=0.0,
+        life_event_rate=0.0,
         **{name: 0.0 for name in hazard_weights},
         # wide traits, so that the rules' edges (clipping, floors) are exercised too
         client_trait_sd=0.3,
