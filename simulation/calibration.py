@@ -143,7 +143,8 @@ def explained_share(tables: Tables) -> float:
     """The early alliance's share of the outcome variance that the model's variables explain:
     R^2 of change on alliance_early alone over R^2 on all client and therapist variables
     (Horvath et al. 2011 put the alliance near a third)."""
-    clients = tables.clients.merge(tables.therapists, on="therapist_id", suffixes=("", "_therapist"))
+    key = measures.keyed(tables.therapists, "therapist_id")  # (run, therapist_id) in a multi-run table
+    clients = tables.clients.merge(tables.therapists, on=key, suffixes=("", "_therapist"))
     clients = clients[clients["alliance_early"].notna()]
     outcome = clients["change"].to_numpy(dtype=float)
     variables = ["alliance_early", "wellbeing_intake", "fit", *CLIENT_TRAITS, *THERAPIST_TRAITS]

@@ -89,17 +89,28 @@ def resolution_outcome_r(clients: pd.DataFrame) -> float:
     return correlation(ruptured["ruptures_resolved"] / ruptured["ruptures"], ruptured["change"])
 
 
+def keyed(table: pd.DataFrame, identifier: str) -> list[str]:
+    """The columns that identify a client or therapist: ``identifier`` alone in the table of one run,
+    (``run``, ``identifier``) in a table of several (ids restart at 1 in every run)."""
+    return ["run", identifier] if "run" in table.columns else [identifier]
+
+
 def improved_by_session(sessions: pd.DataFrame, clients: pd.DataFrame, session: int = 8) -> float:
-    """Among clients who attend ``session``: share whose ORS there is >= intake + 5."""
+    """Among clients who attend ``session``: share whose ORS there is >= intake + 5 (pooled over the
+    runs of a multi-run table)."""
     there = sessions[(sessions["session"] == session) & sessions["attended"]]
-    intake = clients.set_index("client_id")["ors_intake"].reindex(there["client_id"]).to_numpy(dtype=float)
-    return float(np.mean(there["ors"].to_numpy(dtype=float) - intake >= RELIABLE_CHANGE))
+    key = keyed(clients, "client_id")
+    there = there[[*key, "ors"]].merge(clients[[*key, "ors_intake"]], on=key, how="left", validate="many_to_one")
+    change = there["ors"].to_numpy(dtype=float) - there["ors_intake"].to_numpy(dtype=float)
+    return float(np.mean(change >= RELIABLE_CHANGE))
 
 
 def gain_per_session(sessions: pd.DataFrame) -> pd.Series:
-    """Mean ORS gain since the previous attended session, by session number (dose-response)."""
-    attended = sessions[sessions["attended"]].sort_values(["client_id", "session"])
-    gain = attended.groupby("client_id")["ors"].diff().astype(float)
+    """Mean ORS gain since the previous attended session, by session number (dose-response; pooled
+    over the runs of a multi-run table, never differencing across runs)."""
+    key = keyed(sessions, "client_id")
+    attended = sessions[sessions["attended"]].sort_values([*key, "session"])
+    gain = attended.groupby(key)["ors"].diff().astype(float)
     return gain.groupby(attended["session"]).mean()
 
 
@@ -134,9 +145,11 @@ def completion_ratio(clients: pd.DataFrame) -> float:
 def therapist_share(clients: pd.DataFrame, column: str = "change") -> float:
     """Therapist-level share of the variance of ``column``: the intraclass correlation of a
     random-intercept model, estimated by the one-way ANOVA (method of moments) estimator with the
-    unbalanced-groups size n0 (Snijders & Bosker 2012, sec. 3.3); negative estimates count as 0."""
-    data = clients[["therapist_id", column]].dropna()
-    groups = data.groupby("therapist_id")[column]
+    unbalanced-groups size n0 (Snijders & Bosker 2012, sec. 3.3); negative estimates count as 0.
+    In a multi-run table each run's therapists are distinct groups."""
+    key = keyed(clients, "therapist_id")
+    data = clients[[*key, column]].dropna()
+    groups = data.groupby(key)[column]
     sizes, means = groups.size().to_numpy(), groups.mean().to_numpy()
     n, k = sizes.sum(), sizes.size
     grand = data[column].mean()
