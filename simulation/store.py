@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,16 +44,49 @@ def check_free(directory: Path, names: tuple[str, ...], overwrite: bool) -> None
         raise OutputExistsError(f"{directory / existing[0]} already exists; pass --overwrite to replace it")
 
 
+PARTIAL_PREFIX = ".partial-"
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the writer that made the temporary entry ``name`` (``.partial-<pid>-...``) still runs
+    on this machine. Entries without a pid come from an older version's writer: treated as dead."""
+    found = re.match(rf"{re.escape(PARTIAL_PREFIX)}(\d+)-", name)
+    if found is None:
+        return False
+    try:
+        os.kill(int(found.group(1)), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_partials(directory: Path) -> list[Path]:
+    """Remove the temporary entries that killed writers (kill -9, power loss) left in ``directory``;
+    those of writers still running are kept. Returns what was removed."""
+    stale = [entry for entry in directory.glob(f"{PARTIAL_PREFIX}*") if not _writer_alive(entry.name)]
+    for entry in stale:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    return stale
+
+
 @contextmanager
 def atomic_outputs(directory: Path, names: tuple[str, ...], overwrite: bool) -> Iterator[dict[str, Path]]:
     """Yield temporary paths for ``names``; on success move them all into place, on error remove them.
 
-    The temporary files sit in ``directory`` itself, so each final move is an atomic rename.
+    The temporary files sit in ``directory`` itself, so each final move is an atomic rename. The
+    staging folder is named after this process (``.partial-<pid>-...``), so that the next writer into
+    ``directory`` can tell a killed writer's leftovers from a live one's and remove them.
     """
     check_free(directory, names, overwrite)
     created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=directory))
+    remove_stale_partials(directory)
+    staging = Path(tempfile.mkdtemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", dir=directory))
     try:
         yield {name: staging / name for name in names}
         for name in names:
