@@ -133,6 +133,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parameter_options(calibration)
     _add_clients_option(calibration, 100, CALIBRATION_CLIENTS, "calibration cohort size")
     _add_output_options(calibration, CALIBRATION_SEED, "also write DIR/calibration.md and DIR/calibration.json")
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run a parameter sweep from a study file (resumes a killed one)",
+        description="Run every run of a study file (experiments/smoke.toml shows the format) and write "
+        "summary.parquet (one row per run), parts and manifest.json to --out. Run it again on the same "
+        "--out to resume a study that was stopped.",
+    )
+    sweep.add_argument("study", type=Path, metavar="STUDY.toml", help="the study file")
+    sweep.add_argument("--out", type=Path, metavar="DIR", help="output directory (required)")
+    sweep.add_argument(
+        "--workers",
+        type=_count("--workers", 0, 4096),
+        help="local worker processes (default: all cores; 0: in this process)",
+    )
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
+    sweep.add_argument("--overwrite", action="store_true", help="replace a different study's results in --out")
     return parser
 
 
@@ -199,7 +216,31 @@ def command_calibrate(args: argparse.Namespace) -> None:
             )
 
 
-COMMANDS = {"run": command_run, "params": command_params, "presets": command_presets, "calibrate": command_calibrate}
+def command_sweep(args: argparse.Namespace) -> None:
+    from simulation.sweeps import dask_executor, load_study, run_study
+
+    if args.out is None:
+        raise UsageError("sweep needs --out DIR (where to write the results)")
+    if args.scheduler is not None and args.workers is not None:
+        raise UsageError("--workers and --scheduler exclude each other (the cluster decides its workers)")
+    study = load_study(args.study)
+    executor, client = dask_executor(args.scheduler) if args.scheduler else (None, None)
+    try:
+        result = run_study(study, args.out, workers=args.workers, executor=executor, overwrite=args.overwrite)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"Study {study.name}: {len(result.summary)} runs of {study.clients} clients ({study.sampler} sampler)")
+    print(f"Wrote {args.out}/ ({', '.join(f'{name}.parquet' for name in study.outputs)}, parts/, manifest.json)")
+
+
+COMMANDS = {
+    "run": command_run,
+    "params": command_params,
+    "presets": command_presets,
+    "calibrate": command_calibrate,
+    "sweep": command_sweep,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

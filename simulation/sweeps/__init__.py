@@ -1,0 +1,20 @@
+"""Parameter sweeps: study files (study.py), running them on local processes or a Dask cluster with
+resumable Parquet output (execute.py), and summaries and sensitivity indices of the results
+(analysis.py)."""
+
+from simulation.sweeps.execute import FIGURES, StudyResult, dask_executor, local_executor, run_study, simulate_part
+from simulation.sweeps.study import SAMPLERS, Study, StudyError, load_study, parse_study
+
+__all__ = [
+    "FIGURES",
+    "SAMPLERS",
+    "Study",
+    "StudyError",
+    "StudyResult",
+    "dask_executor",
+    "load_study",
+    "local_executor",
+    "parse_study",
+    "run_study",
+    "simulate_part",
+]

@@ -1,0 +1,385 @@
+"""Running a study: runs packed into stacked passes, parts mapped over an executor (local processes or
+a Dask cluster, the same code), each finished part written atomically, a manifest that lets a killed
+study resume.
+
+A part is a list of consecutive run indices. Every run's seed follows from the study seed and its index
+(Study.seed_of) and the draws are counter-based (simulation.backend), so a run's results do not depend
+on which part or pass it is in, on the worker, or on the executor: the final tables are the same bytes
+however the study was cut up, run or interrupted.
+
+Output folder::
+
+    DIR/manifest.json           study file, parameters, design, seeds, versions, which parts are done
+    DIR/parts/part-00012.parquet          summary rows of part 12 (one row per run)
+    DIR/parts/part-00012.clients.parquet  its client rows (when outputs has "clients")
+    DIR/summary.parquet, DIR/clients.parquet   all parts joined in run order, once every part is done
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import threading
+import time
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from simulation import calibration, measures
+from simulation.runs import Rows, Run, simulate_rows
+from simulation.store import OutputExistsError, ParquetStream, atomic_outputs, remove_stale_partials, versions
+from simulation.sweeps.study import Study, seed_columns
+from simulation.tables import Tables, build_tables
+
+PASS_CLIENTS = 100_000  # clients simulated in one stacked pass at most (bounds a worker's memory)
+MANIFEST = "manifest.json"
+OUTCOME_SHARES = tuple(name for name in measures.OUTCOMES if name != "dropped_out")  # dropout is a figure already
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """What a study leaves: one summary row per run, and one row per client when asked for."""
+
+    study: Study
+    summary: pd.DataFrame
+    clients: pd.DataFrame | None
+
+
+def run_figures(tables: Tables) -> dict[str, float]:
+    """One run's figures: those of `alliance calibrate` (calibration.figures) and the outcome shares,
+    mean ORS change, early alliance and rupture counts. NaN where a figure is undefined for the run
+    (e.g. a correlation in a run with no rupture)."""
+    clients = tables.clients
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values = calibration.figures(tables)
+        shares = clients["outcome"].value_counts(normalize=True)
+        values.update({outcome: float(shares.get(outcome, 0.0)) for outcome in OUTCOME_SHARES})
+        values.update(
+            {
+                "mean_change": float(clients["change"].mean()),
+                "alliance_early_mean": float(clients["alliance_early"].mean()),
+                "sessions_attended_mean": float(clients["sessions_attended"].mean()),
+                "ruptures_per_client": float(clients["ruptures"].mean()),
+                "ruptures_resolved_share": float(clients["ruptures_resolved"].sum() / clients["ruptures"].sum()),
+            }
+        )
+    return values
+
+
+FIGURES = (*(target.key for target in calibration.TARGETS), *OUTCOME_SHARES) + (
+    "mean_change",
+    "alliance_early_mean",
+    "sessions_attended_mean",
+    "ruptures_per_client",
+    "ruptures_resolved_share",
+)
+
+
+def _split_by_run(tables: Tables, count: int) -> list[Tables]:
+    """The tables of each run of a pass, without the run column (as if the run had been alone)."""
+    if count == 1:
+        return [tables]
+
+    def pieces(table: pd.DataFrame) -> list[pd.DataFrame]:
+        bounds = np.searchsorted(table["run"].to_numpy(), np.arange(count + 1))  # rows are run-major
+        body = table.drop(columns="run")
+        return [body.iloc[bounds[i] : bounds[i + 1]].reset_index(drop=True) for i in range(count)]
+
+    return [Tables(*parts) for parts in zip(*(pieces(t) for t in (tables.sessions, tables.clients, tables.therapists)))]
+
+
+def _passes(runs: list[Run]) -> Iterable[slice]:
+    """Consecutive runs grouped into passes of at most PASS_CLIENTS clients (a bigger run goes alone)."""
+    start, clients = 0, 0
+    for index, run in enumerate(runs):
+        if index > start and clients + run.n_clients > PASS_CLIENTS:
+            yield slice(start, index)
+            start, clients = index, 0
+        clients += run.n_clients
+    yield slice(start, len(runs))
+
+
+def simulate_part(study: Study, design: pd.DataFrame, runs: list[int]) -> dict[str, pd.DataFrame]:
+    """Simulate the runs ``runs`` of the study, stacked, and return the part's tables: ``summary``
+    (one row per run) and, when the study asks for it, ``clients`` (one row per client, with the run
+    index). A pure function of its arguments: executors map it over parts."""
+    points = study.point_params(design)
+    part_runs = [study.run(index, points) for index in runs]
+    rows, clients = [], []
+    for batch in _passes(part_runs):
+        stacked = part_runs[batch]
+        tables = build_tables(stacked, simulate_rows(stacked, Rows.of_runs(stacked)))
+        for offset, run_tables in enumerate(_split_by_run(tables, len(stacked))):
+            index = runs[batch.start + offset]
+            point = index // study.replicates
+            rows.append(
+                {
+                    "run": index,
+                    "point": point,
+                    "replicate": index % study.replicates,
+                    **seed_columns(study.seed_of(index)),
+                    **design.iloc[point].to_dict(),
+                    "clients": study.clients,
+                    **run_figures(run_tables),
+                }
+            )
+            if "clients" in study.outputs:
+                clients.append(run_tables.clients.assign(run=index))
+    summary = pd.DataFrame(rows).astype({"run": np.int64, "point": np.int64, "replicate": np.int64})
+    summary = summary.astype({name: design[name].dtype for name in design.columns})
+    part = {"summary": summary}
+    if clients:
+        joined = pd.concat(clients, ignore_index=True)
+        part["clients"] = joined[["run", *joined.columns[:-1]]]
+    return part
+
+
+# --- executors -------------------------------------------------------------------------------------
+
+
+class InProcessExecutor(cf.Executor):
+    """Runs each submitted call at once in this process (``workers=0``: debugging and profiling)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the caller through the future, as executors do
+            future.set_exception(error)
+        return future
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the study's driver has gone (kill -9 included),
+    instead of waiting forever for work that will not come."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def local_executor(workers: int | None = None) -> cf.Executor:
+    """Local worker processes (all cores by default; 0: this process). Workers are spawned, not
+    forked: forking a process with threads (pyarrow, tqdm) may deadlock."""
+    if workers == 0:
+        return InProcessExecutor()
+    count = workers or len(os.sched_getaffinity(0))
+    return cf.ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def dask_executor(address: str) -> tuple[cf.Executor, object]:
+    """An executor on the Dask cluster whose scheduler is at ``address`` (tcp://host:port), and its
+    client (close it when done)."""
+    from distributed import Client
+
+    client = Client(address)
+    return client.get_executor(pure=False), client
+
+
+def _slots(executor: cf.Executor | None) -> int:
+    """How many parts the executor runs at once: its processes, or the threads of a Dask cluster."""
+    client = getattr(executor, "_client", None)
+    if client is not None:
+        return max(sum(client.nthreads().values()), 1)
+    return max(getattr(executor, "_max_workers", 1), 1)
+
+
+def map_parts(
+    executor: cf.Executor, study: Study, design: pd.DataFrame, parts: dict[int, list[int]], window: int
+) -> Iterable[tuple[int, dict[str, pd.DataFrame]]]:
+    """(part number, tables) for each part, in the order they finish. At most ``window`` parts are in
+    flight at once, so the driver's memory does not grow with the study."""
+    pending = iter(parts.items())
+    flying: dict[cf.Future, int] = {}
+
+    def refill() -> None:
+        while len(flying) < window:
+            item = next(pending, None)
+            if item is None:
+                return
+            flying[executor.submit(simulate_part, study, design, item[1])] = item[0]
+
+    refill()
+    while flying:
+        done, _ = cf.wait(flying, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            number = flying.pop(future)
+            yield number, future.result()
+        refill()
+
+
+# --- the study folder ------------------------------------------------------------------------------
+
+
+def part_names(number: int, outputs: tuple[str, ...]) -> tuple[str, ...]:
+    """The files of part ``number``: the summary, and the clients when asked for."""
+    stem = f"part-{number:05d}"
+    return (f"{stem}.parquet", *((f"{stem}.clients.parquet",) if "clients" in outputs else ()))
+
+
+def final_names(outputs: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{name}.parquet" for name in outputs)
+
+
+def _write_json_atomically(directory: Path, name: str, document: dict) -> None:
+    with atomic_outputs(directory, (name,), overwrite=True) as paths:
+        paths[name].write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def new_manifest(study: Study, design: pd.DataFrame) -> dict:
+    """The manifest of a study that has not started: everything needed to know what it is and to
+    rebuild any run (study file, base parameters, design, seed rule, versions)."""
+    return {
+        "command": "sweep",
+        "study": study.name,
+        "study_file": study.text,
+        "sampler": study.sampler,
+        "presets": list(study.presets),
+        "base_parameters": study.base.as_dict(),
+        "varied": study.names,
+        "points": design.to_dict(orient="split", index=False)["data"],
+        "replicates": study.replicates,
+        "clients_per_run": study.clients,
+        "runs": study.n_runs(design),
+        "seeds": {
+            "study_seed": study.seed,
+            "paired": study.paired,
+            "rule": "run i (point i // replicates, replicate i % replicates) has seed "
+            "SeedSequence(study_seed, spawn_key=(k,)), the k-th child of SeedSequence(study_seed), with "
+            "k = i, or k = the replicate when paired",
+        },
+        "versions": versions(),
+        "runs_per_part": study.runs_per_part,
+        "parts": [
+            {"part": number, "runs": [part.start, part.stop], "done": False, "files": list(part_names(number, study.outputs))}
+            for number, part in enumerate(study.parts(design))
+        ],
+        "complete": False,
+        "files": list(final_names(study.outputs)),
+    }
+
+
+def open_study_folder(study: Study, design: pd.DataFrame, out: Path, overwrite: bool) -> dict:
+    """The manifest to continue from: a fresh one for a new folder (or with ``overwrite``), the
+    stored one when ``out`` holds this same study (resume). Refuses a folder that holds another
+    study or other files unless ``overwrite``. Writes nothing."""
+    path = out / MANIFEST
+    fresh = new_manifest(study, design)
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out} exists and is not a directory")
+    if overwrite or not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith(".partial-")):
+        return fresh
+    if not path.exists():
+        raise OutputExistsError(f"{out} exists and holds no sweep manifest; pass --overwrite or choose another --out")
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    if stored.get("study_file") != study.text or stored.get("runs_per_part") != study.runs_per_part:
+        raise OutputExistsError(f"{out} holds a different study; pass --overwrite to replace it")
+    return stored
+
+
+def run_study(
+    study: Study,
+    out: Path | str | None = None,
+    workers: int | None = None,
+    executor: cf.Executor | None = None,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> StudyResult:
+    """Run every run of ``study`` and return its tables.
+
+    With ``out`` the parts are written to that folder as they finish and a rerun resumes a killed
+    study (see the module docstring); without, everything stays in memory. ``executor`` is any
+    concurrent.futures executor (a Dask client's ``get_executor()`` included); by default local
+    processes, ``workers`` of them (all cores by default; 0: in this process).
+    """
+    design = study.design()
+    parts = {number: list(part) for number, part in enumerate(study.parts(design))}
+    out = Path(out) if out is not None else None
+    manifest = open_study_folder(study, design, out, overwrite) if out is not None else None
+    if manifest is not None:
+        parts = {number: runs for number, runs in parts.items() if not _finished(out, manifest["parts"][number])}
+    collected: dict[int, dict[str, pd.DataFrame]] = {}
+    total = study.n_runs(design)
+    todo = sum(len(runs) for runs in parts.values())
+    own_executor = executor is None and parts
+    executor = executor or (local_executor(workers) if parts else None)
+    window = 2 * _slots(executor)
+    try:
+        with tqdm(total=total, initial=total - todo, unit="run", desc=study.name, disable=None if progress is None else not progress) as bar:
+            if out is not None and manifest is not None:
+                _prepare(out, manifest, overwrite)
+            for number, tables in map_parts(executor, study, design, parts, window) if parts else ():
+                if out is None:
+                    collected[number] = tables
+                else:
+                    _store_part(out, manifest, number, tables, study.outputs)
+                bar.update(len(parts[number]))
+    finally:
+        if own_executor:
+            executor.shutdown(wait=True, cancel_futures=True)
+    if out is None:
+        ordered = [collected[number] for number in sorted(collected)]
+        clients = pd.concat([t["clients"] for t in ordered], ignore_index=True) if "clients" in study.outputs else None
+        return StudyResult(study, pd.concat([t["summary"] for t in ordered], ignore_index=True), clients)
+    return _finish(out, manifest, study)
+
+
+def _finished(out: Path, part: dict) -> bool:
+    return part["done"] and all((out / "parts" / name).exists() for name in part["files"])
+
+
+def _prepare(out: Path, manifest: dict, overwrite: bool) -> None:
+    """Create the folder (emptying a replaced study's parts), clear killed writers' temporary files,
+    and write the manifest."""
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    if overwrite and not any(part["done"] for part in manifest["parts"]):
+        for stale in (out / "parts").glob("part-*.parquet"):
+            stale.unlink()
+        for name in manifest["files"]:
+            (out / name).unlink(missing_ok=True)
+    remove_stale_partials(out)
+    remove_stale_partials(out / "parts")
+    _write_json_atomically(out, MANIFEST, manifest)
+
+
+def _store_part(out: Path, manifest: dict, number: int, tables: dict[str, pd.DataFrame], outputs: tuple[str, ...]) -> None:
+    """Write a finished part atomically, then mark it done in the manifest (also atomically): a kill
+    between the two only makes the part run again."""
+    names = part_names(number, outputs)
+    with atomic_outputs(out / "parts", names, overwrite=True) as paths:
+        for name, output in zip(names, outputs, strict=True):
+            tables[output].to_parquet(paths[name], index=False)
+    manifest["parts"][number]["done"] = True
+    _write_json_atomically(out, MANIFEST, manifest)
+
+
+def _finish(out: Path, manifest: dict, study: Study) -> StudyResult:
+    """Join the parts in run order into the final files (streamed: memory stays at one part), mark the
+    study complete, and return its tables."""
+    names = final_names(study.outputs)
+    if not manifest["complete"] or not all((out / name).exists() for name in names):
+        with atomic_outputs(out, names, overwrite=True) as paths:
+            for output, name in zip(study.outputs, names, strict=True):
+                stream = ParquetStream(paths[name])
+                try:
+                    for part in manifest["parts"]:
+                        stream.write(pd.read_parquet(out / "parts" / part["files"][study.outputs.index(output)]))
+                finally:
+                    stream.close()
+        manifest["complete"] = True
+        _write_json_atomically(out, MANIFEST, manifest)
+    clients = pd.read_parquet(out / "clients.parquet") if "clients" in study.outputs else None
+    return StudyResult(study, pd.read_parquet(out / "summary.parquet"), clients)

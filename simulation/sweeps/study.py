@@ -1,0 +1,360 @@
+"""Study files: which parameters a sweep varies and how it samples them, replicates, cohort size and
+seed, and the checks that refuse a bad study before any run starts.
+
+A study file is TOML::
+
+    [study]
+    name = "smoke"             # names the results; default: the file's stem
+    sampler = "grid"           # grid | lhs | sobol | morris
+    samples = 64               # lhs: points; sobol: base samples N (a power of 2); morris: trajectories
+    replicates = 2             # runs per point (1 or more)
+    clients = 200              # clients per run
+    seed = 1                   # study seed: run i's seed is SeedSequence(seed).spawn(n_runs)[i]
+    paired = false             # true: replicate r of every point gets seed r (common random numbers)
+    presets = ["working"]      # base presets, applied in order
+    outputs = ["summary"]      # "summary" (one row per run), and "clients" (one row per client)
+    max_runs = 1000            # refuse a sweep of more runs than this
+    runs_per_part = 8          # runs simulated, stored and resumed together (default: from the sizes)
+
+    [parameters]               # fixed overrides of the base, like an `alliance run --config` file
+    course_length = 12
+
+    [vary.repair_skill_mean]   # one table per varied parameter
+    levels = [0.3, 0.55, 0.8]  # grid: the levels; or range = [low, high] with steps = n
+    [vary.attunement_mean]
+    range = [0.3, 0.8]         # lhs, sobol, morris: the range sampled
+    steps = 3
+
+Ranges and levels must lie inside the parameter's valid range (simulation.config.PARAMETERS).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation.backend import run_key
+from simulation.config import PARAMETERS, ParameterError, Params, _checked, _unknown_message, apply_presets
+from simulation.runs import Run
+
+SAMPLERS = ("grid", "lhs", "sobol", "morris")
+OUTPUTS = ("summary", "clients")
+DEFAULT_MAX_RUNS = 100_000
+MAX_CLIENTS = 10_000_000
+PART_CLIENTS = 50_000  # default packing: about this many clients per part (one stacked pass)
+MIN_PARTS = 8  # ... but at least this many parts where the study has that many runs (spread, resume)
+STUDY_KEYS = (
+    "name",
+    "sampler",
+    "samples",
+    "replicates",
+    "clients",
+    "seed",
+    "paired",
+    "presets",
+    "outputs",
+    "max_runs",
+    "runs_per_part",
+    "second_order",
+    "morris_levels",
+)
+
+
+class StudyError(ParameterError):
+    """A study file that cannot run: the message names the key and what is valid."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One varied parameter: explicit levels (grid), or a range [low, high] (with ``steps`` for a grid)."""
+
+    name: str
+    levels: tuple[float | int | bool, ...] = ()
+    low: float = math.nan
+    high: float = math.nan
+    steps: int = 0
+
+    def grid_levels(self) -> tuple[float | int | bool, ...]:
+        """The levels a grid uses: the listed ones, or ``steps`` evenly spaced over the range."""
+        if self.levels:
+            return self.levels
+        values = np.linspace(self.low, self.high, self.steps)
+        return tuple(_typed(self.name, value) for value in values)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A checked study: build it with :func:`load_study` or :func:`parse_study`."""
+
+    name: str
+    text: str  # the study file as written (stored in the manifest)
+    base: Params
+    presets: tuple[str, ...]
+    factors: tuple[Factor, ...]
+    sampler: str
+    samples: int
+    replicates: int
+    clients: int
+    seed: int
+    paired: bool
+    outputs: tuple[str, ...]
+    max_runs: int
+    runs_per_part: int
+    second_order: bool
+    morris_levels: int
+
+    @property
+    def names(self) -> list[str]:
+        return [factor.name for factor in self.factors]
+
+    def problem(self) -> dict[str, Any]:
+        """The SALib problem: the varied parameters and their ranges."""
+        return {
+            "num_vars": len(self.factors),
+            "names": self.names,
+            "bounds": [[factor.low, factor.high] for factor in self.factors],
+        }
+
+    def design(self) -> pd.DataFrame:
+        """One row per point (in SALib's order for sobol and morris), one column per varied
+        parameter, values of the parameter's type (integers rounded). The study seed seeds the sampler."""
+        return pd.DataFrame(_sample(self), columns=self.names).astype(
+            {factor.name: PARAMETERS[factor.name].kind for factor in self.factors}
+        )
+
+    def point_params(self, design: pd.DataFrame) -> list[Params]:
+        """Each point's parameters: the base with the point's values (checked like any Params)."""
+        return [self.base.replace(**{name: _typed(name, row[name]) for name in self.names}) for _, row in design.iterrows()]
+
+    def n_runs(self, design: pd.DataFrame) -> int:
+        return len(design) * self.replicates
+
+    def seed_of(self, run: int) -> np.random.SeedSequence:
+        """Run ``run``'s seed: child ``run`` of the study seed (``backend.run_seeds``), or with
+        ``paired`` child ``replicate``, so that every point meets the same clients."""
+        child = run % self.replicates if self.paired else run
+        return np.random.SeedSequence(self.seed, spawn_key=(child,))
+
+    def run(self, index: int, points: list[Params]) -> Run:
+        """Run ``index``: point ``index // replicates``, replicate ``index % replicates``."""
+        return Run(points[index // self.replicates], self.clients, self.seed_of(index))
+
+    def parts(self, design: pd.DataFrame) -> list[range]:
+        """The study's runs cut into parts of ``runs_per_part`` consecutive runs."""
+        total = self.n_runs(design)
+        return [range(start, min(start + self.runs_per_part, total)) for start in range(0, total, self.runs_per_part)]
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and check a study file (see the module docstring); a :class:`StudyError` says what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StudyError(f"study file {path} does not exist") from None
+    return parse_study(text, default_name=path.stem, where=f"study file {path}")
+
+
+def parse_study(text: str, default_name: str = "study", where: str = "study") -> Study:
+    """Check a study given as TOML text; every problem is refused before any run starts."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise StudyError(f"{where} is not valid TOML: {error}") from None
+    unknown = sorted(set(document) - {"study", "parameters", "vary"})
+    if unknown:
+        raise StudyError(f"{where}: unknown top-level key '{unknown[0]}'; expected study, parameters and vary")
+    settings = _table(document, "study", where)
+    unknown = sorted(set(settings) - set(STUDY_KEYS))
+    if unknown:
+        raise StudyError(f"{where}: unknown key study.{unknown[0]}; expected one of: {', '.join(STUDY_KEYS)}")
+
+    sampler = settings.get("sampler", "grid")
+    if sampler not in SAMPLERS:
+        raise StudyError(f"{where}: unknown sampler {sampler!r}; choose one of: {', '.join(SAMPLERS)}")
+    presets = _string_list(settings, "presets", where)
+    outputs = _string_list(settings, "outputs", where) or ["summary"]
+    bad_outputs = [name for name in outputs if name not in OUTPUTS]
+    if bad_outputs or "summary" not in outputs:
+        raise StudyError(f"{where}: study.outputs must list 'summary' and optionally 'clients'; got {outputs}")
+    try:
+        base = apply_presets(presets).replace(**_table(document, "parameters", where))
+    except ParameterError as error:
+        raise StudyError(f"{where}: {error}") from None
+
+    factors = tuple(_factor(name, spec, sampler, where) for name, spec in _table(document, "vary", where).items())
+    if not factors:
+        raise StudyError(f"{where}: no [vary.<parameter>] table; a study varies at least one parameter")
+    replicates = _whole(settings, "replicates", 1, 1, 1_000_000, where)
+    clients = _whole(settings, "clients", 1000, 1, MAX_CLIENTS, where)
+    samples = _whole(settings, "samples", 0 if sampler == "grid" else 64, 0 if sampler == "grid" else 1, 10**7, where)
+    if sampler == "sobol" and samples & (samples - 1):
+        raise StudyError(f"{where}: study.samples must be a power of 2 for the sobol sampler; got {samples}")
+    study = Study(
+        name=_name(settings.get("name", default_name), where),
+        text=text,
+        base=base,
+        presets=tuple(presets),
+        factors=factors,
+        sampler=sampler,
+        samples=samples,
+        replicates=replicates,
+        clients=clients,
+        seed=_whole(settings, "seed", 1, 0, 2**63 - 1, where),
+        paired=_switch(settings, "paired", False, where),
+        outputs=tuple(outputs),
+        max_runs=_whole(settings, "max_runs", DEFAULT_MAX_RUNS, 1, 10**9, where),
+        runs_per_part=_whole(settings, "runs_per_part", 0, 0, 10**9, where),
+        second_order=_switch(settings, "second_order", False, where),
+        morris_levels=_whole(settings, "morris_levels", 4, 2, 100, where),
+    )
+    n_points = _point_count(study)
+    n_runs = n_points * replicates
+    if n_runs > study.max_runs:
+        raise StudyError(
+            f"{where}: the sweep has {n_runs} runs ({n_points} points x {replicates} replicates), "
+            f"over study.max_runs = {study.max_runs}; raise max_runs or shrink the sweep"
+        )
+    design = study.design()
+    try:
+        study.point_params(design)
+    except ParameterError as error:
+        raise StudyError(f"{where}: a point of the sweep is not a valid parameter set: {error}") from None
+    if study.runs_per_part == 0:
+        per_part = max(1, min(PART_CLIENTS // clients, math.ceil(n_runs / MIN_PARTS)))
+        study = replace(study, runs_per_part=per_part)
+    return study
+
+
+def _point_count(study: Study) -> int:
+    """Points of the design, known before sampling (so that an oversized sweep samples nothing)."""
+    dimensions = len(study.factors)
+    if study.sampler == "grid":
+        return math.prod(len(factor.grid_levels()) for factor in study.factors)
+    if study.sampler == "lhs":
+        return study.samples
+    if study.sampler == "sobol":
+        return study.samples * (2 * dimensions + 2 if study.second_order else dimensions + 2)
+    return study.samples * (dimensions + 1)  # morris: trajectories of D + 1 points
+
+
+def _sample(study: Study) -> np.ndarray:
+    """The design matrix of the study's sampler, seeded with the study seed."""
+    if study.sampler == "grid":
+        return np.array(list(itertools.product(*(factor.grid_levels() for factor in study.factors))), dtype=object)
+    from SALib.sample import latin, morris, sobol
+
+    problem = study.problem()
+    if study.sampler == "lhs":
+        values = latin.sample(problem, study.samples, seed=study.seed)
+    elif study.sampler == "sobol":
+        values = sobol.sample(problem, study.samples, calc_second_order=study.second_order, seed=study.seed)
+    else:
+        values = morris.sample(problem, study.samples, num_levels=study.morris_levels, seed=study.seed)
+    integers = [index for index, factor in enumerate(study.factors) if PARAMETERS[factor.name].kind is int]
+    values[:, integers] = np.round(values[:, integers])
+    return values
+
+
+def _typed(name: str, value: Any) -> float | int | bool:
+    kind = PARAMETERS[name].kind
+    return bool(value) if kind is bool else int(round(float(value))) if kind is int else float(value)
+
+
+def _factor(name: str, spec: Any, sampler: str, where: str) -> Factor:
+    """Check one [vary.<name>] table against the parameter's valid range."""
+    if name not in PARAMETERS:
+        raise StudyError(f"{where}: vary.{name}: {_unknown_message(name)}")
+    if not isinstance(spec, dict):
+        raise StudyError(f"{where}: vary.{name} must be a table with levels = [...] or range = [low, high]")
+    parameter = PARAMETERS[name]
+    unknown = sorted(set(spec) - {"levels", "range", "steps"})
+    if unknown:
+        raise StudyError(f"{where}: unknown key vary.{name}.{unknown[0]}; expected levels, or range and steps")
+    valid = parameter.format_range()
+    if "levels" in spec:
+        if sampler != "grid":
+            raise StudyError(f"{where}: vary.{name}: the {sampler} sampler needs range = [low, high], not levels")
+        levels = spec["levels"]
+        if not isinstance(levels, list) or not levels:
+            raise StudyError(f"{where}: vary.{name}.levels must be a non-empty list of values in {valid}")
+        checked = tuple(_level(name, value, where) for value in levels)
+        return Factor(name, levels=checked)
+    if "range" not in spec:
+        raise StudyError(f"{where}: vary.{name} needs levels = [...] or range = [low, high]")
+    if parameter.kind is bool:
+        raise StudyError(f"{where}: vary.{name} is a switch: give levels = [true, false] with the grid sampler")
+    bounds = spec["range"]
+    if (
+        not isinstance(bounds, list)
+        or len(bounds) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds)
+        or not bounds[0] < bounds[1]
+    ):
+        raise StudyError(f"{where}: vary.{name}.range must be [low, high] with low < high; got {bounds!r}")
+    low, high = float(bounds[0]), float(bounds[1])
+    if low < parameter.low or high > parameter.high:
+        raise StudyError(f"{where}: vary.{name}.range {bounds} is outside the valid range of {name}: {valid}")
+    steps = spec.get("steps", 0)
+    if sampler == "grid" and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 2):
+        raise StudyError(f"{where}: vary.{name}: a grid over a range needs steps = 2 or more; got {steps!r}")
+    return Factor(name, low=low, high=high, steps=steps)
+
+
+def _level(name: str, value: Any, where: str) -> float | int | bool:
+    """One grid level, checked for its type and range (the cross-field rules are checked on whole points)."""
+    try:
+        return _checked(Params.__dataclass_fields__[name], value)
+    except ParameterError as error:
+        raise StudyError(f"{where}: vary.{name}.levels: {error}") from None
+
+
+def _table(document: dict, key: str, where: str) -> dict:
+    value = document.get(key, {})
+    if not isinstance(value, dict):
+        raise StudyError(f"{where}: '{key}' must be a table ([{key}])")
+    return value
+
+
+def _whole(settings: dict, key: str, default: int, low: int, high: int, where: str) -> int:
+    value = settings.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise StudyError(f"{where}: study.{key} must be a whole number from {low} to {high}; got {value!r}")
+    return value
+
+
+def _switch(settings: dict, key: str, default: bool, where: str) -> bool:
+    value = settings.get(key, default)
+    if not isinstance(value, bool):
+        raise StudyError(f"{where}: study.{key} must be true or false; got {value!r}")
+    return value
+
+
+def _string_list(settings: dict, key: str, where: str) -> list[str]:
+    value = settings.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise StudyError(f"{where}: study.{key} must be a list of names; got {value!r}")
+    return value
+
+
+def _name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value or not all(c.isalnum() or c in "-_" for c in value):
+        raise StudyError(f"{where}: study.name must be letters, digits, - and _; got {value!r}")
+    return value
+
+
+def seed_columns(seed: np.random.SeedSequence) -> dict[str, str]:
+    """How a run's seed is recorded: the entropy and spawn key (SeedSequence(int(entropy),
+    spawn_key=...) rebuilds it), and the 64-bit run key the draws use."""
+    return {
+        "seed_entropy": str(seed.entropy),
+        "seed_spawn_key": ",".join(str(k) for k in seed.spawn_key),
+        "run_key": f"{run_key(seed):016x}",
+    }
