@@ -100,9 +100,9 @@ def improved_by_session(sessions: pd.DataFrame, clients: pd.DataFrame, session: 
     runs of a multi-run table)."""
     there = sessions[(sessions["session"] == session) & sessions["attended"]]
     key = keyed(clients, "client_id")
-    there = there[[*key, "ors"]].merge(clients[[*key, "ors_intake"]], on=key, how="left", validate="many_to_one")
-    change = there["ors"].to_numpy(dtype=float) - there["ors_intake"].to_numpy(dtype=float)
-    return float(np.mean(change >= RELIABLE_CHANGE))
+    wanted = pd.MultiIndex.from_frame(there[key]) if len(key) > 1 else pd.Index(there[key[0]])
+    intake = clients.set_index(key)["ors_intake"].reindex(wanted).to_numpy(dtype=float)
+    return float(np.mean(there["ors"].to_numpy(dtype=float) - intake >= RELIABLE_CHANGE))
 
 
 def gain_per_session(sessions: pd.DataFrame) -> pd.Series:

@@ -111,8 +111,7 @@ def simulate_part(study: Study, design: pd.DataFrame, runs: list[int]) -> dict[s
     """Simulate the runs ``runs`` of the study, stacked, and return the part's tables: ``summary``
     (one row per run) and, when the study asks for it, ``clients`` (one row per client, with the run
     index). A pure function of its arguments: executors map it over parts."""
-    points = study.point_params(design)
-    part_runs = [study.run(index, points) for index in runs]
+    part_runs = study.runs(design, runs)
     rows, clients = [], []
     for batch in _passes(part_runs):
         stacked = part_runs[batch]

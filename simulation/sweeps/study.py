@@ -133,6 +133,13 @@ class Study:
         """Each point's parameters: the base with the point's values (checked like any Params)."""
         return [self.base.replace(**{name: _typed(name, row[name]) for name in self.names}) for _, row in design.iterrows()]
 
+    def runs(self, design: pd.DataFrame, indices: list[int]) -> list[Run]:
+        """Runs ``indices``: run i is point ``i // replicates`` (a row of ``design``), replicate
+        ``i % replicates``, with seed :meth:`seed_of` (i)."""
+        points = sorted({index // self.replicates for index in indices})
+        params = dict(zip(points, self.point_params(design.iloc[points]), strict=True))
+        return [Run(params[index // self.replicates], self.clients, self.seed_of(index)) for index in indices]
+
     def n_runs(self, design: pd.DataFrame) -> int:
         return len(design) * self.replicates
 
@@ -141,10 +148,6 @@ class Study:
         ``paired`` child ``replicate``, so that every point meets the same clients."""
         child = run % self.replicates if self.paired else run
         return np.random.SeedSequence(self.seed, spawn_key=(child,))
-
-    def run(self, index: int, points: list[Params]) -> Run:
-        """Run ``index``: point ``index // replicates``, replicate ``index % replicates``."""
-        return Run(points[index // self.replicates], self.clients, self.seed_of(index))
 
     def parts(self, design: pd.DataFrame) -> list[range]:
         """The study's runs cut into parts of ``runs_per_part`` consecutive runs."""
