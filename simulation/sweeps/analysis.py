@@ -30,6 +30,55 @@ def point_summary(study: Study, summary: pd.DataFrame, figures: list[str]) -> pd
     return table
 
 
+def paired(summary: pd.DataFrame, factor: str, figure: str) -> pd.DataFrame:
+    """A paired study's figure with one row per replicate and one column per level of ``factor``
+    (a study with ``paired = true``: replicate r of every level met the same clients)."""
+    return summary.pivot(index="replicate", columns=factor, values=figure)
+
+
+def paired_differences(summary: pd.DataFrame, factor: str, figures: list[str], reference: object) -> pd.DataFrame:
+    """For each figure and each level of ``factor`` other than ``reference``: the mean of both levels
+    and of the paired difference (level minus reference) over replicates, with a 95 % t interval."""
+    rows = []
+    for figure in figures:
+        table = paired(summary, factor, figure)
+        for level in (column for column in table.columns if column != reference):
+            difference = (table[level] - table[reference]).dropna()
+            n, sd = len(difference), difference.std()
+            half = stats.t.ppf(0.5 + INTERVAL / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+            rows.append(
+                {
+                    "figure": figure,
+                    "reference": reference,
+                    "level": level,
+                    "mean_reference": table[reference].mean(),
+                    "mean_level": table[level].mean(),
+                    "difference": difference.mean(),
+                    "low": difference.mean() - half,
+                    "high": difference.mean() + half,
+                    "replicates": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def plot_paired(pairs: pd.DataFrame, ax: plt.Axes | None = None, ylabel: str = "", title: str = "") -> plt.Axes:
+    """One grey line per replicate across the levels (columns of ``pairs``, see :func:`paired`) and
+    the mean at each level in black."""
+    ax = ax or plt.figure(figsize=(4, 4)).add_subplot()
+    positions = np.arange(pairs.shape[1])
+    for _, row in pairs.iterrows():
+        ax.plot(positions, row.to_numpy(dtype=float), color="0.7", linewidth=0.8, marker="o", markersize=3)
+    ax.plot(positions, pairs.mean().to_numpy(dtype=float), color="black", linewidth=2.5, marker="o", label="mean")
+    ax.set_xticks(positions, [str(level) for level in pairs.columns])
+    ax.set_xlim(-0.4, len(positions) - 0.6)
+    ax.set_xlabel(pairs.columns.name or "level")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(handles=[*ax.lines[-1:], plt.Line2D([], [], color="0.7", marker="o", markersize=3)], labels=["mean", "one replicate (same clients)"], fontsize=8)
+    return ax
+
+
 def point_means(study: Study, summary: pd.DataFrame, figure: str) -> np.ndarray:
     """The figure's mean over each point's replicates, in design order (what SALib analyses)."""
     means = summary.groupby("point")[figure].mean().sort_index()
@@ -104,7 +153,7 @@ def save_figure(figure: plt.Figure, path: Path, study: Study) -> Path:
         f"{study.replicates} replicate(s), "
         f"seed {study.seed}, alliance-dynamics {versions()['alliance-dynamics']}"
     )
-    figure.text(0.99, 0.005, stamp, ha="right", va="bottom", fontsize=7, color="0.4")
+    figure.text(0.99, -0.01, stamp, ha="right", va="top", fontsize=7, color="0.4")  # below the axes
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)
