@@ -34,7 +34,9 @@ def main() -> None:
     for ax, (name, label) in zip(axes.flat, FIGURES.items(), strict=True):
         plot_paired(paired(summary, "setting", name), ax, ylabel=label, title=name.replace("_", " "))
         ax.set_xlabel("all clients seen")
-    figure.suptitle(f"In person vs online, the same clients: {study.replicates} paired replicates of {study.clients} clients")
+    figure.suptitle(
+        f"In person vs online, the same clients: {study.replicates} paired replicates of {study.clients} clients"
+    )
     save_figure(figure, folder / "paired.png", study)
     rows = [
         f"| {row.figure} | {row.mean_reference:.3f} | {row.mean_level:.3f} | {row.difference:+.3f} "

@@ -53,7 +53,9 @@ def main() -> None:
     for row, (measure, label) in enumerate(MEASURES.items()):
         low, high = table[measure].min(), table[measure].max()
         for column, group in enumerate(groups):
-            grid = table[table["attachment"] == group].pivot(index="repair_skill_mean", columns="attunement_mean", values=measure)
+            grid = table[table["attachment"] == group].pivot(
+                index="repair_skill_mean", columns="attunement_mean", values=measure
+            )
             image = plot_heatmap(grid, axes[row, column], low, high, "Reds" if measure == "dropout" else "Greens")
             axes[row, column].set_title(f"{label}: {group} clients")
         figure.colorbar(image, ax=axes[row, :], label=f"{label} (share of clients)", shrink=0.9)
@@ -61,7 +63,11 @@ def main() -> None:
     save_figure(figure, folder / "heatmaps.png", study)
 
     def corner(group: str, measure: str, repair: float, attunement: float) -> float:
-        pick = table[(table["attachment"] == group) & np.isclose(table["repair_skill_mean"], repair) & np.isclose(table["attunement_mean"], attunement)]
+        pick = table[
+            (table["attachment"] == group)
+            & np.isclose(table["repair_skill_mean"], repair)
+            & np.isclose(table["attunement_mean"], attunement)
+        ]
         return float(pick[measure].iloc[0])
 
     low, high = min(table["repair_skill_mean"]), max(table["repair_skill_mean"])

@@ -32,7 +32,9 @@ def main() -> None:
     for ax, (name, label) in zip(axes, FIGURES.items(), strict=True):
         plot_paired(paired(summary, "repair_enabled", name), ax, ylabel=label, title=name.replace("_", " "))
         ax.set_xlabel("repair_enabled")
-    figure.suptitle(f"Repair on vs off, the same clients: {study.replicates} paired replicates of {study.clients} clients")
+    figure.suptitle(
+        f"Repair on vs off, the same clients: {study.replicates} paired replicates of {study.clients} clients"
+    )
     save_figure(figure, folder / "paired.png", study)
     rows = [
         f"| {row.figure} | {row.mean_reference:.3f} | {row.mean_level:.3f} | {row.difference:+.3f} "

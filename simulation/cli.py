@@ -224,7 +224,10 @@ def command_sweep(args: argparse.Namespace) -> None:
     if args.scheduler is not None and args.workers is not None:
         raise UsageError("--workers and --scheduler exclude each other (the cluster decides its workers)")
     study = load_study(args.study)
-    executor, client = dask_executor(args.scheduler) if args.scheduler else (None, None)
+    try:
+        executor, client = dask_executor(args.scheduler) if args.scheduler else (None, None)
+    except (OSError, ValueError) as error:  # unreachable (TimeoutError is an OSError) or malformed address
+        raise UsageError(f"--scheduler: could not reach a Dask scheduler at {args.scheduler}: {error}") from None
     try:
         result = run_study(study, args.out, workers=args.workers, executor=executor, overwrite=args.overwrite)
     finally:

@@ -72,7 +72,9 @@ def test_figures_of_one_run_taken_from_a_stack_equal_the_run_alone(stacked):
         alone = simulate(run.params, run.n_clients, run.seed)
         part = Tables(
             *(
-                getattr(stacked, name)[getattr(stacked, name)["run"] == index].drop(columns="run").reset_index(drop=True)
+                getattr(stacked, name)[getattr(stacked, name)["run"] == index]
+                .drop(columns="run")
+                .reset_index(drop=True)
                 for name in ("sessions", "clients", "therapists")
             )
         )

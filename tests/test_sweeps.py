@@ -101,12 +101,17 @@ def test_results_do_not_depend_on_packing(smoke, smoke_in_memory):
 
 
 def test_local_processes_and_dask_cluster_write_the_same_bytes(smoke, tmp_path):
-    """Two local worker processes, and a real dask.distributed LocalCluster, give identical files."""
+    """`alliance sweep` on two local worker processes, and on a real dask.distributed LocalCluster
+    reached through --scheduler tcp://..., write identical files."""
     distributed = pytest.importorskip("distributed")
-    run_study(smoke, tmp_path / "local", workers=2, progress=False)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            run_study(smoke, tmp_path / "dask", executor=client.get_executor(pure=False), progress=False)
+    assert main(["sweep", str(SMOKE), "--out", str(tmp_path / "local"), "--workers", "2"]) == 0
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        assert (
+            main(["sweep", str(SMOKE), "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address]) == 0
+        )
     assert digests(tmp_path / "local") == digests(tmp_path / "dask")
     assert len(digests(tmp_path / "local")) == len(smoke.parts(smoke.design())) + 1
 
@@ -140,7 +145,9 @@ def test_a_killed_study_resumes_to_the_same_bytes_leaving_finished_parts_untouch
     """kill -9 of the study (driver and its worker) once the first part has landed; the rerun only
     runs the rest, and the results equal a clean run's byte for byte."""
     study_file = tmp_path / "study.toml"
-    study_file.write_text(SMOKE.read_text().replace("clients = 200", "clients = 1500").replace("runs_per_part = 2", "runs_per_part = 1"))
+    study_file.write_text(
+        SMOKE.read_text().replace("clients = 200", "clients = 1500").replace("runs_per_part = 2", "runs_per_part = 1")
+    )
     out = tmp_path / "killed"
     driver = subprocess.Popen(
         [sys.executable, "-m", "simulation.cli", "sweep", str(study_file), "--out", str(out), "--workers", "1"],

@@ -75,7 +75,11 @@ def plot_paired(pairs: pd.DataFrame, ax: plt.Axes | None = None, ylabel: str = "
     ax.set_xlabel(pairs.columns.name or "level")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(handles=[*ax.lines[-1:], plt.Line2D([], [], color="0.7", marker="o", markersize=3)], labels=["mean", "one replicate (same clients)"], fontsize=8)
+    ax.legend(
+        handles=[*ax.lines[-1:], plt.Line2D([], [], color="0.7", marker="o", markersize=3)],
+        labels=["mean", "one replicate (same clients)"],
+        fontsize=8,
+    )
     return ax
 
 
@@ -87,14 +91,17 @@ def point_means(study: Study, summary: pd.DataFrame, figure: str) -> np.ndarray:
     return means.to_numpy(dtype=float)
 
 
-def sobol_table(problem: dict, outputs: np.ndarray, second_order: bool = False, seed: int | None = None) -> pd.DataFrame:
+def sobol_table(
+    problem: dict, outputs: np.ndarray, second_order: bool = False, seed: int | None = None
+) -> pd.DataFrame:
     """First-order (S1) and total (ST) Sobol indices with their 95 % bootstrap half-widths, one row per
     input, from outputs on a Saltelli design (SALib.sample.sobol, in its order)."""
     from SALib.analyze import sobol
 
     indices = sobol.analyze(problem, outputs, calc_second_order=second_order, seed=seed)
     return pd.DataFrame(
-        {key: indices[key] for key in ("S1", "S1_conf", "ST", "ST_conf")}, index=pd.Index(problem["names"], name="parameter")
+        {key: indices[key] for key in ("S1", "S1_conf", "ST", "ST_conf")},
+        index=pd.Index(problem["names"], name="parameter"),
     )
 
 

@@ -24,7 +24,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from simulation.tables import Tables, build_tables
 
 PASS_CLIENTS = 100_000  # clients simulated in one stacked pass at most (bounds a worker's memory)
 MANIFEST = "manifest.json"
+CONNECT_SECONDS = 20  # how long to try to reach a Dask scheduler
 OUTCOME_SHARES = tuple(name for name in measures.OUTCOMES if name != "dropped_out")  # dropout is a figure already
 
 
@@ -52,35 +53,27 @@ class StudyResult:
     clients: pd.DataFrame | None
 
 
+CLIENT_FIGURES: dict[str, Callable[[pd.DataFrame], float]] = {
+    "mean_change": lambda clients: clients["change"].mean(),  # ORS points, intake to last attended
+    "alliance_early_mean": lambda clients: clients["alliance_early"].mean(),  # 0-1, sessions 3-5
+    "sessions_attended_mean": lambda clients: clients["sessions_attended"].mean(),
+    "ruptures_per_client": lambda clients: clients["ruptures"].mean(),
+    "ruptures_resolved_share": lambda clients: clients["ruptures_resolved"].sum() / clients["ruptures"].sum(),
+}
+FIGURES = (*(target.key for target in calibration.TARGETS), *OUTCOME_SHARES, *CLIENT_FIGURES)
+
+
 def run_figures(tables: Tables) -> dict[str, float]:
-    """One run's figures: those of `alliance calibrate` (calibration.figures) and the outcome shares,
-    mean ORS change, early alliance and rupture counts. NaN where a figure is undefined for the run
-    (e.g. a correlation in a run with no rupture)."""
-    clients = tables.clients
+    """One run's FIGURES: those of `alliance calibrate` (calibration.figures), the outcome shares, and
+    CLIENT_FIGURES. NaN where a figure is undefined for the run (e.g. a correlation in a run with no
+    rupture)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         values = calibration.figures(tables)
-        shares = clients["outcome"].value_counts(normalize=True)
+        shares = tables.clients["outcome"].value_counts(normalize=True)
         values.update({outcome: float(shares.get(outcome, 0.0)) for outcome in OUTCOME_SHARES})
-        values.update(
-            {
-                "mean_change": float(clients["change"].mean()),
-                "alliance_early_mean": float(clients["alliance_early"].mean()),
-                "sessions_attended_mean": float(clients["sessions_attended"].mean()),
-                "ruptures_per_client": float(clients["ruptures"].mean()),
-                "ruptures_resolved_share": float(clients["ruptures_resolved"].sum() / clients["ruptures"].sum()),
-            }
-        )
+        values.update({name: float(compute(tables.clients)) for name, compute in CLIENT_FIGURES.items()})
     return values
-
-
-FIGURES = (*(target.key for target in calibration.TARGETS), *OUTCOME_SHARES) + (
-    "mean_change",
-    "alliance_early_mean",
-    "sessions_attended_mean",
-    "ruptures_per_client",
-    "ruptures_resolved_share",
-)
 
 
 def _split_by_run(tables: Tables, count: int) -> list[Tables]:
@@ -93,7 +86,10 @@ def _split_by_run(tables: Tables, count: int) -> list[Tables]:
         body = table.drop(columns="run")
         return [body.iloc[bounds[i] : bounds[i + 1]].reset_index(drop=True) for i in range(count)]
 
-    return [Tables(*parts) for parts in zip(*(pieces(t) for t in (tables.sessions, tables.clients, tables.therapists)))]
+    return [
+        Tables(*parts)
+        for parts in zip(*(pieces(t) for t in (tables.sessions, tables.clients, tables.therapists)), strict=True)
+    ]
 
 
 def _passes(runs: list[Run]) -> Iterable[slice]:
@@ -184,7 +180,7 @@ def dask_executor(address: str) -> tuple[cf.Executor, object]:
     client (close it when done)."""
     from distributed import Client
 
-    client = Client(address)
+    client = Client(address, timeout=CONNECT_SECONDS)
     return client.get_executor(pure=False), client
 
 
@@ -263,7 +259,12 @@ def new_manifest(study: Study, design: pd.DataFrame) -> dict:
         "versions": versions(),
         "runs_per_part": study.runs_per_part,
         "parts": [
-            {"part": number, "runs": [part.start, part.stop], "done": False, "files": list(part_names(number, study.outputs))}
+            {
+                "part": number,
+                "runs": [part.start, part.stop],
+                "done": False,
+                "files": list(part_names(number, study.outputs)),
+            }
             for number, part in enumerate(study.parts(design))
         ],
         "complete": False,
@@ -317,7 +318,13 @@ def run_study(
     executor = executor or (local_executor(workers) if parts else None)
     window = 2 * _slots(executor)
     try:
-        with tqdm(total=total, initial=total - todo, unit="run", desc=study.name, disable=None if progress is None else not progress) as bar:
+        with tqdm(
+            total=total,
+            initial=total - todo,
+            unit="run",
+            desc=study.name,
+            disable=None if progress is None else not progress,
+        ) as bar:
             if out is not None and manifest is not None:
                 _prepare(out, manifest, overwrite)
             for number, tables in map_parts(executor, study, design, parts, window) if parts else ():
@@ -354,7 +361,9 @@ def _prepare(out: Path, manifest: dict, overwrite: bool) -> None:
     _write_json_atomically(out, MANIFEST, manifest)
 
 
-def _store_part(out: Path, manifest: dict, number: int, tables: dict[str, pd.DataFrame], outputs: tuple[str, ...]) -> None:
+def _store_part(
+    out: Path, manifest: dict, number: int, tables: dict[str, pd.DataFrame], outputs: tuple[str, ...]
+) -> None:
     """Write a finished part atomically, then mark it done in the manifest (also atomically): a kill
     between the two only makes the part run again."""
     names = part_names(number, outputs)

@@ -131,7 +131,9 @@ class Study:
 
     def point_params(self, design: pd.DataFrame) -> list[Params]:
         """Each point's parameters: the base with the point's values (checked like any Params)."""
-        return [self.base.replace(**{name: _typed(name, row[name]) for name in self.names}) for _, row in design.iterrows()]
+        return [
+            self.base.replace(**{name: _typed(name, row[name]) for name in self.names}) for _, row in design.iterrows()
+        ]
 
     def runs(self, design: pd.DataFrame, indices: list[int]) -> list[Run]:
         """Runs ``indices``: run i is point ``i // replicates`` (a row of ``design``), replicate
@@ -268,7 +270,7 @@ def _sample(study: Study) -> np.ndarray:
 
 def _typed(name: str, value: Any) -> float | int | bool:
     kind = PARAMETERS[name].kind
-    return bool(value) if kind is bool else int(round(float(value))) if kind is int else float(value)
+    return bool(value) if kind is bool else round(float(value)) if kind is int else float(value)
 
 
 def _factor(name: str, spec: Any, sampler: str, where: str) -> Factor:
