@@ -7,9 +7,24 @@ import argparse
 import time
 from pathlib import Path
 
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
 from simulation.sweeps import Study, StudyResult, load_study, run_study
+from simulation.sweeps.analysis import paired, paired_differences, plot_paired, save_figure
 
 HERE = Path(__file__).parent
+LABELS = {  # axis labels (with units) of the summary figures the experiments plot
+    "dropout": "dropout rate (share of clients)",
+    "recovered": "recovered share (share of clients)",
+    "mean_change": "mean ORS change, intake to last (points)",
+    "alliance_early_mean": "mean early alliance, sessions 3-5 (0-1)",
+    "ruptures_per_client": "ruptures per client",
+    "ruptures_resolved_share": "share of ruptures resolved",
+}
 
 
 def run_experiment(study_file: str, description: str) -> tuple[Study, StudyResult, Path, float]:
@@ -37,3 +52,49 @@ def write_readme(folder: Path, study: Study, seconds: float, title: str, body: s
         "The sweep's own files (parts, manifest with versions and seeds) are in `sweep/`.\n"
     )
     (folder / "README.md").write_text(text, encoding="utf-8")
+
+
+def paired_report(
+    study: Study,
+    summary: pd.DataFrame,
+    folder: Path,
+    seconds: float,
+    factor: str,
+    reference: object,
+    figures: list[str],
+    title: str,
+    intro: str,
+) -> None:
+    """A paired two-level study (``paired = true``): paired_differences.csv, paired.png (one panel per
+    figure, one line per replicate) and a README with the paired differences (level minus
+    ``reference``) and their 95 % intervals."""
+    differences = paired_differences(summary, factor, figures, reference=reference)
+    differences.to_csv(folder / "paired_differences.csv", index=False)
+    columns = 2 if len(figures) == 4 else min(len(figures), 3)
+    rows = -(-len(figures) // columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(4.2 * columns, 4.1 * rows), constrained_layout=True, squeeze=False
+    )
+    for ax, name in zip(axes.flat, figures, strict=False):
+        plot_paired(paired(summary, factor, name), ax, ylabel=LABELS[name], title=name.replace("_", " "))
+    for unused in axes.flat[len(figures) :]:
+        unused.remove()
+    figure.suptitle(f"{title}, the same clients: {study.replicates} paired replicates of {study.clients} clients")
+    save_figure(figure, folder / "paired.png", study)
+    level = differences["level"].iloc[0]
+    lines = [
+        f"| {row.figure} | {row.mean_reference:.3f} | {row.mean_level:.3f} | {row.difference:+.3f} "
+        f"({row.low:+.3f} to {row.high:+.3f}) |"
+        for row in differences.itertuples()
+    ]
+    body = f"""
+{intro.strip()}
+
+`paired.png`: one grey line per replicate (the same clients at both levels), the mean in black.
+`paired_differences.csv`: both means and the paired difference with a 95 % t interval over replicates.
+
+| figure | {reference} | {level} | {level} - {reference} (95 % interval) |
+|---|---|---|---|
+{chr(10).join(lines)}
+"""
+    write_readme(folder, study, seconds, title, body)
