@@ -9,15 +9,15 @@ import pytest
 
 from simulation import calibration, measures
 from simulation.config import Params
-from simulation.runs import Rows, Run, simulate_rows
-from simulation.tables import Tables, build_tables, simulate
+from simulation.runs import Run
+from simulation.tables import Tables, run_table, simulate, simulate_runs
 
 RUNS = [Run(Params(), 400, 3), Run(Params(repair_skill_mean=0.8, clients_per_therapist=10), 300, 4)]
 
 
 @pytest.fixture(scope="module")
 def stacked() -> Tables:
-    return build_tables(RUNS, simulate_rows(RUNS, Rows.of_runs(RUNS)))
+    return simulate_runs(RUNS)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def one_by_one() -> Tables:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
-    return Tables(joined("sessions"), joined("clients"), joined("therapists"))
+    return Tables(joined("sessions"), joined("clients"), joined("therapists"), run_table(RUNS))
 
 
 def test_stacked_tables_carry_repeated_ids(stacked):
@@ -75,7 +75,7 @@ def test_figures_of_one_run_taken_from_a_stack_equal_the_run_alone(stacked):
                 getattr(stacked, name)[getattr(stacked, name)["run"] == index]
                 .drop(columns="run")
                 .reset_index(drop=True)
-                for name in ("sessions", "clients", "therapists")
+                for name in ("sessions", "clients", "therapists", "runs")
             )
         )
         assert calibration.figures(part) == calibration.figures(alone)

@@ -33,10 +33,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation import calibration, measures
-from simulation.runs import Rows, Run, simulate_rows
+from simulation.backend import run_key
+from simulation.runs import Run
 from simulation.store import OutputExistsError, ParquetStream, atomic_outputs, remove_stale_partials, versions
-from simulation.sweeps.study import Study, seed_columns
-from simulation.tables import Tables, build_tables
+from simulation.sweeps.study import Study
+from simulation.tables import Tables, simulate_runs
 
 PASS_CLIENTS = 100_000  # clients simulated in one stacked pass at most (bounds a worker's memory)
 MANIFEST = "manifest.json"
@@ -76,20 +77,18 @@ def run_figures(tables: Tables) -> dict[str, float]:
     return values
 
 
-def _split_by_run(tables: Tables, count: int) -> list[Tables]:
-    """The tables of each run of a pass, without the run column (as if the run had been alone)."""
-    if count == 1:
-        return [tables]
+def _split_by_run(tables: Tables) -> list[Tables]:
+    """The tables of each run of a stacked pass (simulate_runs), without the run column: what the run
+    alone would give."""
+    count = len(tables.runs)
 
     def pieces(table: pd.DataFrame) -> list[pd.DataFrame]:
         bounds = np.searchsorted(table["run"].to_numpy(), np.arange(count + 1))  # rows are run-major
         body = table.drop(columns="run")
         return [body.iloc[bounds[i] : bounds[i + 1]].reset_index(drop=True) for i in range(count)]
 
-    return [
-        Tables(*parts)
-        for parts in zip(*(pieces(t) for t in (tables.sessions, tables.clients, tables.therapists)), strict=True)
-    ]
+    frames = (tables.sessions, tables.clients, tables.therapists, tables.runs)
+    return [Tables(*parts) for parts in zip(*(pieces(frame) for frame in frames), strict=True)]
 
 
 def _passes(runs: list[Run]) -> Iterable[slice]:
@@ -104,23 +103,25 @@ def _passes(runs: list[Run]) -> Iterable[slice]:
 
 
 def simulate_part(study: Study, design: pd.DataFrame, runs: list[int]) -> dict[str, pd.DataFrame]:
-    """Simulate the runs ``runs`` of the study, stacked, and return the part's tables: ``summary``
+    """Simulate the runs ``runs`` of the study, stacked (simulate_runs), and return the part's tables: ``summary``
     (one row per run) and, when the study asks for it, ``clients`` (one row per client, with the run
     index). A pure function of its arguments: executors map it over parts."""
     part_runs = study.runs(design, runs)
     rows, clients = [], []
     for batch in _passes(part_runs):
         stacked = part_runs[batch]
-        tables = build_tables(stacked, simulate_rows(stacked, Rows.of_runs(stacked)))
-        for offset, run_tables in enumerate(_split_by_run(tables, len(stacked))):
+        for offset, run_tables in enumerate(_split_by_run(simulate_runs(stacked))):
             index = runs[batch.start + offset]
             point = index // study.replicates
+            seed = run_tables.runs.iloc[0]
             rows.append(
                 {
                     "run": index,
                     "point": point,
                     "replicate": index % study.replicates,
-                    **seed_columns(study.seed_of(index)),
+                    "seed_entropy": seed["seed_entropy"],  # SeedSequence(int(entropy), spawn_key) rebuilds it
+                    "seed_spawn_key": seed["seed_spawn_key"],
+                    "run_key": f"{run_key(stacked[offset].seed):016x}",  # the 64-bit key the draws use
                     **design.iloc[point].to_dict(),
                     "clients": study.clients,
                     **run_figures(run_tables),

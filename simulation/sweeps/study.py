@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.backend import run_key
 from simulation.config import PARAMETERS, ParameterError, Params, _checked, _unknown_message, apply_presets
 from simulation.runs import Run
 
@@ -353,13 +352,3 @@ def _name(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value or not all(c.isalnum() or c in "-_" for c in value):
         raise StudyError(f"{where}: study.name must be letters, digits, - and _; got {value!r}")
     return value
-
-
-def seed_columns(seed: np.random.SeedSequence) -> dict[str, str]:
-    """How a run's seed is recorded: the entropy and spawn key (SeedSequence(int(entropy),
-    spawn_key=...) rebuilds it), and the 64-bit run key the draws use."""
-    return {
-        "seed_entropy": str(seed.entropy),
-        "seed_spawn_key": ",".join(str(k) for k in seed.spawn_key),
-        "run_key": f"{run_key(seed):016x}",
-    }
