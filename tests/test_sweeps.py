@@ -252,3 +252,28 @@ def test_sobol_indices_of_the_ishigami_function_match_the_analytic_values():
     ax = plot_indices(indices)
     assert ax.get_title() and ax.get_xlabel() and [t.get_text() for t in ax.get_yticklabels()] == ["x1", "x2", "x3"]
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"S1", "ST"}
+
+
+def test_morris_study_gives_elementary_effects_per_parameter():
+    """A small Morris study runs end to end: one mu_star per varied parameter, finite and >= 0."""
+    from simulation.sweeps.analysis import sensitivity
+
+    study = parse_study(
+        """
+        [study]
+        sampler = "morris"
+        samples = 3
+        clients = 150
+        seed = 9
+        [vary.repair_skill_mean]
+        range = [0.2, 0.9]
+        [vary.motivation_mean]
+        range = [0.3, 0.9]
+        """
+    )
+    result = run_study(study, workers=0, progress=False)
+    assert len(result.summary) == 3 * (2 + 1)
+    indices = sensitivity(study, result.summary, "dropout")
+    assert list(indices.index) == ["repair_skill_mean", "motivation_mean"]
+    assert np.isfinite(indices["mu_star"]).all() and (indices["mu_star"] >= 0).all()
+    assert plot_indices(indices).get_xlabel().startswith("Morris")
