@@ -61,7 +61,11 @@ CLIENT_FIGURES: dict[str, Callable[[pd.DataFrame], float]] = {
     "ruptures_per_client": lambda clients: clients["ruptures"].mean(),
     "ruptures_resolved_share": lambda clients: clients["ruptures_resolved"].sum() / clients["ruptures"].sum(),
 }
-FIGURES = (*(target.key for target in calibration.TARGETS), *OUTCOME_SHARES, *CLIENT_FIGURES)
+FIGURES = (
+    *(target.key for target in calibration.TARGETS if not target.preset),  # those on the run's own cohort
+    *OUTCOME_SHARES,
+    *CLIENT_FIGURES,
+)
 
 
 def run_figures(tables: Tables) -> dict[str, float]:
