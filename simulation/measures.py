@@ -63,9 +63,13 @@ def course_summary(columns: dict[str, np.ndarray], offsets: np.ndarray) -> dict[
 
 
 def correlation(x: pd.Series, y: pd.Series) -> float:
-    """Pearson r over the rows where both are present."""
+    """Pearson r over the rows where both are present; NaN where it is undefined (fewer than two
+    such rows, or either constant, e.g. the resolved share when repair is switched off)."""
     both = x.notna() & y.notna()
-    return float(np.corrcoef(x[both].astype(float), y[both].astype(float))[0, 1])
+    first, second = x[both].to_numpy(dtype=float), y[both].to_numpy(dtype=float)
+    if first.size < 2 or first.std() == 0 or second.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(first, second)[0, 1])
 
 
 def early_alliance_outcome_r(clients: pd.DataFrame) -> float:

@@ -155,3 +155,12 @@ def test_one_stacked_run_has_a_run_column_and_simulate_has_none(cohort):
     assert all(getattr(one, name).columns[0] == "run" for name in ("sessions", "clients", "therapists", "runs"))
     assert "run" not in cohort.clients.columns and "run" not in cohort.sessions.columns
     assert cohort.runs[["run", "seed", "n_clients"]].to_dict("records") == [{"run": 0, "seed": 11, "n_clients": 800}]
+
+
+def test_correlation_is_nan_where_undefined_without_a_warning():
+    """With repair off every resolved share is 0: r is undefined and says so (pytest turns a numpy
+    divide warning into an error)."""
+    constant, varying = pd.Series([0.0, 0.0, 0.0]), pd.Series([1.0, 2.0, 4.0])
+    assert np.isnan(measures.correlation(constant, varying))
+    assert np.isnan(measures.correlation(pd.Series([1.0, np.nan]), pd.Series([2.0, 3.0])))
+    assert measures.correlation(varying, 2 * varying) == pytest.approx(1.0)
