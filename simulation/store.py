@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from simulation import measures
 from simulation.config import RunRecipe
+from simulation.dynamics import DROPOUT_CAUSES
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.tables import build_tables, therapist_table
 
@@ -120,6 +121,7 @@ class Summary:
 
     clients: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(measures.OUTCOMES, 0))
+    dropout_causes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DROPOUT_CAUSES[1:], 0))
     sessions_scheduled: int = 0
     sessions_attended: int = 0
     ruptures: int = 0
@@ -129,9 +131,10 @@ class Summary:
 
     def add(self, clients: pd.DataFrame) -> None:
         self.clients += len(clients)
-        counts = clients["outcome"].value_counts()
-        for outcome in measures.OUTCOMES:
-            self.outcomes[outcome] += int(counts.get(outcome, 0))
+        for column, totals in (("outcome", self.outcomes), ("dropout_cause", self.dropout_causes)):
+            counts = clients[column].value_counts()
+            for name in totals:
+                totals[name] += int(counts.get(name, 0))
         self.sessions_scheduled += int(clients["sessions_scheduled"].sum())
         self.sessions_attended += int(clients["sessions_attended"].sum())
         self.ruptures += int(clients["ruptures"].sum())
@@ -145,6 +148,7 @@ class Summary:
             "clients": self.clients,
             "outcomes": {name: count / self.clients for name, count in self.outcomes.items()},
             "dropout_rate": self.outcomes["dropped_out"] / self.clients,
+            "dropout_causes": {name: count / self.clients for name, count in self.dropout_causes.items()},
             "missed_session_share": 1 - self.sessions_attended / self.sessions_scheduled,
             "median_sessions_attended": float(np.median(np.concatenate(self.attended_counts))),
             "clients_with_rupture": self.clients_with_rupture / self.clients,
@@ -156,7 +160,9 @@ class Summary:
         lines = [f"Outcomes of {self.clients} clients:"]
         lines += [f"  {name:<13} {share:6.1%}" for name, share in numbers["outcomes"].items()]
         lines += [
-            f"Dropout {numbers['dropout_rate']:.1%}; missed sessions {numbers['missed_session_share']:.1%}; "
+            f"Dropout {numbers['dropout_rate']:.1%} ("
+            + ", ".join(f"{name} {share:.1%}" for name, share in numbers["dropout_causes"].items())
+            + f"); missed sessions {numbers['missed_session_share']:.1%}; "
             f"median sessions attended {numbers['median_sessions_attended']:g}",
             f"Clients with a rupture {numbers['clients_with_rupture']:.1%}; "
             f"ruptures resolved {numbers['ruptures_resolved_share']:.1%}",

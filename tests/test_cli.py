@@ -45,6 +45,10 @@ def test_run_writes_four_files_and_prints_a_summary(tmp_path, capsys):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["parameters"]["course_length"] == 12
     assert {"mesa", "numpy", "pandas", "python"} <= set(manifest["versions"])
+    causes = manifest["summary"]["dropout_causes"]
+    assert set(causes) == {"disengaged", "practical", "improved"}
+    assert sum(causes.values()) == pytest.approx(manifest["summary"]["dropout_rate"])
+    assert causes["practical"] == pytest.approx((clients["dropout_cause"] == "practical").mean())
 
 
 def test_same_seed_same_bytes_across_runs_and_chunkings(tmp_path):
