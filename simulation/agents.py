@@ -128,6 +128,21 @@ class Client(mesa.Agent):
         return bool(self.model.course.state.rupture_open[self.row])
 
     @property
+    def rupture_noticed(self) -> bool:
+        """Whether the therapist has noticed the open rupture (False when none is open)."""
+        return bool(self.model.course.state.detected[self.row])
+
+    @property
+    def ruptures(self) -> int:
+        """Ruptures so far in this course."""
+        return int(self.model.course.state.ruptures[self.row])
+
+    @property
+    def ruptures_resolved(self) -> int:
+        """Ruptures repaired so far in this course."""
+        return int(self.model.course.state.resolved[self.row])
+
+    @property
     def wellbeing(self) -> float:
         """Latent well-being on the ORS scale (0-40, higher is better)."""
         return float(self.model.course.state.wellbeing[self.row])
@@ -136,6 +151,11 @@ class Client(mesa.Agent):
     def attachment(self) -> str:
         """Attachment style: secure, anxious or avoidant."""
         return dynamics.ATTACHMENT_STYLES[int(self.model.course.traits.attachment[self.row])]
+
+    @property
+    def modality(self) -> str:
+        """Modality: in_person or online."""
+        return "online" if self.model.course.traits.online[self.row] else "in_person"
 
     @property
     def therapist(self) -> Therapist:

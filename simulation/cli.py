@@ -22,10 +22,12 @@ from simulation.config import (
     to_toml,
 )
 from simulation.store import DEFAULT_CHUNK, OutputExistsError, atomic_outputs, check_free, run_to_directory, write_json
+from simulation.viz.gallery import RunDirError, write_gallery
 
 DEFAULT_CLIENTS = 2000
 DEFAULT_SEED = 1
 MAX_CLIENTS = 100_000_000
+DEFAULT_PORT = 8765
 
 
 class UsageError(ValueError):
@@ -150,6 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
     sweep.add_argument("--overwrite", action="store_true", help="replace a different study's results in --out")
+
+    figures = commands.add_parser(
+        "figures",
+        help="draw the figure gallery of a run (PNG and SVG)",
+        description="Draw the teaching figures (trajectories, V shape, outcomes by therapist repair skill "
+        "and attunement, dropout curves, dose-response) from the tables that 'alliance run' wrote.",
+    )
+    figures.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a directory written by 'alliance run --out'")
+    figures.add_argument("--out", type=Path, metavar="DIR", help="where to write the figures (required)")
+    figures.add_argument("--overwrite", action="store_true", help="replace existing figure files")
+
+    app = commands.add_parser(
+        "app",
+        help="serve the teaching page on 127.0.0.1",
+        description="Serve the teaching page (Mesa's SolaraViz over AllianceModel) on 127.0.0.1 until interrupted.",
+    )
+    app.add_argument(
+        "--port", type=_count("--port", 1024, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
     return parser
 
 
@@ -237,12 +258,32 @@ def command_sweep(args: argparse.Namespace) -> None:
     print(f"Wrote {args.out}/ ({', '.join(f'{name}.parquet' for name in study.outputs)}, parts/, manifest.json)")
 
 
+def command_figures(args: argparse.Namespace) -> None:
+    if args.out is None:
+        raise UsageError("figures needs --out DIR (where to write the figures)")
+    names = write_gallery(args.run_dir, args.out, args.overwrite)
+    print(f"Wrote {args.out}/ ({len(names)} files: {', '.join(names)})")
+
+
+def command_app(args: argparse.Namespace) -> None:
+    from simulation.app import PortInUseError, serve  # imports Solara: only for this command
+
+    try:
+        status = serve(args.port)
+    except PortInUseError as error:
+        raise UsageError(str(error)) from None
+    if status:
+        raise SystemExit(status)
+
+
 COMMANDS = {
     "run": command_run,
     "params": command_params,
     "presets": command_presets,
     "calibrate": command_calibrate,
     "sweep": command_sweep,
+    "figures": command_figures,
+    "app": command_app,
 }
 
 
@@ -253,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = ["alliance", *arguments]  # recorded with the outputs
     try:
         COMMANDS[args.command](args)
-    except (ParameterError, UsageError, OutputExistsError, BackendError) as error:
+    except (ParameterError, UsageError, OutputExistsError, BackendError, RunDirError) as error:
         print(f"alliance {args.command}: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -1,0 +1,121 @@
+"""The teaching page: Mesa's SolaraViz over the Classroom model (simulation.viz.classroom).
+
+Controls take their label, range and default from simulation.config.PARAMETERS; each view is a plot
+function of simulation.viz.plots with a plain-words caption. ``alliance app [--port N]`` serves it
+on 127.0.0.1 (``serve``); ``solara run simulation.app`` does too.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import solara
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from mesa.visualization import Slider, SolaraViz
+
+from simulation.config import PARAMETERS, PRESETS
+from simulation.viz.classroom import FOLLOW_ATTACHMENT, FOLLOW_MODALITY, Classroom
+from simulation.viz.plots import plot_outcome_shares, plot_trajectory
+
+CONTROLLED = ("repair_enabled", "attunement_mean", "repair_skill_mean", "empathy_mean", "defensiveness_mean",
+              "challenge_mean", "fit_effect")  # fmt: skip
+
+
+def control(name: str) -> Slider | dict[str, Any]:
+    """SolaraViz's control for a parameter: a checkbox for a switch, else a slider over its range
+    (100 steps; whole numbers step by 1), labelled with its name and unit, at its default."""
+    spec = PARAMETERS[name]
+    label = f"{name.removesuffix('_mean').replace('_', ' ').capitalize()} ({spec.unit})"
+    if spec.kind is bool:
+        return {"type": "Checkbox", "value": spec.default, "label": label.removesuffix(f" ({spec.unit})")}
+    step = 1 if spec.kind is int else (spec.high - spec.low) / 100
+    return Slider(label, value=spec.default, min=spec.low, max=spec.high, step=step, dtype=spec.kind)
+
+
+def choice(label: str, values: tuple[str, ...]) -> dict[str, Any]:
+    return {"type": "Select", "value": values[0], "values": list(values), "label": label}
+
+
+MODEL_PARAMS: dict[str, Any] = {
+    "preset": choice("Scenario preset (controls left at their default keep its values)", tuple(PRESETS)),
+    "seed": Slider("Seed (same seed: same clients)", value=1, min=0, max=999, step=1, dtype=int),
+    "n_clients": Slider("Clients in the cohort", value=300, min=50, max=1000, step=50, dtype=int),
+    "follow_attachment": choice("Follow a client whose attachment is", FOLLOW_ATTACHMENT),
+    "follow_modality": choice("... and who is seen", FOLLOW_MODALITY),
+    **{name: control(name) for name in CONTROLLED},
+}
+
+CAPTIONS = {
+    "cohort": "One client, week by week: bond, agreement on goals and agreement on tasks (0-1). Shading: the "
+    "stage of therapy. A triangle marks a rupture: blue if it was repaired (dotted to the week it was), "
+    "vermillion if not; hollow if the therapist did not notice it. A repaired rupture leaves the alliance "
+    "higher than before: the V.",
+    "twin": "The same client with the same luck, repair switched the other way. Without repair a rupture "
+    "leaves a lasting dent, and the client is likelier to drop out.",
+    "outcomes": "The whole cohort, with repair and without: the same clients and the same random draws. While "
+    "sessions go on the bars show who is still in therapy; when every course has ended, the outcomes "
+    "(ORS: recovered, reliably improved, unchanged, deteriorated, dropped out).",
+}
+
+
+def view(draw: Callable[[Classroom, Axes], Axes], caption: str, size: tuple[float, float]):
+    """A SolaraViz component: ``draw`` on a fresh figure, its caption under it."""
+
+    def component(model: Classroom):
+        figure = Figure(figsize=size, layout="constrained")
+        draw(model, figure.subplots())
+        with solara.Column() as column:
+            solara.FigureMatplotlib(figure, format="png")
+            solara.Markdown(caption)
+        return column
+
+    return component
+
+
+COMPONENTS = [
+    view(lambda model, ax: plot_trajectory(model.trajectory(model), ax), CAPTIONS["cohort"], (7.5, 3.6)),
+    view(lambda model, ax: plot_trajectory(model.trajectory(model.twin), ax), CAPTIONS["twin"], (7.5, 3.6)),
+    view(
+        lambda model, ax: plot_outcome_shares(model.outcomes(), ax, "The cohort, with and without repair"),
+        CAPTIONS["outcomes"],
+        (7.5, 2.6),
+    ),
+]
+
+page = SolaraViz(
+    Classroom(), components=COMPONENTS, model_params=MODEL_PARAMS, name="Ruptures and repair in therapy", play_interval=150
+)
+
+
+class PortInUseError(OSError):
+    """The port asked for is taken."""
+
+
+def serve(port: int) -> int:
+    """Serve the page on 127.0.0.1:``port`` until interrupted; returns the server's exit status.
+
+    Solara's JavaScript comes from the solara-assets package (pinned to solara's version), so the
+    page renders without internet."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUseError(f"--port {port} is in use; choose another from 1024 to 65535") from None
+    environment = {
+        **os.environ,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        # plain http on 127.0.0.1 is intended: Solara's cookie advice is for pages served to others
+        "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https",
+    }
+    command = [sys.executable, "-m", "solara", "run", "simulation.app", "--host", "127.0.0.1", "--port", str(port)]
+    try:
+        return subprocess.call([*command, "--production", "--no-open", "--no-check-version"], env=environment)
+    except KeyboardInterrupt:
+        return 0

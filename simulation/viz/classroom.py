@@ -1,0 +1,153 @@
+"""The teaching page's model: a cohort with the page's settings and, beside it, the same cohort with
+repair switched the other way (the same clients and the same random draws: the draws are counter
+based, so switching repair changes nothing else), stepped together one weekly session at a time.
+
+It is an :class:`~simulation.model.AllianceModel` (step, run_model, datacollector and agents as in
+Mesa), built from flat keyword arguments as SolaraViz's controls give them, and it follows one
+client of each cohort session by session for the trajectory views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from simulation import dynamics
+from simulation.agents import Client
+from simulation.config import PARAMETERS, PRESETS, ParameterError, apply_presets
+from simulation.model import AllianceModel
+from simulation.viz import data
+from simulation.viz.plots import Trajectory
+
+ANY = "any"
+FOLLOW_ATTACHMENT = (ANY, *dynamics.ATTACHMENT_STYLES)
+FOLLOW_MODALITY = (ANY, "in_person", "online")
+
+
+class ClientTrace:
+    """One client's sessions as the page sees them: a row per session the client was in therapy at
+    its start, with the columns of the sessions table that the trajectory view needs and
+    ``rupture_noticed`` (the open rupture noticed by the session's end), which the tables lack."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.rows: list[dict[str, Any]] = []
+        self.ruptures, self.resolved = client.ruptures, client.ruptures_resolved
+
+    def record(self, session: int, was_in_therapy: bool) -> None:
+        """Add the session just simulated (nothing once the course has ended)."""
+        if not was_in_therapy:
+            return
+        client = self.client
+        ruptures, resolved = client.ruptures, client.ruptures_resolved
+        self.rows.append(
+            {
+                "client_id": client.row + 1,
+                "session": session,
+                "stage": client.stage,
+                "bond": client.bond,
+                "goal": client.goal,
+                "task": client.task,
+                "rupture": ruptures > self.ruptures,
+                "rupture_resolved": resolved > self.resolved,
+                "rupture_noticed": client.rupture_noticed,
+            }
+        )
+        self.ruptures, self.resolved = ruptures, resolved
+
+    def frame(self) -> pd.DataFrame:
+        columns = ["client_id", "session", "stage", "bond", "goal", "task", "rupture", "rupture_resolved", "rupture_noticed"]
+        flags = {"rupture": bool, "rupture_resolved": bool, "rupture_noticed": bool, "session": int}
+        return pd.DataFrame(self.rows, columns=columns).astype(flags)
+
+
+def classroom_params(preset: str, changes: dict[str, Any]):
+    """The preset's parameters, then every change that differs from the parameter's default (a
+    control left at its default keeps the preset's value)."""
+    if preset not in PRESETS:
+        raise ParameterError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
+    params = apply_presets([preset])
+    return params.replace(**{name: value for name, value in changes.items() if value != PARAMETERS[name].default})
+
+
+class Classroom(AllianceModel):
+    """The page's cohort and its twin with repair switched the other way.
+
+    Args:
+        preset: a name from simulation.config.PRESETS, applied first.
+        n_clients: cohort size (both cohorts).
+        seed: the cohorts' seed (both cohorts: the same clients).
+        follow_attachment, follow_modality: which client the trajectory views follow: the first whose
+            attachment style and modality match ('any' matches every client).
+        **changes: parameter values (simulation.config.PARAMETERS names).
+    """
+
+    def __init__(
+        self,
+        preset: str = "working",
+        n_clients: int = 300,
+        seed: int = 1,
+        follow_attachment: str = ANY,
+        follow_modality: str = ANY,
+        **changes: Any,
+    ) -> None:
+        params = classroom_params(preset, changes)
+        super().__init__(params, n_clients, seed)
+        self.twin = AllianceModel(params.replace(repair_enabled=not params.repair_enabled), n_clients, seed)
+        self.cohort_running = True
+        row = next(
+            (
+                client.row
+                for client in self.clients_by_row
+                if follow_attachment in (ANY, client.attachment) and follow_modality in (ANY, client.modality)
+            ),
+            0,
+        )
+        self.traces = {self: ClientTrace(self.clients_by_row[row]), self.twin: ClientTrace(self.twin.clients_by_row[row])}
+        self._tables: dict[AllianceModel, pd.DataFrame] = {}
+
+    def step(self) -> None:
+        """One weekly session for both cohorts (each while it has clients in therapy)."""
+        if self.cohort_running:
+            was_in_therapy = self.traces[self].client.in_therapy
+            super().step()
+            self.cohort_running = self.running
+            self.traces[self].record(int(self.time), was_in_therapy)
+        if self.twin.running:
+            was_in_therapy = self.traces[self.twin].client.in_therapy
+            self.twin.step()
+            self.traces[self.twin].record(int(self.time), was_in_therapy)
+        self.running = self.cohort_running or self.twin.running
+
+    @staticmethod
+    def label(model: AllianceModel) -> str:
+        return "repair on" if model.params.repair_enabled else "repair off"
+
+    def trajectory(self, model: AllianceModel) -> Trajectory:
+        """The followed client's course so far in ``model`` (self or self.twin)."""
+        sessions = self.traces[model].frame()
+        client = self.traces[model].client
+        title = f"Client {client.row + 1} ({client.attachment}, {client.modality.replace('_', ' ')}), {self.label(model)}"
+        return Trajectory(title, sessions, data.rupture_events(sessions), model.params.course_length)
+
+    def outcomes(self) -> pd.DataFrame:
+        """One row per cohort (repair on, repair off): outcome shares once every course has ended;
+        until then where the clients are (in therapy, dropped out, ended as planned)."""
+        rows = {}
+        for model in (self, self.twin):
+            if not self.running:
+                if model not in self._tables:
+                    self._tables[model] = model.tables().clients
+                rows[self.label(model)] = data.outcome_shares(self._tables[model]["outcome"])
+            else:
+                status = pd.Series(
+                    [
+                        "in_therapy" if c.in_therapy else "dropped_out" if c.dropped_out else "ended"
+                        for c in model.clients_by_row
+                    ]
+                )
+                rows[self.label(model)] = status.value_counts(normalize=True).reindex(
+                    ["in_therapy", "dropped_out", "ended"], fill_value=0.0
+                )
+        return pd.DataFrame(rows).T

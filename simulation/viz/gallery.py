@@ -1,0 +1,144 @@
+"""The figure gallery of one run (``alliance figures RUN_DIR --out DIR``): from the Parquet tables
+that ``alliance run`` writes, each figure as PNG and SVG, written atomically.
+
+Session-level figures (trajectories, V shape, dose-response) read the first ``SESSION_CLIENTS``
+clients' sessions, which bounds memory for very large runs; client-level figures use every client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simulation.store import RUN_FILES, atomic_outputs, check_free
+from simulation.viz import data
+from simulation.viz.figure import Stamp, save_figure
+from simulation.viz.plots import (
+    Trajectory,
+    plot_dose_response,
+    plot_outcome_shares,
+    plot_survival,
+    plot_trajectory,
+    plot_v_shape,
+)
+
+SESSION_CLIENTS = 20_000
+SESSION_COLUMNS = ["client_id", "session", "stage", "attended", "bond", "goal", "task", "alliance", "rupture",
+                   "rupture_resolved", "ors"]  # fmt: skip
+
+
+class RunDirError(ValueError):
+    """RUN_DIR is missing or is not the output of ``alliance run``."""
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """The tables of one run as the gallery needs them."""
+
+    sessions: pd.DataFrame  # the first SESSION_CLIENTS clients
+    clients: pd.DataFrame
+    therapists: pd.DataFrame
+    stamp: Stamp
+
+
+def read_run(run_dir: Path) -> RunTables:
+    """Read a run directory; :class:`RunDirError` (one line) when it is not one."""
+    if not run_dir.is_dir():
+        raise RunDirError(f"RUN_DIR {run_dir} does not exist or is not a directory")
+    missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
+    if missing:
+        raise RunDirError(f"RUN_DIR {run_dir} is not a run directory ('alliance run --out' writes it): no {missing[0]}")
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"])
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise RunDirError(f"RUN_DIR {run_dir}: manifest.json is not a run manifest ({error})") from None
+    sessions = pd.read_parquet(
+        run_dir / "sessions.parquet", columns=SESSION_COLUMNS, filters=[("client_id", "<=", SESSION_CLIENTS)]
+    )
+    clients = pd.read_parquet(run_dir / "clients.parquet")
+    therapists = pd.read_parquet(run_dir / "therapists.parquet")
+    return RunTables(sessions, clients, therapists, stamp)
+
+
+def _example_trajectories(run: RunTables, figure: Figure) -> None:
+    """Three clients of the run: the first with a rupture repaired over later sessions (its dip
+    shows), the first with one not repaired, the first without a rupture."""
+    events = data.rupture_events(run.sessions)
+    ruptured = set(events["client_id"])
+    choices = {
+        "a rupture repaired": events.loc[
+            ((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False), "client_id"
+        ],
+        "a rupture not repaired": events.loc[~events["resolved"], "client_id"],
+        "no rupture": run.clients.loc[~run.clients["client_id"].isin(ruptured), "client_id"],
+    }
+    picked = {label: int(ids.min()) for label, ids in choices.items() if len(ids)}
+    axes = figure.subplots(len(picked), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (label, client) in zip(axes, picked.items(), strict=True):
+        trajectory = Trajectory(
+            f"Client {client}: {label}",
+            run.sessions[run.sessions["client_id"] == client],
+            events[events["client_id"] == client],
+            run.stamp.course_length,
+        )
+        plot_trajectory(trajectory, ax)
+        if ax is not axes[0]:
+            ax.get_legend().remove()
+        if ax is not axes[-1]:
+            ax.set_xlabel("")
+    figure.suptitle("Alliance trajectories of three clients, ruptures marked at their onset")
+
+
+def _outcomes_by_therapist(trait: str, label: str) -> Callable[[RunTables, Figure], None]:
+    def draw(run: RunTables, figure: Figure) -> None:
+        groups = data.therapist_tercile(run.clients, run.therapists, trait)
+        plot_outcome_shares(
+            data.outcomes_by(groups, run.clients["outcome"]),
+            figure.subplots(),
+            f"Outcomes by the therapist's {label} (terciles of clients; {label} 0-1)",
+        )
+
+    return draw
+
+
+def _survival(run: RunTables, figure: Figure) -> None:
+    groups = data.therapist_tercile(run.clients, run.therapists, "repair_skill")
+    groups = groups.cat.rename_categories(lambda name: f"repair skill {name}")
+    plot_survival(
+        data.dropout_survival(run.clients, groups),
+        figure.subplots(),
+        "Dropout over the course, by the therapist's repair skill (Kaplan-Meier)",
+    )
+
+
+GALLERY: dict[str, tuple[Callable[[RunTables, Figure], None], tuple[float, float]]] = {
+    "trajectories": (_example_trajectories, (9.0, 9.0)),
+    "v_shape": (lambda run, figure: plot_v_shape(data.v_shape(run.sessions), figure.subplots()), (7.5, 4.5)),
+    "outcomes_by_repair_skill": (_outcomes_by_therapist("repair_skill", "repair skill"), (9.0, 3.2)),
+    "outcomes_by_attunement": (_outcomes_by_therapist("attunement", "attunement"), (9.0, 3.2)),
+    "dropout_survival": (_survival, (7.5, 4.5)),
+    "dose_response": (
+        lambda run, figure: plot_dose_response(data.dose_response(run.sessions, run.clients), figure.subplots()),
+        (7.5, 4.5),
+    ),
+}
+GALLERY_FILES = tuple(f"{name}.{ext}" for name in GALLERY for ext in ("png", "svg"))
+
+
+def write_gallery(run_dir: Path, out: Path, overwrite: bool = False) -> list[str]:
+    """Draw every figure of GALLERY from the run in ``run_dir`` into ``out`` (PNG and SVG); nothing
+    is written unless all succeed, nothing replaced without ``overwrite``. Returns the file names."""
+    check_free(out, GALLERY_FILES, overwrite)
+    run = read_run(run_dir)
+    with atomic_outputs(out, GALLERY_FILES, overwrite) as paths:
+        for name, (draw, size) in GALLERY.items():
+            figure = Figure(figsize=size, layout="constrained")
+            draw(run, figure)
+            save_figure(figure, run.stamp, paths[f"{name}.png"], paths[f"{name}.svg"])
+    return list(GALLERY_FILES)
