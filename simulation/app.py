@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import solara
@@ -64,24 +65,28 @@ CAPTIONS = {
 }
 
 
-def view(draw: Callable[[Classroom, Axes], Axes], caption: str, size: tuple[float, float]):
-    """A SolaraViz component: ``draw`` on a fresh figure, its caption under it."""
+@dataclass(frozen=True)
+class View:
+    """One view of the page: ``draw`` on a fresh figure of ``size`` inches, ``caption`` under it.
+    Called with the model, it is the SolaraViz component (redrawn after every step)."""
 
-    def component(model: Classroom):
-        figure = Figure(figsize=size, layout="constrained")
-        draw(model, figure.subplots())
+    draw: Callable[[Classroom, Axes], Axes]
+    caption: str
+    size: tuple[float, float]
+
+    def __call__(self, model: Classroom):
+        figure = Figure(figsize=self.size, layout="constrained")
+        self.draw(model, figure.subplots())
         with solara.Column() as column:
             solara.FigureMatplotlib(figure, format="png")
-            solara.Markdown(caption)
+            solara.Markdown(self.caption)
         return column
-
-    return component
 
 
 COMPONENTS = [
-    view(lambda model, ax: plot_trajectory(model.trajectory(model), ax), CAPTIONS["cohort"], (7.5, 3.6)),
-    view(lambda model, ax: plot_trajectory(model.trajectory(model.twin), ax), CAPTIONS["twin"], (7.5, 3.6)),
-    view(
+    View(lambda model, ax: plot_trajectory(model.trajectory(model), ax), CAPTIONS["cohort"], (7.5, 3.6)),
+    View(lambda model, ax: plot_trajectory(model.trajectory(model.twin), ax), CAPTIONS["twin"], (7.5, 3.6)),
+    View(
         lambda model, ax: plot_outcome_shares(model.outcomes(), ax, "The cohort, with and without repair"),
         CAPTIONS["outcomes"],
         (7.5, 2.6),

@@ -80,6 +80,8 @@ class Classroom(AllianceModel):
         seed: the cohorts' seed (both cohorts: the same clients).
         follow_attachment, follow_modality: which client the trajectory views follow: the first whose
             attachment style and modality match ('any' matches every client).
+        scenario: ignored; SolaraViz's Reset passes an empty Mesa Scenario to a model that takes
+            keywords, and every setting here comes from the other arguments.
         **changes: parameter values (simulation.config.PARAMETERS names).
     """
 
@@ -90,6 +92,7 @@ class Classroom(AllianceModel):
         seed: int = 1,
         follow_attachment: str = ANY,
         follow_modality: str = ANY,
+        scenario: object = None,
         **changes: Any,
     ) -> None:
         params = classroom_params(preset, changes)

@@ -1,0 +1,180 @@
+"""The teaching page in a real browser: ``alliance app`` serves it, headless Chromium (Debian's
+chromium and chromium-driver, driven by Selenium) loads it offline, steps it, runs it, changes a
+control, and a screenshot is kept as an artifact.
+
+Chromium is installed by the ``chromium`` fixture when missing (apt-get, as root); the test is
+skipped only where that is not possible.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+
+import pytest
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+PACKAGES = ("chromium", "chromium-driver")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> tuple[str, str]:
+    """Paths of the Chromium binary and its driver, installing Debian's packages when missing."""
+
+    def find() -> tuple[str | None, str | None]:
+        return shutil.which("chromium") or shutil.which("chromium-browser"), shutil.which("chromedriver")
+
+    browser, driver = find()
+    if not (browser and driver) and os.geteuid() == 0 and shutil.which("apt-get"):
+        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=environment, capture_output=True, timeout=300)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", *PACKAGES], env=environment, capture_output=True, timeout=600
+        )
+        browser, driver = find()
+    if not (browser and driver):
+        pytest.skip(
+            "no Chromium found and it could not be installed here (needs root and apt-get): "
+            f"apt-get install {' '.join(PACKAGES)}"
+        )
+    return browser, driver
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``alliance app --port P`` in its own process; yields the page's address."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", "app", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    address = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(address, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"alliance app did not serve {address}:\n{process.stdout.read().decode()}")
+            time.sleep(0.3)
+    yield address
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=20)
+    process.stdout.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium[0]
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1500,1100"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(chromium[1]), options=options)
+    yield driver
+    driver.quit()
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except Exception:  # the page re-renders under us: try again
+            value = None
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+READ_IMAGE = """
+const done = arguments[arguments.length - 1];
+fetch(arguments[0]).then(r => r.blob()).then(blob => {
+    const reader = new FileReader(); reader.onload = () => done(reader.result); reader.readAsDataURL(blob);
+}).catch(error => done(null));
+"""
+
+
+def plots(driver) -> list[str]:
+    """The page's three plots, as PNG data (read from their blob: addresses)."""
+    images = driver.find_elements(By.CSS_SELECTOR, "main img")
+    assert len(images) == 3, f"expected three plots, found {len(images)}"
+    data = [driver.execute_async_script(READ_IMAGE, image.get_attribute("src")) for image in images]
+    assert all(item and item.startswith("data:image/png") for item in data)
+    return data
+
+
+PLAY_PAUSE = ("▶", "❚❚")
+
+
+def button(driver, *labels: str):
+    return next(b for b in driver.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().upper() in labels)
+
+
+def finished(driver) -> list[str] | None:
+    """The plots once the run has ended (Step and play disabled: no client is in therapy) and they
+    have stopped changing, else None."""
+    if button(driver, "STEP").is_enabled() or button(driver, *PLAY_PAUSE).is_enabled():
+        return None
+    first = plots(driver)
+    time.sleep(0.5)
+    return first if plots(driver) == first else None
+
+
+def test_page_steps_runs_and_follows_a_control(server, browser, tmp_path_factory):
+    """The page loads offline (plots drawn, so Solara's JavaScript was served locally); Step extends
+    the plots; the run ends with Step disabled; switching 'Repair enabled' off and resetting makes the
+    same client's two views trade places exactly (same clients, same draws, repair the other way)."""
+    artifact = tmp_path_factory.mktemp("browser") / "teaching_page.png"
+    try:
+        check_page(browser, server)
+    finally:
+        browser.save_screenshot(str(artifact))
+        print(f"\nscreenshot of the teaching page: {artifact}")
+
+
+def check_page(browser, server: str) -> None:
+    browser.set_script_timeout(20)
+    browser.get(server)
+    initial = wait_for(lambda: plots(browser), "the page's three plots")
+    assert "Ruptures and repair in therapy" in browser.find_element(By.TAG_NAME, "body").text
+
+    button(browser, "STEP").click()
+    button(browser, "STEP").click()
+    wait_for(lambda: "Time: 2" in browser.find_element(By.TAG_NAME, "body").text, "two steps")
+    stepped = wait_for(lambda: (p := plots(browser)) != initial and p, "the plots to change after Step")
+    assert stepped[0] != initial[0] and stepped[2] != initial[2]
+
+    button(browser, "▶").click()
+    with_repair = wait_for(lambda: finished(browser), "the run to end")
+
+    checkbox = next(
+        box for box in browser.find_elements(By.CSS_SELECTOR, ".v-input--checkbox") if "Repair enabled" in box.text
+    )
+    checkbox.find_element(By.CSS_SELECTOR, ".v-input--selection-controls__ripple").click()
+    button(browser, "RESET").click()
+    wait_for(lambda: "Time: 0" in browser.find_element(By.TAG_NAME, "body").text, "the reset")
+    button(browser, "▶").click()
+    without_repair = wait_for(lambda: finished(browser), "the second run to end")
+
+    assert without_repair[0] == with_repair[1] and without_repair[1] == with_repair[0]
+    assert without_repair[2] != with_repair[2]

@@ -1,0 +1,184 @@
+"""Teaching views: the data behind the figures, the page's model and controls, the gallery command."""
+
+import xml.etree.ElementTree as ElementTree
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.config import PARAMETERS, PRESETS, Params
+from simulation.model import AllianceModel
+from simulation.viz import data
+from simulation.viz.classroom import Classroom
+from simulation.viz.gallery import GALLERY_FILES
+
+
+def sessions_of(rows: list[tuple[int, int, bool, bool]]) -> pd.DataFrame:
+    """A sessions table from (client_id, session, rupture, rupture_resolved) rows."""
+    return pd.DataFrame(rows, columns=["client_id", "session", "rupture", "rupture_resolved"])
+
+
+def test_rupture_events_pair_each_rupture_with_its_resolution():
+    """Known answer: client 1 repairs a rupture in the session it began, then has one never repaired;
+    client 2 repairs one two sessions after it began; the next rupture starts a new count."""
+    sessions = sessions_of(
+        [(1, 1, False, False), (1, 2, True, True), (1, 3, False, False), (1, 4, True, False), (1, 5, False, False)]
+        + [(2, 1, True, False), (2, 2, False, False), (2, 3, False, True), (2, 4, True, False)]
+    )
+    events = data.rupture_events(sessions)
+    assert events[["client_id", "onset"]].values.tolist() == [[1, 2], [1, 4], [2, 1], [2, 4]]
+    assert events["resolved"].tolist() == [True, False, True, False]
+    assert events["resolved_at"].tolist() == [2, pd.NA, 3, pd.NA]
+    assert events["noticed"].isna().all()  # the tables do not record noticing
+
+
+def test_dropout_survival_is_kaplan_meier_with_planned_endings_censored():
+    """Known answer: dropouts after sessions 2 and 3, planned endings after 3 and 5."""
+    clients = pd.DataFrame({"sessions_scheduled": [2, 3, 3, 5], "dropped_out": [True, True, False, False]})
+    groups = pd.Series(pd.Categorical(["a", "a", "b", "b"]))
+    curves = data.dropout_survival(clients, groups)
+    assert curves["all clients"].tolist() == pytest.approx([1, 1, 0.75, 0.5, 0.5, 0.5])
+    assert curves["a"].tolist() == pytest.approx([1, 1, 0.5, 0.0, 0.0, 0.0])
+    assert curves["b"].tolist() == pytest.approx([1.0] * 6)
+
+
+def test_repaired_ruptures_leave_the_alliance_higher_than_unrepaired_ones(cohort):
+    """The V shape in the default cohort (800 clients, seed 11): two sessions after onset, ruptures
+    repaired in a later session sit above their pre-rupture level and above those never repaired;
+    at the onset both of those dipped below it."""
+    shape = data.v_shape(cohort.sessions).set_index(["group", "offset"])["mean"]
+    later, never = data.V_GROUPS[0], data.V_GROUPS[2]
+    assert shape[later, 0] < 0 and shape[never, 0] < 0
+    assert shape[later, 2] > 0 and shape[later, 2] > shape[never, 2] + 0.05
+
+
+def test_outcome_and_therapist_summaries_are_shares(cohort):
+    """Terciles split the clients in three near-equal groups; each group's outcome shares sum to 1;
+    the dose-response shares are shares and fewer clients attend later sessions."""
+    terciles = data.therapist_tercile(cohort.clients, cohort.therapists, "repair_skill")
+    sizes = terciles.value_counts().to_numpy()
+    assert len(sizes) == 3 and sizes.max() - sizes.min() <= 1
+    shares = data.outcomes_by(terciles, cohort.clients["outcome"])
+    assert np.allclose(shares.sum(axis=1), 1.0) and list(shares.columns)[-1] == "dropped_out"
+    dose = data.dose_response(cohort.sessions, cohort.clients)
+    assert dose["improved"].between(0, 1).all() and dose["n"].iloc[-1] < dose["n"].iloc[0]
+
+
+def test_classroom_follows_a_client_exactly_as_the_tables_record_it():
+    """The page's trace of the followed client matches that client's rows of the sessions table,
+    and the twin is the same cohort with repair switched (same clients: same intake)."""
+    model = Classroom(n_clients=120, seed=4, follow_attachment="anxious")
+    model.run_model()
+    trace = model.trajectory(model).sessions
+    client_id = int(trace["client_id"].iloc[0])
+    tables = model.tables()
+    assert tables.clients.set_index("client_id").loc[client_id, "attachment"] == "anxious"
+    rows = tables.sessions[tables.sessions["client_id"] == client_id].reset_index(drop=True)
+    assert trace["session"].tolist() == rows["session"].tolist()
+    for column in ("bond", "goal", "task"):
+        assert np.allclose(trace[column], rows[column], atol=1e-6)
+    for column in ("rupture", "rupture_resolved"):
+        assert trace[column].tolist() == rows[column].tolist()
+    assert model.twin.params == model.params.replace(repair_enabled=False)
+    assert model.twin.tables().clients["ors_intake"].equals(tables.clients["ors_intake"])
+    assert list(model.outcomes().index) == ["repair on", "repair off"]
+
+
+def test_classroom_keeps_a_presets_value_unless_a_control_moves_it():
+    """A control at its default leaves the preset's value; a moved one wins; the cohort is the
+    model Mesa steps (time advances one session per step, both cohorts together)."""
+    preset = PRESETS["reparative"].overrides
+    model = Classroom(preset="reparative", attunement_mean=PARAMETERS["attunement_mean"].default, repair_skill_mean=0.3)
+    assert model.params.attunement_mean == preset["attunement_mean"]
+    assert model.params.repair_skill_mean == 0.3
+    model.step()
+    assert model.time == 1 and model.twin.time == 1
+    assert len(model.datacollector.get_model_vars_dataframe()) == 2  # intake and session 1
+
+
+def test_controls_come_from_the_parameter_definitions():
+    """Every control of the page takes its range and default from simulation.config.PARAMETERS."""
+    from simulation.app import CONTROLLED, MODEL_PARAMS, control
+
+    for name in CONTROLLED:
+        spec, widget = PARAMETERS[name], MODEL_PARAMS[name]
+        if spec.kind is bool:
+            assert widget == control(name) and widget["type"] == "Checkbox" and widget["value"] is spec.default
+        else:
+            assert (widget.min, widget.max, widget.value) == (spec.low, spec.high, spec.default)
+    assert MODEL_PARAMS["preset"]["values"] == list(PRESETS)
+
+
+def test_the_page_imports_and_builds_its_model():
+    """As Mesa tests its examples: the app module imports and its page's model steps."""
+    from simulation import app
+
+    assert app.page is not None
+    model = Classroom(n_clients=60)
+    model.step()
+    assert isinstance(model, AllianceModel) and model.params == Params()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "run"
+    assert main(["run", "--clients", "400", "--seed", "5", "--out", str(out)]) == 0
+    return out
+
+
+def test_figures_writes_every_figure_as_png_and_svg(run_dir, tmp_path, capsys):
+    out = tmp_path / "gallery"
+    assert main(["figures", str(run_dir), "--out", str(out)]) == 0
+    assert "Wrote" in capsys.readouterr().out
+    assert sorted(path.name for path in out.iterdir()) == sorted(GALLERY_FILES)
+    for name in GALLERY_FILES:
+        path = out / name
+        if name.endswith(".png"):
+            pixels = matplotlib.image.imread(path)
+            assert pixels.shape[0] > 200 and pixels[..., :3].std() > 0.05  # drawn, not blank
+        else:
+            assert ElementTree.parse(path).getroot().tag.endswith("svg")
+    again = tmp_path / "again"
+    assert main(["figures", str(run_dir), "--out", str(again)]) == 0
+    assert all((out / name).read_bytes() == (again / name).read_bytes() for name in GALLERY_FILES)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["figures", "{missing}", "--out", "{out}"], "does not exist"),
+        (["figures", "{empty}", "--out", "{out}"], "is not a run directory"),
+        (["figures", "{run}"], "needs --out"),
+    ],
+)
+def test_figures_refuses_bad_input_with_one_line(arguments, message, run_dir, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    paths = {"missing": tmp_path / "nope", "empty": tmp_path / "empty", "out": tmp_path / "out", "run": run_dir}
+    assert main([argument.format(**paths) for argument in arguments]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_figures_does_not_overwrite_without_overwrite(run_dir, tmp_path, capsys):
+    out = tmp_path / "gallery"
+    out.mkdir()
+    (out / "v_shape.png").write_bytes(b"keep")
+    assert main(["figures", str(run_dir), "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "v_shape.png").read_bytes() == b"keep" and len(list(out.iterdir())) == 1
+    assert main(["figures", str(run_dir), "--out", str(out), "--overwrite"]) == 0
+    assert (out / "v_shape.png").read_bytes() != b"keep"
+
+
+def test_app_refuses_a_port_in_use(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 2
+    assert f"--port {port} is in use" in capsys.readouterr().err
