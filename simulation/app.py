@@ -94,7 +94,11 @@ COMPONENTS = [
 ]
 
 page = SolaraViz(
-    Classroom(), components=COMPONENTS, model_params=MODEL_PARAMS, name="Ruptures and repair in therapy", play_interval=150
+    Classroom(),
+    components=COMPONENTS,
+    model_params=MODEL_PARAMS,
+    name="Ruptures and repair in therapy",
+    play_interval=150,
 )
 
 

@@ -86,7 +86,13 @@ def server():
 def browser(chromium):
     options = webdriver.ChromeOptions()
     options.binary_location = chromium[0]
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1500,1100"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1500,1100",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(chromium[1]), options=options)
     yield driver

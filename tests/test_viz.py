@@ -24,8 +24,11 @@ def test_rupture_events_pair_each_rupture_with_its_resolution():
     """Known answer: client 1 repairs a rupture in the session it began, then has one never repaired;
     client 2 repairs one two sessions after it began; the next rupture starts a new count."""
     sessions = sessions_of(
-        [(1, 1, False, False), (1, 2, True, True), (1, 3, False, False), (1, 4, True, False), (1, 5, False, False)]
-        + [(2, 1, True, False), (2, 2, False, False), (2, 3, False, True), (2, 4, True, False)]
+        [
+            *[(1, 1, False, False), (1, 2, True, True), (1, 3, False, False), (1, 4, True, False)],
+            *[(1, 5, False, False), (2, 1, True, False), (2, 2, False, False), (2, 3, False, True)],
+            (2, 4, True, False),
+        ]
     )
     events = data.rupture_events(sessions)
     assert events[["client_id", "onset"]].values.tolist() == [[1, 2], [1, 4], [2, 1], [2, 4]]

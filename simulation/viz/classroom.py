@@ -57,7 +57,17 @@ class ClientTrace:
         self.ruptures, self.resolved = ruptures, resolved
 
     def frame(self) -> pd.DataFrame:
-        columns = ["client_id", "session", "stage", "bond", "goal", "task", "rupture", "rupture_resolved", "rupture_noticed"]
+        columns = [
+            "client_id",
+            "session",
+            "stage",
+            "bond",
+            "goal",
+            "task",
+            "rupture",
+            "rupture_resolved",
+            "rupture_noticed",
+        ]
         flags = {"rupture": bool, "rupture_resolved": bool, "rupture_noticed": bool, "session": int}
         return pd.DataFrame(self.rows, columns=columns).astype(flags)
 
@@ -107,7 +117,10 @@ class Classroom(AllianceModel):
             ),
             0,
         )
-        self.traces = {self: ClientTrace(self.clients_by_row[row]), self.twin: ClientTrace(self.twin.clients_by_row[row])}
+        self.traces = {
+            self: ClientTrace(self.clients_by_row[row]),
+            self.twin: ClientTrace(self.twin.clients_by_row[row]),
+        }
         self._tables: dict[AllianceModel, pd.DataFrame] = {}
 
     def step(self) -> None:
@@ -131,7 +144,9 @@ class Classroom(AllianceModel):
         """The followed client's course so far in ``model`` (self or self.twin)."""
         sessions = self.traces[model].frame()
         client = self.traces[model].client
-        title = f"Client {client.row + 1} ({client.attachment}, {client.modality.replace('_', ' ')}), {self.label(model)}"
+        title = (
+            f"Client {client.row + 1} ({client.attachment}, {client.modality.replace('_', ' ')}), {self.label(model)}"
+        )
         return Trajectory(title, sessions, data.rupture_events(sessions), model.params.course_length)
 
     def outcomes(self) -> pd.DataFrame:

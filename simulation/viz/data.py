@@ -73,7 +73,9 @@ def v_shape(sessions: pd.DataFrame, before: int = 2, after: int = 6) -> pd.DataF
         for label, values in change.groupby("group")["change"]:
             n, mean = len(values), values.mean()
             half = 1.96 * values.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-            rows.append({"group": label, "offset": offset, "mean": mean, "low": mean - half, "high": mean + half, "n": n})
+            rows.append(
+                {"group": label, "offset": offset, "mean": mean, "low": mean - half, "high": mean + half, "n": n}
+            )
     return pd.DataFrame(rows, columns=["group", "offset", "mean", "low", "high", "n"])
 
 

@@ -28,7 +28,7 @@ from simulation.viz.plots import (
 )
 
 SESSION_CLIENTS = 20_000
-SESSION_COLUMNS = ["client_id", "session", "stage", "attended", "bond", "goal", "task", "alliance", "rupture",
+READ_COLUMNS = ["client_id", "session", "stage", "attended", "bond", "goal", "task", "alliance", "rupture",
                    "rupture_resolved", "ors"]  # fmt: skip
 
 
@@ -59,7 +59,7 @@ def read_run(run_dir: Path) -> RunTables:
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise RunDirError(f"RUN_DIR {run_dir}: manifest.json is not a run manifest ({error})") from None
     sessions = pd.read_parquet(
-        run_dir / "sessions.parquet", columns=SESSION_COLUMNS, filters=[("client_id", "<=", SESSION_CLIENTS)]
+        run_dir / "sessions.parquet", columns=READ_COLUMNS, filters=[("client_id", "<=", SESSION_CLIENTS)]
     )
     clients = pd.read_parquet(run_dir / "clients.parquet")
     therapists = pd.read_parquet(run_dir / "therapists.parquet")

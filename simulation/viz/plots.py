@@ -55,7 +55,15 @@ def plot_trajectory(data: Trajectory, ax: Axes | None = None) -> Axes:
         hollow = event.noticed is False  # NA (not recorded) keeps the plain marker
         y = min(float(top.get(event.onset, 1.0)) + 0.06, 1.04)
         ax.plot(
-            event.onset, y, "v", ms=10, color=colour, mfc="white" if hollow else colour, mew=1.8, zorder=3, clip_on=False
+            event.onset,
+            y,
+            "v",
+            ms=10,
+            color=colour,
+            mfc="white" if hollow else colour,
+            mew=1.8,
+            zorder=3,
+            clip_on=False,
         )
         if event.resolved and event.resolved_at > event.onset:
             ax.plot([event.onset, event.resolved_at], [y, y], ":", color=colour, lw=1.5, zorder=3, clip_on=False)
@@ -73,7 +81,9 @@ def plot_trajectory(data: Trajectory, ax: Axes | None = None) -> Axes:
         Line2D([], [], ls="", marker="v", ms=8, color=UNRESOLVED_COLOUR, label="rupture, not repaired"),
     ]
     if data.ruptures["noticed"].notna().any():
-        handles.append(Line2D([], [], ls="", marker="v", ms=8, color="black", mfc="white", label="not noticed (hollow)"))
+        handles.append(
+            Line2D([], [], ls="", marker="v", ms=8, color="black", mfc="white", label="not noticed (hollow)")
+        )
     handles += [Patch(color=shade, label=stage) for stage, shade in STAGE_SHADES.items()]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return ax
@@ -124,7 +134,15 @@ def plot_survival(data: pd.DataFrame, ax: Axes | None = None, title: str = "Stil
     for index, column in enumerate(data.columns):
         overall = column == "all clients"
         colour = "black" if overall else SERIES_COLOURS[index % len(SERIES_COLOURS)]
-        ax.step(data.index, data[column], where="post", color=colour, lw=2.2 if overall else 1.6, ls="--" if overall else "-", label=column)
+        ax.step(
+            data.index,
+            data[column],
+            where="post",
+            color=colour,
+            lw=2.2 if overall else 1.6,
+            ls="--" if overall else "-",
+            label=column,
+        )
     ax.set(xlabel="session (weekly)", ylabel="not yet dropped out (%)", title=title, ylim=(None, 1.01))
     ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     ax.legend(loc="lower left", fontsize=8)
@@ -135,7 +153,9 @@ def plot_dose_response(data: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Share of attending clients reliably improved (ORS 5+ points above intake) by session."""
     ax = _axes(ax)
     ax.plot(data["session"], data["improved"], "-o", color=SERIES_COLOURS[0], label="reliably improved (simulated)")
-    ax.fill_between([7.7, 8.3], 0.35, 0.65, color=SERIES_COLOURS[2], alpha=0.3, lw=0, label="published: 35-65% by session 8")
+    ax.fill_between(
+        [7.7, 8.3], 0.35, 0.65, color=SERIES_COLOURS[2], alpha=0.3, lw=0, label="published: 35-65% by session 8"
+    )
     ax.set(
         xlabel="session attended (weekly)",
         ylabel="clients reliably improved (%)",
