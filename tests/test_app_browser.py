@@ -142,7 +142,7 @@ def finished(driver) -> list[str] | None:
     if button(driver, "STEP").is_enabled() or button(driver, *PLAY_PAUSE).is_enabled():
         return None
     first = plots(driver)
-    time.sleep(0.5)
+    time.sleep(1.5)  # the last redraw may still be on its way (three plots take up to a second)
     return first if plots(driver) == first else None
 
 
@@ -180,7 +180,8 @@ def check_page(browser, server: str) -> None:
     button(browser, "RESET").click()
     wait_for(lambda: "Time: 0" in browser.find_element(By.TAG_NAME, "body").text, "the reset")
     button(browser, "▶").click()
-    without_repair = wait_for(lambda: finished(browser), "the second run to end")
-
-    assert without_repair[0] == with_repair[1] and without_repair[1] == with_repair[0]
+    without_repair = wait_for(
+        lambda: (p := finished(browser)) and p[0] == with_repair[1] and p[1] == with_repair[0] and p,
+        "the second run to end with the two client views swapped",
+    )
     assert without_repair[2] != with_repair[2]
