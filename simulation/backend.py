@@ -218,6 +218,15 @@ PROCESSES = Registry(
         Process("improved_exit", Domain.CLIENT, "uniform", "a client who feels better stops"),
         Process("life_event", Domain.CLIENT, "uniform", "a life event happens this week"),
         Process("life_event_size", Domain.CLIENT, "uniform", "how hard a life event hits"),
+        # the item-level measurement layer (simulation.instruments), drawn after the kernel's course
+        Process("wai_client_items", Domain.CLIENT, "normal", "errors of the client's 12 WAI-SR items", draws=12),
+        Process("wai_therapist_items", Domain.CLIENT, "normal", "errors of the therapist's 12 WAI-SR items", draws=12),
+        Process("srs_items", Domain.CLIENT, "normal", "log weights splitting the SRS total into 4 items", draws=4),
+        Process("ors_items", Domain.CLIENT, "normal", "log weights splitting the ORS total into 4 items", draws=4),
+        Process("rupture_reports", Domain.CLIENT, "uniform", "client, therapist, observer reports; marker", draws=4),
+        Process("item_nonresponse", Domain.CLIENT, "uniform", "blank items: WAI client, WAI therapist, SRS, ORS", draws=32),
+        Process("wai_therapist_dyad", Domain.CLIENT, "normal", "therapist's lasting misjudgement of the client", per_session=False),
+        Process("wai_therapist_style", Domain.THERAPIST, "normal", "therapist's WAI-SR rating style", per_session=False),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""

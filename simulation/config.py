@@ -516,6 +516,100 @@ class Params:
         "attendance",
     )
 
+    # --- instruments: the measurement model of the item-level layer (simulation.instruments) -------
+    wai_client_leniency: float = param(
+        0.14,
+        -0.5,
+        0.5,
+        "alliance units",
+        "How far above their latent component clients rate WAI-SR items (1 alliance unit = 4 item points).",
+        "instruments",
+    )
+    wai_therapist_leniency: float = param(
+        0.04,
+        -0.5,
+        0.5,
+        "alliance units",
+        "How far above their view of a component therapists rate WAI-SR items (their view already carries bias_mean).",
+        "instruments",
+    )
+    wai_item_error_sd: float = param(
+        0.1,
+        0.0,
+        1.0,
+        "alliance units",
+        "SD of the normal error of one WAI-SR item response (sets the subscale alphas; 1 unit = 4 item points).",
+        "instruments",
+    )
+    wai_therapist_style_sd: float = param(
+        0.12,
+        0.0,
+        1.0,
+        "alliance units",
+        "SD between therapists of a rating style that shifts all their WAI-SR ratings (therapist-level).",
+        "instruments",
+    )
+    wai_therapist_dyad_sd: float = param(
+        0.12,
+        0.0,
+        1.0,
+        "alliance units",
+        "SD of a therapist's lasting misjudgement of one client's alliance (dyad-level, fixed over sessions).",
+        "instruments",
+    )
+    srs_item_spread: float = param(
+        0.5,
+        0.0,
+        5.0,
+        "log weight",
+        "SD of the log weights that split a session's SRS shortfall from 40 among its 4 items.",
+        "instruments",
+    )
+    ors_item_spread: float = param(
+        0.35,
+        0.0,
+        5.0,
+        "log weight",
+        "SD of the log weights that split a session's ORS shortfall from 40 among its 4 items.",
+        "instruments",
+    )
+    client_rupture_sensitivity: float = param(
+        0.3,
+        0.0,
+        1.0,
+        "probability",
+        "Chance that the client reports a rupture that began in the session (Muran et al. 2009: fewest).",
+        "instruments",
+    )
+    therapist_rupture_sensitivity: float = param(
+        0.5, 0.0, 1.0, "probability", "Chance that the therapist reports a rupture that began in the session.", "instruments"
+    )
+    observer_rupture_sensitivity: float = param(
+        0.8,
+        0.0,
+        1.0,
+        "probability",
+        "Chance that an observer coding rupture markers (3RS) codes a rupture that began in the session.",
+        "instruments",
+    )
+    client_false_rupture_rate: float = param(
+        0.02, 0.0, 1.0, "probability", "Chance that the client reports a rupture in a session without one.", "instruments"
+    )
+    therapist_false_rupture_rate: float = param(
+        0.04, 0.0, 1.0, "probability", "Chance that the therapist reports a rupture in a session without one.", "instruments"
+    )
+    observer_false_rupture_rate: float = param(
+        0.05, 0.0, 1.0, "probability", "Chance that an observer codes a rupture marker in a session without one.", "instruments"
+    )
+    item_nonresponse_rate: float = param(
+        0.0,
+        0.0,
+        0.5,
+        "probability",
+        "Chance that any one item of a given questionnaire is left blank, independently (missing completely at random).",
+        "instruments",
+    )
+
     def __new__(cls, *positional: Any, **values: Any) -> Params:
         """Refuse an unknown name with the command line's message (a :class:`ParameterError` that
         suggests close names) rather than the generated constructor's bare TypeError."""
