@@ -224,9 +224,9 @@ PROCESSES = Registry(
         Process("srs_items", Domain.CLIENT, "normal", "log weights splitting the SRS total into 4 items", draws=4),
         Process("ors_items", Domain.CLIENT, "normal", "log weights splitting the ORS total into 4 items", draws=4),
         Process("rupture_reports", Domain.CLIENT, "uniform", "client, therapist, observer reports; marker", draws=4),
-        Process("item_nonresponse", Domain.CLIENT, "uniform", "blank items: WAI client, WAI therapist, SRS, ORS", draws=32),
-        Process("wai_therapist_dyad", Domain.CLIENT, "normal", "therapist's lasting misjudgement of the client", per_session=False),
-        Process("wai_therapist_style", Domain.THERAPIST, "normal", "therapist's WAI-SR rating style", per_session=False),
+        Process("item_nonresponse", Domain.CLIENT, "uniform", "blank items: WAI client, therapist, SRS, ORS", draws=32),
+        Process("wai_therapist_dyad", Domain.CLIENT, "normal", "therapist misjudges client", per_session=False),
+        Process("wai_therapist_style", Domain.THERAPIST, "normal", "therapist's WAI-SR style", per_session=False),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""

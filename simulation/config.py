@@ -518,7 +518,7 @@ class Params:
 
     # --- instruments: the measurement model of the item-level layer (simulation.instruments) -------
     wai_client_leniency: float = param(
-        0.14,
+        0.05,
         -0.5,
         0.5,
         "alliance units",
@@ -533,12 +533,20 @@ class Params:
         "How far above their view of a component therapists rate WAI-SR items (their view already carries bias_mean).",
         "instruments",
     )
-    wai_item_error_sd: float = param(
+    wai_client_item_error_sd: float = param(
         0.1,
         0.0,
         1.0,
         "alliance units",
-        "SD of the normal error of one WAI-SR item response (sets the subscale alphas; 1 unit = 4 item points).",
+        "SD of the error of one client WAI-SR item response (sets the subscale alphas; 1 unit = 4 item points).",
+        "instruments",
+    )
+    wai_therapist_item_error_sd: float = param(
+        0.22,
+        0.0,
+        1.0,
+        "alliance units",
+        "SD of the error of one therapist WAI-SR item response (1 alliance unit = 4 item points).",
         "instruments",
     )
     wai_therapist_style_sd: float = param(
@@ -550,7 +558,7 @@ class Params:
         "instruments",
     )
     wai_therapist_dyad_sd: float = param(
-        0.12,
+        0.25,
         0.0,
         1.0,
         "alliance units",
@@ -558,7 +566,7 @@ class Params:
         "instruments",
     )
     srs_item_spread: float = param(
-        0.5,
+        0.35,
         0.0,
         5.0,
         "log weight",
@@ -566,7 +574,7 @@ class Params:
         "instruments",
     )
     ors_item_spread: float = param(
-        0.35,
+        0.25,
         0.0,
         5.0,
         "log weight",
@@ -582,7 +590,7 @@ class Params:
         "instruments",
     )
     therapist_rupture_sensitivity: float = param(
-        0.5, 0.0, 1.0, "probability", "Chance that the therapist reports a rupture that began in the session.", "instruments"
+        0.5, 0.0, 1.0, "probability", "Chance that the therapist reports a rupture begun in the session.", "instruments"
     )
     observer_rupture_sensitivity: float = param(
         0.8,
@@ -593,20 +601,20 @@ class Params:
         "instruments",
     )
     client_false_rupture_rate: float = param(
-        0.02, 0.0, 1.0, "probability", "Chance that the client reports a rupture in a session without one.", "instruments"
+        0.02, 0.0, 1.0, "probability", "Chance that the client reports a rupture in a session without.", "instruments"
     )
     therapist_false_rupture_rate: float = param(
-        0.04, 0.0, 1.0, "probability", "Chance that the therapist reports a rupture in a session without one.", "instruments"
+        0.04, 0.0, 1.0, "probability", "Chance the therapist reports a rupture in a session without.", "instruments"
     )
     observer_false_rupture_rate: float = param(
-        0.05, 0.0, 1.0, "probability", "Chance that an observer codes a rupture marker in a session without one.", "instruments"
+        0.05, 0.0, 1.0, "probability", "Chance an observer codes a rupture marker in a session without.", "instruments"
     )
     item_nonresponse_rate: float = param(
         0.0,
         0.0,
         0.5,
         "probability",
-        "Chance that any one item of a given questionnaire is left blank, independently (missing completely at random).",
+        "Chance that any one item of a given questionnaire is left blank, independently (MCAR).",
         "instruments",
     )
 

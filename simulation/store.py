@@ -89,13 +89,14 @@ def atomic_outputs(directory: Path, names: tuple[str, ...], overwrite: bool) -> 
     remove_stale_partials(directory)
     staging = Path(tempfile.mkdtemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", dir=directory))
     try:
+        for name in names:  # a name may sit in a subfolder (a data set's truth/)
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
         yield {name: staging / name for name in names}
         for name in names:
+            (directory / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, directory / name)
     finally:
-        for leftover in staging.iterdir():
-            leftover.unlink()
-        staging.rmdir()
+        shutil.rmtree(staging)
         if created and not any(directory.iterdir()):
             directory.rmdir()  # a failed run leaves no empty folder behind
 

@@ -8,7 +8,7 @@ The measurement model, in one place (docs/instruments.md explains it):
 * **WAI-SR** (Hatcher & Gillaspy 2006): 12 items on 1-5, subscales goal, task and bond of four items
   each (:data:`WAI_SUBSCALE_OF_ITEM`). Item j of subscale k answers an ordinal (graded-response,
   probit) model: a latent response ``x = loading_j * (view_k - 0.5) + 0.5 + leniency + offset_j + e``
-  with ``e ~ N(0, wai_item_error_sd)`` is cut at :data:`WAI_THRESHOLDS` into 1..5. The client's
+  with ``e ~ N(0, wai_<form>_item_error_sd)`` is cut at :data:`WAI_THRESHOLDS` into 1..5. The client's
   ``view_k`` is their latent component (bond, goal, task); the therapist's is the component plus the
   kernel's view shift (``alliance_therapist - alliance``: bias and noise), their rating style
   (therapist-level) and their lasting misjudgement of this client (dyad-level).
@@ -181,13 +181,24 @@ def measure(sessions: pd.DataFrame, p: Params, seed: int, schedule: WaiSchedule)
     therapist_view = np.stack([views[name] for name in WAI_SUBSCALES], axis=1)[:, by_item]
     blank = draws("item_nonresponse") < p.item_nonresponse_rate
     forms = {
-        "wai_client": (wai_items(client_view, p.wai_client_leniency, p.wai_item_error_sd, draws("wai_client_items")), wai_given),
-        "wai_therapist": (
-            wai_items(therapist_view, p.wai_therapist_leniency, p.wai_item_error_sd, draws("wai_therapist_items")),
+        "wai_client": (
+            wai_items(client_view, p.wai_client_leniency, p.wai_client_item_error_sd, draws("wai_client_items")),
             wai_given,
         ),
-        "srs": (split_total(_filled(sessions["srs"]), np.asarray(SRS_OFFSETS) + p.srs_item_spread * draws("srs_items")), attended),
-        "ors": (split_total(_filled(sessions["ors"]), np.asarray(ORS_OFFSETS) + p.ors_item_spread * draws("ors_items")), attended),
+        "wai_therapist": (
+            wai_items(
+                therapist_view, p.wai_therapist_leniency, p.wai_therapist_item_error_sd, draws("wai_therapist_items")
+            ),
+            wai_given,
+        ),
+        "srs": (
+            split_total(_filled(sessions["srs"]), np.asarray(SRS_OFFSETS) + p.srs_item_spread * draws("srs_items")),
+            attended,
+        ),
+        "ors": (
+            split_total(_filled(sessions["ors"]), np.asarray(ORS_OFFSETS) + p.ors_item_spread * draws("ors_items")),
+            attended,
+        ),
     }
     observed: dict[str, np.ndarray] = {}
     start = 0
@@ -201,7 +212,9 @@ def measure(sessions: pd.DataFrame, p: Params, seed: int, schedule: WaiSchedule)
     truth = sessions["rupture"].to_numpy(bool)
     kind = sessions["rupture_kind"].cat.codes.to_numpy(np.int8)
     for rater, column in (("client", 0), ("therapist", 1)):
-        report = reported(truth, u[:, column], getattr(p, f"{rater}_rupture_sensitivity"), getattr(p, f"{rater}_false_rupture_rate"))
+        report = reported(
+            truth, u[:, column], getattr(p, f"{rater}_rupture_sensitivity"), getattr(p, f"{rater}_false_rupture_rate")
+        )
         observed[f"rupture_{rater}"] = np.where(attended, report, np.nan)
     coded = reported(truth, u[:, 2], p.observer_rupture_sensitivity, p.observer_false_rupture_rate)
     false_marker = np.where(u[:, 3] < 0.5, 1, 2)  # a false positive codes either marker, equally often
