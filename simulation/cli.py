@@ -21,8 +21,10 @@ from simulation.config import (
     markdown_table,
     to_toml,
 )
+from simulation.instruments.items import WaiSchedule
 from simulation.store import DEFAULT_CHUNK, OutputExistsError, atomic_outputs, check_free, run_to_directory, write_json
 from simulation.viz.gallery import RunDirError, write_gallery
+from simulation.synthetic import FILE_FORMATS, generate_to_directory
 
 DEFAULT_CLIENTS = 2000
 DEFAULT_SEED = 1
@@ -136,6 +138,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_clients_option(calibration, 100, CALIBRATION_CLIENTS, "calibration cohort size")
     _add_output_options(calibration, CALIBRATION_SEED, "also write DIR/calibration.md and DIR/calibration.json")
 
+    generate = commands.add_parser(
+        "generate",
+        help="write a synthetic data set with known truth (item scores, truth, codebook)",
+        description="Simulate therapists x clients-per-therapist clients and write a synthetic data set to "
+        "--out: the long table of item scores (sessions), clients, therapists, truth/ (latent states, "
+        "parameters, true effects), codebook.json, codebook.md and README.md.",
+    )
+    _add_parameter_options(generate)
+    _add_output_options(generate, DEFAULT_SEED, "output directory (required)")
+    generate.add_argument(
+        "--therapists", type=_count("--therapists", 1, MAX_CLIENTS), default=20, help="therapists (default 20)"
+    )
+    generate.add_argument(
+        "--clients-per-therapist",
+        type=_count("--clients-per-therapist", 1, 1000),
+        help="caseload (default: the parameter clients_per_therapist)",
+    )
+    generate.add_argument(
+        "--wai-schedule",
+        default="3,5,8,last",
+        metavar="SESSIONS",
+        help="sessions at whose end the WAI-SR is given, e.g. 3,5,8,last, or all (default 3,5,8,last)",
+    )
+    generate.add_argument("--file-format", choices=FILE_FORMATS, default="parquet", help="table files (parquet)")
+    generate.add_argument(
+        "--chunk",
+        type=_count("--chunk", 1, MAX_CLIENTS),
+        default=DEFAULT_CHUNK,
+        help=f"clients per chunk, bounds memory; does not change results (default {DEFAULT_CHUNK})",
+    )
+
     sweep = commands.add_parser(
         "sweep",
         help="run a parameter sweep from a study file (resumes a killed one)",
@@ -237,6 +270,29 @@ def command_calibrate(args: argparse.Namespace) -> None:
             )
 
 
+def command_generate(args: argparse.Namespace) -> None:
+    if args.out is None:
+        raise UsageError("generate needs --out DIR (where to write the data set)")
+    try:
+        schedule = WaiSchedule.parse(args.wai_schedule)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    figures, truth = generate_to_directory(
+        args.out,
+        resolve_recipe(args),
+        args.therapists,
+        args.clients_per_therapist,
+        args.seed,
+        schedule,
+        args.file_format,
+        args.overwrite,
+        args.chunk,
+    )
+    print(f"Synthetic data set of {truth['clients']} clients, {truth['therapists']} therapists")
+    print(figures.to_markdown())
+    print(f"Wrote {args.out}/ (sessions, clients, therapists, truth/, codebook.json, codebook.md, README.md)")
+
+
 def command_sweep(args: argparse.Namespace) -> None:
     from simulation.sweeps import dask_executor, load_study, run_study
 
@@ -284,6 +340,7 @@ COMMANDS = {
     "sweep": command_sweep,
     "figures": command_figures,
     "app": command_app,
+    "generate": command_generate,
 }
 
 

@@ -511,7 +511,7 @@ def generate_to_directory(
     therapists: int = 20,
     clients_per_therapist: int | None = None,
     seed: int = 1,
-    wai_schedule: str = "3,5,8,last",
+    wai_schedule: str | WaiSchedule = "3,5,8,last",
     file_format: str = "parquet",
     overwrite: bool = False,
     chunk_clients: int = DEFAULT_CHUNK,
