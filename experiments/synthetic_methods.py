@@ -1,15 +1,15 @@
 """Worked example for methods researchers: generate a synthetic data set with known truth, fit the
 standard models an analyst would fit, and set the estimates beside the truth.
 
-    python experiments/synthetic_methods.py          # -> results/synthetic_methods/ (about 10 s)
+    python experiments/synthetic_methods.py          # -> results/synthetic_methods/ (a few seconds)
 
 1. Therapist effects (statsmodels MixedLM, therapist random intercepts): the therapist-level share of
-   the variance of ORS change (intake to last session), and of the client-rated WAI-SR total at
-   session 3 (the measured alliance), against the true shares (truth/parameters.json, "estimands").
+   the variance of ORS change (intake to last session), and of the client-rated WAI-SR total over
+   sessions 3-5 (the measured early alliance), against the true shares (truth/parameters.json, "estimands").
 2. A within-client lagged model: next attended session's ORS total on this session's client WAI-SR
    total, client fixed effects (within transformation, OLS with client-clustered errors), against the
-   true within-client effect of the latent alliance. Measurement error in the WAI-SR attenuates it:
-   the gap is the lesson, and the reason to model the measurement.
+   true within-client effect of the latent alliance (defined on the latent alliance, so error in the
+   WAI-SR items can only pull the estimate toward 0: compare the two).
 
 Copy it, change the generating parameters (``PARAMETERS``) and see which methods recover the truth.
 """
@@ -39,12 +39,17 @@ PARAMETERS = Params()  # the generating parameters: change any of them to see wh
 
 
 def therapist_share(data: pd.DataFrame, outcome: str) -> tuple[float, float]:
-    """Therapist-level variance share (ICC) of ``outcome`` from a random-intercept MixedLM (REML),
-    and a standard error from that of the between-therapist variance (the within variance taken as known)."""
+    """Therapist-level variance share (ICC) of ``outcome`` from a random-intercept MixedLM (REML), with
+    the large-sample standard error of an intraclass correlation at the mean caseload (Swiger et al.
+    1964; exact for balanced groups)."""
     data = data[["therapist_id", outcome]].dropna().astype(float)
     fit = smf.mixedlm(f"{outcome} ~ 1", data, groups=data["therapist_id"]).fit(reml=True)
     between, within = float(fit.cov_re.iloc[0, 0]), float(fit.scale)
-    return between / (between + within), float(fit.bse_re.iloc[0]) / (between + within)
+    share = between / (between + within)
+    groups = data["therapist_id"].nunique()
+    size = len(data) / groups
+    se = np.sqrt(2 * (1 - share) ** 2 * (1 + (size - 1) * share) ** 2 / (size * (size - 1) * (groups - 1)))
+    return share, float(se)
 
 
 def lagged_within_client(sessions: pd.DataFrame) -> tuple[float, float]:
@@ -64,13 +69,14 @@ def lagged_within_client(sessions: pd.DataFrame) -> tuple[float, float]:
 
 
 def plot_estimates(table: pd.DataFrame, ax: plt.Axes) -> plt.Axes:
-    """Estimates (with 95 % intervals) beside the truth, one row per estimand."""
+    """Estimates (with 95 % intervals) beside the truth, one row per estimand (``short`` labels)."""
     rows = np.arange(len(table))
-    ax.errorbar(table["estimate"], rows, xerr=1.96 * table["se"], fmt="o", color="C0", capsize=4, label="estimate, 95 % CI")
-    ax.scatter(table["truth"], rows, marker="D", color="C3", zorder=3, label="truth (known)")
-    ax.set_yticks(rows, table["label"])
-    ax.invert_yaxis()
-    ax.legend(loc="lower right")
+    ax.errorbar(
+        table["estimate"], rows, xerr=1.96 * table["se"], fmt="o", color="C0", capsize=4, label="estimate, 95 % CI"
+    )
+    ax.scatter(table["truth"], rows, marker="D", s=50, color="C3", zorder=3, label="truth (known)")
+    ax.set_yticks(rows, table["short"])
+    ax.set_ylim(len(table) - 0.5, -0.5)
     return ax
 
 
@@ -87,23 +93,34 @@ def main() -> None:
     clients = pd.read_parquet(data_folder / "clients.parquet")
     truth = json.loads((data_folder / "truth" / "parameters.json").read_text())["estimands"]
 
-    wai3 = sessions[sessions["session"] == 3][["client_id", "therapist_id", "wai_client_total"]]
+    early = sessions[sessions["session"].between(3, 5)]  # the observed analogue of alliance_early
+    wai_early = early.groupby(["therapist_id", "client_id"])["wai_client_total"].mean().reset_index()
     rows = []
-    for label, data, outcome, true in (
-        ("therapist share of ORS change", clients, "change", truth["therapist_share_of_change_variance"]["value"]),
+    for label, short, data, outcome, true in (
         (
-            "therapist share of alliance (WAI-SR, session 3)",
-            wai3,
+            "therapist share of ORS change",
+            "ORS change",
+            clients,
+            "change",
+            truth["therapist_share_of_change_variance"]["value"],
+        ),
+        (
+            "therapist share of early alliance (WAI-SR, sessions 3-5)",
+            "early alliance\n(WAI-SR, sessions 3-5)",
+            wai_early,
             "wai_client_total",
             truth["therapist_share_of_alliance_variance"]["value"],
         ),
     ):
         estimate, se = therapist_share(data, outcome)
-        rows.append({"label": label, "unit": "share of variance", "estimate": estimate, "se": se, "truth": true})
+        rows.append(
+            {"label": label, "short": short, "unit": "share of variance", "estimate": estimate, "se": se, "truth": true}
+        )
     slope, se = lagged_within_client(sessions)
     rows.append(
         {
             "label": "within-client: next ORS per WAI-SR point",
+            "short": "next session's ORS\n(within client)",
             "unit": "ORS points per WAI-SR total point",
             "estimate": slope,
             "se": se,
@@ -111,16 +128,23 @@ def main() -> None:
         }
     )
     table = pd.DataFrame(rows)
-    print(table.to_string(index=False, float_format=lambda value: f"{value:.3f}"))
+    table = table.drop(columns="short").assign(short=table["short"])
+    print(table.drop(columns="short").to_string(index=False, float_format=lambda value: f"{value:.3f}"))
 
-    figure, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [2, 1]})
+    figure, axes = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1.4, 1]})
     plot_estimates(table.iloc[:2], axes[0]).set_xlabel("therapist-level share of variance (ICC, 0-1)")
+    axes[0].set_title("therapist effects (random intercepts)", fontsize=10)
     plot_estimates(table.iloc[2:], axes[1]).set_xlabel("ORS points per WAI-SR total point")
+    axes[1].set_title("alliance -> next session's ORS (lagged)", fontsize=10)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.08))
     figure.suptitle(
         f"Known truth vs standard estimates: {THERAPISTS * CLIENTS_PER_THERAPIST} synthetic clients, "
         f"{THERAPISTS} therapists (seed {SEED})"
     )
-    figure.text(0.99, -0.02, f"alliance-dynamics {versions()['alliance-dynamics']}", ha="right", fontsize=7, color="0.4")
+    figure.text(
+        0.99, -0.02, f"alliance-dynamics {versions()['alliance-dynamics']}", ha="right", fontsize=7, color="0.4"
+    )
     figure.tight_layout()
     folder.mkdir(parents=True, exist_ok=True)
     figure.savefig(folder / "estimates_vs_truth.png", dpi=120, bbox_inches="tight")
