@@ -170,7 +170,6 @@ class Truths:
     def estimands(self, params: Params) -> dict[str, dict[str, float | str]]:
         clients = pd.concat(self.clients, ignore_index=True)
         slope = math.fsum(np.concatenate(self.cross)) / math.fsum(np.concatenate(self.square))
-        ruptured = clients["ruptures"] > 0
         return {
             "therapist_share_of_alliance_variance": {
                 "value": measures.therapist_share(clients, "alliance_early"),
@@ -195,14 +194,17 @@ class Truths:
                 "level within reach that is multiplied by 1 + alliance_effect * (alliance - 0.5) (docs/ODD.md)",
             },
             "dropout_rate": {"value": measures.dropout_rate(clients), "meaning": "share of clients who dropped out"},
-            "dropout_by_cause": {
-                "value": float("nan"),
-                **{
-                    name: float((clients["dropout_cause"] == name).mean())
-                    for name in clients["dropout_cause"].cat.categories[1:]
-                },
-                "meaning": "share of clients by dropout cause; 'disengaged' is the hazard that rises as the latent "
-                "alliance falls (dropout_alliance_weight): missingness not at random",
+            **{
+                f"dropout_{name}": {
+                    "value": float((clients["dropout_cause"] == name).mean()),
+                    "meaning": f"share of clients whose course ended by {name} dropout"
+                    + (
+                        " (the hazard rises as the latent alliance falls: missing not at random)"
+                        if name == "disengaged"
+                        else ""
+                    ),
+                }
+                for name in clients["dropout_cause"].cat.categories[1:]
             },
             "alliance_dropout_d": {
                 "value": measures.alliance_dropout_d(clients),
@@ -210,7 +212,7 @@ class Truths:
             },
             "ruptures_per_client": {"value": float(clients["ruptures"].mean()), "meaning": "mean ruptures per client"},
             "ruptures_resolved_share": {
-                "value": float(clients.loc[ruptured, "ruptures_resolved"].sum() / max(clients["ruptures"].sum(), 1)),
+                "value": float(clients["ruptures_resolved"].sum() / max(clients["ruptures"].sum(), 1)),
                 "meaning": "share of ruptures that were resolved",
             },
         }
@@ -394,8 +396,8 @@ def truth_document(design: Design, truths: Truths, figures: InstrumentFigures) -
         },
         "measurement_model": measurement_model(),
         "missingness": MISSINGNESS,
-        "estimands": truths.estimands(design.params),
-        "instrument_figures": figures.values(),
+        "estimands": _defined(truths.estimands(design.params)),
+        "instrument_figures": _defined(figures.values()),
         "versions": versions(),
     }
 
@@ -460,9 +462,8 @@ class CsvStream:
 def readme(design: Design, file_format: str, parameters: dict, figures: InstrumentFigures) -> str:
     """README.md of a data set: what it is, how it was made, how to remake it."""
     estimands = "\n".join(
-        f"| `{name}` | {entry['value']:.4g} | {entry['meaning']} |"
+        f"| `{name}` | {_number(entry['value'])} | {entry['meaning']} |"
         for name, entry in parameters["estimands"].items()
-        if not math.isnan(entry["value"])
     )
     files = "\n".join(f"- `{name}`" for name in file_names(file_format))
     return f"""# Synthetic alliance data set
@@ -496,6 +497,17 @@ ranges, the measurement model, the missingness mechanisms and the true effects b
 
 {figures.to_markdown()}
 """
+
+
+def _number(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4g}"
+
+
+def _defined(value: object) -> object:
+    """NaN (an undefined figure, e.g. d without dropouts) as None, so the JSON stays standard."""
+    if isinstance(value, dict):
+        return {key: _defined(item) for key, item in value.items()}
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def _version() -> str:
