@@ -90,6 +90,15 @@ def _add_output_options(parser: argparse.ArgumentParser, seed: int, out_help: st
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
+def _add_chunk_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--chunk",
+        type=_count("--chunk", 1, MAX_CLIENTS),
+        default=DEFAULT_CHUNK,
+        help=f"clients per chunk, bounds memory; does not change results (default {DEFAULT_CHUNK})",
+    )
+
+
 def resolve_recipe(args: argparse.Namespace) -> RunRecipe:
     """How the parameters are made: defaults, then --preset in order, then --config (its presets,
     then its parameters), then --set; with the command line."""
@@ -117,12 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_clients_option(run, 1, DEFAULT_CLIENTS, "cohort size")
     _add_output_options(run, DEFAULT_SEED, "output directory (required)")
     run.add_argument("--backend", choices=BACKENDS, default="numpy", help="array library for the kernel")
-    run.add_argument(
-        "--chunk",
-        type=_count("--chunk", 1, MAX_CLIENTS),
-        default=DEFAULT_CHUNK,
-        help=f"clients per chunk, bounds memory; does not change results (default {DEFAULT_CHUNK})",
-    )
+    _add_chunk_option(run)
 
     params = commands.add_parser("params", help="list every parameter (name, default, range, unit, meaning)")
     _add_parameter_options(params)
@@ -162,12 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="sessions at whose end the WAI-SR is given, e.g. 3,5,8,last, or all (default 3,5,8,last)",
     )
     generate.add_argument("--file-format", choices=FILE_FORMATS, default="parquet", help="table files (parquet)")
-    generate.add_argument(
-        "--chunk",
-        type=_count("--chunk", 1, MAX_CLIENTS),
-        default=DEFAULT_CHUNK,
-        help=f"clients per chunk, bounds memory; does not change results (default {DEFAULT_CHUNK})",
-    )
+    _add_chunk_option(generate)
 
     sweep = commands.add_parser(
         "sweep",
