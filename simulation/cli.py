@@ -23,8 +23,8 @@ from simulation.config import (
 )
 from simulation.instruments.items import WaiSchedule
 from simulation.store import DEFAULT_CHUNK, OutputExistsError, atomic_outputs, check_free, run_to_directory, write_json
-from simulation.viz.gallery import RunDirError, write_gallery
 from simulation.synthetic import FILE_FORMATS, generate_to_directory
+from simulation.viz.gallery import RunDirError, write_gallery
 
 DEFAULT_CLIENTS = 2000
 DEFAULT_SEED = 1
