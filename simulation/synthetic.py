@@ -112,6 +112,8 @@ def make_design(
     wai_schedule: str | WaiSchedule = "3,5,8,last",
 ) -> Design:
     """A :class:`Design` from the arguments of :func:`generate` (a Params is taken as it is)."""
+    if therapists < 1:
+        raise ValueError(f"therapists must be 1 or more; got {therapists}")
     if isinstance(recipe, Params):
         changed = {name: value for name, value in recipe.as_dict().items() if value != PARAMETERS[name].default}
         recipe = RunRecipe(assignments=changed)
