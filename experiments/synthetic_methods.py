@@ -149,7 +149,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     figure.savefig(folder / "estimates_vs_truth.png", dpi=120, bbox_inches="tight")
     plt.close(figure)
-    table.to_csv(folder / "estimates_vs_truth.csv", index=False)
+    table.drop(columns="short").to_csv(folder / "estimates_vs_truth.csv", index=False)
     print(f"Wrote {folder}/ (data/, estimates_vs_truth.csv, estimates_vs_truth.png)")
 
 
