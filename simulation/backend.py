@@ -84,6 +84,8 @@ class Domain(enum.IntEnum):
 
     CLIENT = 1
     THERAPIST = 2
+    UNIT = 3  # a group or a family of one run (simulation.formats), keyed by (run, unit)
+    PAIR = 4  # two members of one group, keyed by (run, unit, pair index)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,23 @@ PROCESSES = Registry(
         Process("item_nonresponse", Domain.CLIENT, "uniform", "blank items: WAI client, therapist, SRS, ORS", draws=32),
         Process("wai_therapist_dyad", Domain.CLIENT, "normal", "therapist misjudges client", per_session=False),
         Process("wai_therapist_style", Domain.THERAPIST, "normal", "therapist's WAI-SR style", per_session=False),
+        # the group and family formats (simulation.formats)
+        Process(
+            "initial_tie", Domain.PAIR, "normal", "strength of a member-member tie at first meeting", per_session=False
+        ),
+        Process("member_rupture", Domain.PAIR, "uniform", "a rupture between two group members begins"),
+        Process("member_rupture_detection", Domain.PAIR, "uniform", "the leader notices a member-member rupture"),
+        Process("member_repair", Domain.PAIR, "uniform", "repair steps on a member-member rupture that succeed"),
+        Process(
+            "sided_member",
+            Domain.UNIT,
+            "uniform",
+            "the family member a less neutral therapist sides with",
+            per_session=False,
+        ),
+        Process("family_dropout", Domain.UNIT, "uniform", "the family's disengaged dropout"),
+        Process("family_practical_dropout", Domain.UNIT, "uniform", "the family stops for reasons outside therapy"),
+        Process("family_improved_exit", Domain.UNIT, "uniform", "a family whose members feel better stops"),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""
@@ -254,8 +273,8 @@ class Draws:
         return cls(xp, xp.asarray(keys), domain)
 
     def take(self, rows: Array) -> Draws:
-        """The draws of a subset of rows (integer indices)."""
-        return Draws(self.xp, self.xp.take(self.keys, rows), self.domain)
+        """The draws of a subset of rows (integer indices; along the first axis of a key matrix)."""
+        return Draws(self.xp, self.xp.take(self.keys, rows, axis=0), self.domain)
 
     def sample(self, names: tuple[str, ...], session: int = 0) -> tuple[Array, ...]:
         """One array per named single-draw process, for ``session`` (0: the intake draws). Processes

@@ -618,6 +618,121 @@ class Params:
         "instruments",
     )
 
+    # --- group format (act only in --format group; docs/ODD.md, Formats) ------------------------
+    group_size: int = param(
+        8, 2, 16, "members", "Members per group (the last group of a cohort may be smaller).", "groups"
+    )
+    open_groups: bool = flag(
+        False,
+        "Open groups with rolling admission: half the seats (rounded up) start at session 1, the others "
+        "join one at a time, one every admission_interval sessions.",
+        "groups",
+    )
+    admission_interval: int = param(3, 1, 26, "sessions", "Sessions between two admissions to an open group.", "groups")
+    initial_tie_mean: float = param(
+        0.40, 0.0, 1.0, "0-1", "Mean strength of a tie between two members when they first meet.", "groups"
+    )
+    initial_tie_sd: float = param(0.15, 0.0, 0.5, "0-1", "SD of the initial tie strength between members.", "groups")
+    tie_growth_rate: float = param(
+        0.08,
+        0.0,
+        1.0,
+        "per session",
+        "Share of the gap to 1 that a tie closes in a session both members attend.",
+        "groups",
+    )
+    cohesion_tie_weight: float = param(
+        0.5,
+        0.0,
+        1.0,
+        "weight",
+        "Weight of member-member ties in a member's cohesion (the rest: the members' mean alliance).",
+        "groups",
+    )
+    cohesion_attendance_weight: float = param(
+        2.0, 0.0, 10.0, "log-odds", "Missing per unit of cohesion below 0.5.", "groups"
+    )
+    cohesion_dropout_weight: float = param(
+        3.0, 0.0, 20.0, "log-odds", "Dropout per unit of cohesion below 0.5.", "groups"
+    )
+    cohesion_outcome_effect: float = param(
+        1.0, 0.0, 5.0, "multiplier", "Change of the symptom-change rate per unit of cohesion above 0.5.", "groups"
+    )
+    member_rupture_base_logit: float = param(
+        -5.0, -10.0, 5.0, "log-odds", "Log-odds of a rupture between two attending members at a full tie.", "groups"
+    )
+    member_rupture_tie_weight: float = param(
+        2.0, 0.0, 10.0, "log-odds", "Member-member rupture hazard per unit of missing tie strength.", "groups"
+    )
+    member_rupture_severity: float = param(
+        0.20, 0.0, 1.0, "tie units", "How far a member-member rupture drops the tie between the two.", "groups"
+    )
+    witness_unresolved_loss: float = param(
+        0.05,
+        0.0,
+        1.0,
+        "cohesion units",
+        "Cohesion a member loses for each rupture of others (member-leader or member-member) they see left unresolved.",
+        "groups",
+    )
+    witness_repair_gain: float = param(
+        0.03,
+        0.0,
+        1.0,
+        "cohesion units",
+        "Cohesion a member gains for each rupture of others they see repaired.",
+        "groups",
+    )
+
+    # --- family format (act only in --format family; docs/ODD.md, Formats) ----------------------
+    family_size: int = param(
+        3,
+        2,
+        5,
+        "members",
+        "Members per family (2: a couple; the last family of a cohort may be smaller). Roles follow "
+        "from the size (docs/ODD.md): partners; parent, adolescent, parent, sibling, sibling.",
+        "families",
+    )
+    parent_motivation_shift: float = param(
+        0.10, -1.0, 1.0, "0-1", "Motivation of a parent relative to the population mean.", "families"
+    )
+    adolescent_motivation_shift: float = param(
+        -0.20, -1.0, 1.0, "0-1", "Motivation of an adolescent (brought by a parent) relative to the mean.", "families"
+    )
+    adolescent_resistance_shift: float = param(
+        0.25, -1.0, 1.0, "0-1", "Resistance of an adolescent relative to the population mean.", "families"
+    )
+    shared_alliance_weight: float = param(
+        0.5,
+        0.0,
+        1.0,
+        "weight",
+        "Weight of the family's shared alliance (vs the member's own) in the alliance that drives a "
+        "member's symptom change.",
+        "families",
+    )
+    split_dropout_weight: float = param(
+        4.0, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
+    )
+    therapist_neutrality: float = param(
+        0.8,
+        0.0,
+        1.0,
+        "0-1",
+        "How even-handed the therapist is (1: fully neutral); below 1 the therapist sides with one member.",
+        "families",
+    )
+    siding_effect: float = param(
+        0.15,
+        0.0,
+        1.0,
+        "per session",
+        "At neutrality 0: share of the gap to 1 the sided member's bond gains per attended session, and "
+        "share of their bond the others lose.",
+        "families",
+    )
+
     def __new__(cls, *positional: Any, **values: Any) -> Params:
         """Refuse an unknown name with the command line's message (a :class:`ParameterError` that
         suggests close names) rather than the generated constructor's bare TypeError."""
@@ -797,6 +912,19 @@ PRESETS: dict[str, Preset] = {
                 "avoidant_bond_factor": 0.90,
                 "empathy_mean": 0.72,
                 "insecure_attachment_weight": 0.25,
+            },
+        ),
+        Preset(
+            "systemic",
+            "orientation",
+            "Systemic (group or family): an even-handed therapist who builds the shared alliance and the "
+            "ties between members.",
+            {
+                "therapist_neutrality": 0.95,
+                "shared_alliance_weight": 0.65,
+                "tie_growth_rate": 0.12,
+                "witness_repair_gain": 0.05,
+                "collaboration_mean": 0.68,
             },
         ),
         Preset("general_outpatient", "population", "General adult outpatients: the calibrated defaults.", {}),

@@ -250,9 +250,9 @@ def composite(xp: Any, p: Any, bond: Array, goal: Array, task: Array) -> Array:
     return (p.bond_weight * bond + p.goal_weight * goal + p.task_weight * task) / total
 
 
-def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array) -> Array:
+def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array, shift: Array | None = None) -> Array:
     """Whether each client attends: missing is likelier with a weak alliance, low motivation and an
-    open withdrawal rupture."""
+    open withdrawal rupture; ``shift`` adds a format's log-odds of missing (None: individual)."""
     withdrawn = as_float(xp, s.rupture_open & (s.rupture_kind == WITHDRAWAL))
     log_odds = (
         p.miss_base_logit
@@ -260,7 +260,7 @@ def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array) 
         + p.miss_motivation_weight * (0.5 - t.motivation)
         + p.miss_withdrawal_weight * withdrawn
     )
-    return s.active & (u >= logistic(xp, log_odds))
+    return s.active & (u >= logistic(xp, log_odds if shift is None else log_odds + shift))
 
 
 def goals_met(t: Traits, wellbeing: Array, p: Any) -> Array:
@@ -439,19 +439,31 @@ def symptom_change(
     return xp.clip(wellbeing + change + p.symptom_noise_sd * z, 0.0, ORS_MAX)
 
 
-def dropout_chance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, attended: Array, session: int) -> Array:
+def dropout_chance(
+    xp: Any,
+    p: Any,
+    t: Traits,
+    s: State,
+    alliance: Array,
+    attended: Array,
+    session: int | Array,
+    shift: Array | None = None,
+) -> Array:
     """Per-session dropout probability: weak alliance, open or unresolved ruptures, a missed session,
-    the first three sessions and low motivation raise it."""
+    the first three sessions and low motivation raise it. ``session`` is the client's own session
+    number (an array where members started at different sessions); ``shift`` adds a format's log-odds
+    (group cohesion, family split; None in the individual format)."""
     ruptures = as_float(xp, s.rupture_open) + xp.astype(s.unresolved, xp.float64)
+    early = session <= 3
     log_odds = (
         p.dropout_base_logit
         + p.dropout_alliance_weight * (0.5 - alliance)
         + p.dropout_rupture_weight * ruptures
         + p.dropout_missed_weight * as_float(xp, ~attended)
-        + p.dropout_early_weight * float(session <= 3)
+        + p.dropout_early_weight * (float(early) if isinstance(early, bool) else as_float(xp, early))
         + p.dropout_motivation_weight * (0.5 - t.motivation)
     )
-    return logistic(xp, log_odds)
+    return logistic(xp, log_odds if shift is None else log_odds + shift)
 
 
 def life_event_loss(xp: Any, p: Any, occurs_u: Array, size_u: Array) -> Array:
@@ -461,7 +473,15 @@ def life_event_loss(xp: Any, p: Any, occurs_u: Array, size_u: Array) -> Array:
 
 
 def dropout_cause(
-    xp: Any, p: Any, t: Traits, s: State, alliance: Array, attended: Array, session: int, u: tuple[Array, Array, Array]
+    xp: Any,
+    p: Any,
+    t: Traits,
+    s: State,
+    alliance: Array,
+    attended: Array,
+    session: int | Array,
+    u: tuple[Array, Array, Array],
+    shift: Array | None = None,
 ) -> Array:
     """Competing reasons to end the course early this session, each with its own draw; the code of the
     first that applies (DROPOUT_CAUSES), NOT_DROPPED if none: disengagement (:func:`dropout_chance`),
@@ -470,7 +490,7 @@ def dropout_cause(
     points or more: many clients who stop unannounced have improved)."""
     disengaged_u, practical_u, improved_u = u
     feels_better = (s.wellbeing - t.intake) >= RELIABLE_CHANGE
-    disengaged = disengaged_u < dropout_chance(xp, p, t, s, alliance, attended, session)
+    disengaged = disengaged_u < dropout_chance(xp, p, t, s, alliance, attended, session, shift)
     practical = practical_u < p.practical_dropout_hazard
     improved = feels_better & (improved_u < p.improved_exit_hazard)
     cause = xp.where(
@@ -480,6 +500,28 @@ def dropout_cause(
 
 
 # --- one session -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a format with several people per unit adds to one session (simulation.formats computes it
+    from the state before the session); the individual format passes none, so its session update is
+    the plain one.
+
+    ``member_session`` is each member's own session number (1 at the session they joined): it drives
+    what the individual format reads from the session number (the intake, stages near the course
+    limit, early dropout, the planned end), while the random draws stay keyed by the unit's session.
+    """
+
+    member_session: Array
+    attendance_shift: Array  # log-odds added to missing a session
+    dropout_shift: Array  # log-odds added to disengaged dropout
+    change_factor: Array  # multiplies the symptom-change rate
+    shared_alliance: Array  # the alliance a member's symptom change also follows (family), or the own
+    shared_weight: float | Array  # weight of ``shared_alliance`` in it (0: the member's own alliance)
+    bond_shift: Array  # signed share of the bond gap (or of the bond) gained per attended session
+    ending_draws: tuple[Array, Array, Array] | None  # dropout draws shared by a unit that ends together
+    end_together: Any  # None, or f(planned_end, cause, active) -> (planned_end, cause) for the whole unit
 
 
 @dataclass(frozen=True)
@@ -500,9 +542,12 @@ class SessionRecord:
     srs: Array  # observed SRS at its end (NaN if missed)
 
 
-def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: int) -> tuple[State, SessionRecord]:
+def step_session(
+    xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: int, context: Context | None = None
+) -> tuple[State, SessionRecord]:
     """Simulate scheduled session ``session`` (1-based) for every row; return the new state and the
-    session's record. Rows whose course has ended pass through unchanged."""
+    session's record. Rows whose course has ended pass through unchanged. ``context`` carries what a
+    group or family format adds (see :class:`Context`); without it this is the individual format."""
     attend_u, dropout_u, rupture_u, kind_u, severity_u, srs_used_u, detect_u, repair_u = draws.sample(
         (
             "attendance",
@@ -524,10 +569,21 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
     )
 
     alliance_before = composite(xp, p, s.bond, s.goal, s.task)
-    attended = s.active if session == 1 else attendance(xp, p, t, s, alliance_before, attend_u)
+    if context is None:
+        own_session: int | Array = session
+        attended = s.active if session == 1 else attendance(xp, p, t, s, alliance_before, attend_u)
+        stage = s.stage if session == 1 else next_stage(xp, p, t, s, session, attended)  # intake: engagement
+    else:
+        own_session = context.member_session
+        intake = own_session == 1
+        missing = attendance(xp, p, t, s, alliance_before, attend_u, context.attendance_shift)
+        attended = xp.where(intake, s.active, missing)
+        stage = xp.where(intake, s.stage, next_stage(xp, p, t, s, own_session, attended))
     ors = xp.where(attended, xp.clip(xp.round(s.wellbeing + p.ors_error_sd * ors_z), 0.0, ORS_MAX), xp.nan)
-    stage = s.stage if session == 1 else next_stage(xp, p, t, s, session, attended)  # intake: engagement
     bond, goal, task = grow_alliance(xp, p, t, s, attended)
+    if context is not None:  # siding: the sided member's bond rises, the others' falls
+        shift = as_float(xp, attended) * context.bond_shift
+        bond = unit_clip(xp, bond + xp.where(shift > 0, shift * (1.0 - bond), shift * bond))
     alliance = composite(xp, p, bond, goal, task)
 
     # ruptures: onset drops bond by the severity, goal and task by half of it
@@ -578,15 +634,13 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
     # lasting harm this week: an unresolved rupture, a life event (attended or not)
     harm = xp.where(expired, p.rupture_harm * severity, 0.0) + life_event_loss(xp, p, event_u, event_size_u)
     setback = xp.where(s.active, s.setback + harm, s.setback)
-    wellbeing = xp.where(
-        s.active,
-        xp.clip(
-            symptom_change(xp, p, t, stage, s.wellbeing, setback, alliance, attended, s.attended, symptom_z) - harm,
-            0.0,
-            ORS_MAX,
-        ),
-        s.wellbeing,
-    )
+    if context is None:
+        changed = symptom_change(xp, p, t, stage, s.wellbeing, setback, alliance, attended, s.attended, symptom_z)
+    else:  # cohesion scales the rate; a family's shared alliance enters the alliance that drives change
+        drive = (1.0 - context.shared_weight) * alliance + context.shared_weight * context.shared_alliance
+        followed = symptom_change(xp, p, t, stage, s.wellbeing, setback, drive, attended, s.attended, symptom_z)
+        changed = xp.clip(s.wellbeing + context.change_factor * (followed - s.wellbeing), 0.0, ORS_MAX)
+    wellbeing = xp.where(s.active, xp.clip(changed - harm, 0.0, ORS_MAX), s.wellbeing)
     counts = dict(
         attended=s.attended + xp.astype(attended, xp.int16),
         ruptures=s.ruptures + xp.astype(onset, xp.int16),
@@ -616,8 +670,14 @@ def step_session(xp: Any, p: Any, t: Traits, s: State, draws: Draws, session: in
     )
 
     # endings: planned (resolution done, or the course limit) before dropout
-    planned_end = (progressed.resolution_attended >= p.resolution_sessions) | (session >= p.course_length)
-    cause = dropout_cause(xp, p, t, progressed, alliance, attended, session, (dropout_u, practical_u, improved_u))
+    planned_end = (progressed.resolution_attended >= p.resolution_sessions) | (own_session >= p.course_length)
+    if context is None:
+        cause = dropout_cause(xp, p, t, progressed, alliance, attended, session, (dropout_u, practical_u, improved_u))
+    else:
+        ending_u = context.ending_draws or (dropout_u, practical_u, improved_u)
+        cause = dropout_cause(xp, p, t, progressed, alliance, attended, own_session, ending_u, context.dropout_shift)
+        if context.end_together is not None:
+            planned_end, cause = context.end_together(planned_end, cause, s.active)
     drops = s.active & ~planned_end & (cause != NOT_DROPPED)
     new_state = dataclasses.replace(
         progressed,

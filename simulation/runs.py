@@ -1,8 +1,9 @@
 """Drive the kernel over whole courses: one run, many stacked runs, or one run cut into chunks.
 
-A row is one relation. Rows carry (run, client index, therapist index); random draws are keyed by
+A row is one relation (a client, or a member of a group or family, with their therapist). Rows carry
+(run, client index, therapist index) and their unit (simulation.formats); random draws are keyed by
 those coordinates (simulation.backend), so a run's results do not depend on which other runs share
-its pass, on how its clients are chunked, or on the worker that computes it.
+its pass, on how its clients are chunked (at unit boundaries), or on the worker that computes it.
 """
 
 from __future__ import annotations
@@ -17,37 +18,61 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Domain, Draws, namespace, run_key, to_numpy
 from simulation.config import PARAMETERS, Params
+from simulation.formats import Format, Members, get_format, unit_matrix
+from simulation.formats.base import format_draws
 
 COMPACT_BELOW = 0.75  # drop finished rows once fewer than this share of rows is still in therapy
 
 
 @dataclass(frozen=True)
 class Run:
-    """One independent run: its parameters, cohort size and seed (an int or a spawned SeedSequence)."""
+    """One independent run: its parameters, cohort size (members, in every format), seed (an int or a
+    spawned SeedSequence) and format (simulation.formats: individual, group or family)."""
 
     params: Params
     n_clients: int
     seed: int | np.random.SeedSequence
+    format: str = "individual"
+
+    def __post_init__(self) -> None:
+        get_format(self.format)  # an unknown name is refused here, before any work
 
 
 @dataclass(frozen=True)
 class Rows:
-    """Which relations a pass simulates: each row's run, client index and therapist index (0-based)."""
+    """Which relations a pass simulates: each row's run, client index and therapist index (0-based),
+    and from the run's format's roster its unit, place in the unit, unit size, first scheduled
+    session and role code (simulation.formats.base.Roster)."""
 
     run: np.ndarray
     client: np.ndarray
     therapist: np.ndarray
+    unit: np.ndarray
+    member: np.ndarray
+    size: np.ndarray
+    start: np.ndarray
+    role: np.ndarray
 
     @classmethod
     def of_runs(cls, runs: list[Run], start: int = 0, stop: int | None = None) -> Rows:
-        """Clients ``start:stop`` of every run (all of them by default), run by run."""
-        run_index, client_index, therapist_index = [], [], []
-        for index, run in enumerate(runs):
-            clients = np.arange(start, min(stop if stop is not None else run.n_clients, run.n_clients), dtype=np.int64)
-            run_index.append(np.full(clients.size, index, dtype=np.int32))
-            client_index.append(clients)
-            therapist_index.append(clients // run.params.clients_per_therapist)
-        return cls(np.concatenate(run_index), np.concatenate(client_index), np.concatenate(therapist_index))
+        """Clients ``start:stop`` of every run (all of them by default), run by run. In a group or
+        family format ``start`` and ``stop`` must fall on unit boundaries (see Format.aligned_chunk)."""
+        rosters = [get_format(run.format).roster(run.params, run.n_clients, start, stop) for run in runs]
+        run_index = [np.full(roster.member_index.size, index, dtype=np.int32) for index, roster in enumerate(rosters)]
+
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([getattr(roster, name) for roster in rosters])
+
+        return cls(
+            np.concatenate(run_index),
+            joined("member_index"),
+            joined("therapist"),
+            joined("unit"),
+            joined("member"),
+            joined("size"),
+            joined("start"),
+            joined("role"),
+        )
 
     def __len__(self) -> int:
         return int(self.run.size)
@@ -55,13 +80,15 @@ class Rows:
 
 @dataclass(frozen=True)
 class CourseResult:
-    """What a pass leaves, as host numpy arrays: per-row traits and final state, and per session
-    the positions (into ``rows``) of the rows still in therapy with their session record."""
+    """What a pass leaves, as host numpy arrays: per-row traits and final state (with the format's
+    own per-row state), and per session the positions (into ``rows``) of the rows in therapy with
+    their session record (with the format's fields)."""
 
     rows: Rows
     traits: dict[str, np.ndarray]
     final: dict[str, np.ndarray]
     sessions: list[tuple[int, np.ndarray, dict[str, np.ndarray]]]
+    format: str = "individual"
 
 
 def row_params(xp: Any, params: list[Params], run_index: np.ndarray) -> Any:
@@ -79,32 +106,40 @@ def row_params(xp: Any, params: list[Params], run_index: np.ndarray) -> Any:
     return SimpleNamespace(**values)
 
 
-def _compact(xp: Any, obj: Any, keep: Any) -> Any:
-    """Keep the rows ``keep`` (integer indices) of every array field of a dataclass or namespace;
-    scalars stay as they are."""
+def _compact(xp: Any, obj: Any, keep: Any, row_matrices: tuple[str, ...] = ()) -> Any:
+    """Keep the rows ``keep`` (integer indices) of every array field of a dataclass or namespace:
+    per-row arrays (1-D) and the per-row matrices named in ``row_matrices`` (rows x unit members,
+    along their first axis); scalars stay as they are. Any other array is refused (a matrix nobody
+    declared would go stale silently)."""
 
-    def take(value: Any) -> Any:
-        return xp.take(value, keep) if hasattr(value, "shape") and value.ndim == 1 else value
+    def take(name: str, value: Any) -> Any:
+        if not hasattr(value, "shape") or value.ndim == 0:
+            return value
+        if value.ndim == 1:
+            return xp.take(value, keep)
+        if name in row_matrices:
+            return xp.take(value, keep, axis=0)
+        raise TypeError(f"cannot compact field '{name}' of shape {tuple(value.shape)}: not declared per row")
 
     if dataclasses.is_dataclass(obj):
-        return dataclasses.replace(obj, **{f.name: take(getattr(obj, f.name)) for f in dataclasses.fields(obj)})
+        return dataclasses.replace(obj, **{f.name: take(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)})
     if isinstance(obj, SimpleNamespace):
-        return SimpleNamespace(**{name: take(value) for name, value in vars(obj).items()})
+        return SimpleNamespace(**{name: take(name, value) for name, value in vars(obj).items()})
+    if isinstance(obj, dict):
+        return {name: take(name, value) for name, value in obj.items()}
     return obj
 
 
 def _host(obj: Any) -> dict[str, np.ndarray]:
-    """The array fields of a dataclass as host numpy arrays (numpy's own arrays, not copies)."""
-    return {f.name: to_numpy(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    """The array fields of a dataclass (or dict) as host numpy arrays (numpy's own arrays, not copies)."""
+    fields = obj if isinstance(obj, dict) else {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    return {name: to_numpy(value) for name, value in fields.items()}
 
 
 def _host_copy(obj: Any) -> dict[str, np.ndarray]:
     """The array fields of a dataclass as host numpy arrays that share no memory with them:
     ``to_numpy`` copies off a device but hands numpy arrays back as they are, so those are copied."""
-    return {
-        name: values.copy() if isinstance(getattr(obj, name), np.ndarray) else values
-        for name, values in _host(obj).items()
-    }
+    return {name: values.copy() if isinstance(values, np.ndarray) else values for name, values in _host(obj).items()}
 
 
 class Course:
@@ -118,11 +153,14 @@ class Course:
     def __init__(self, runs: list[Run], rows: Rows, backend: str = "numpy", compact: bool = True) -> None:
         xp = self.xp = namespace(backend)
         self.runs, self.rows, self.compact = runs, rows, compact
+        self.format = formats_of(runs)
         keys = np.asarray([run_key(run.seed) for run in runs], dtype=np.uint64)[rows.run]
         self.params = row_params(xp, [run.params for run in runs], rows.run)
         self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
         therapist_draws = Draws.for_rows(xp, keys, rows.therapist, Domain.THERAPIST)
-        clients = dynamics.draw_clients(xp, self.params, self.draws)
+        clients = self.format.adjust_clients(
+            xp, self.params, dynamics.draw_clients(xp, self.params, self.draws), xp.asarray(rows.role)
+        )
         therapists = dynamics.draw_therapists(xp, self.params, therapist_draws)
         self.traits = dynamics.relation_traits(xp, self.params, clients, therapists)
         # a course that keeps its rows in place (the Mesa model's) can be edited between sessions; it
@@ -130,7 +168,19 @@ class Course:
         self.trait_sources: tuple[dict[str, Any], dict[str, Any]] | None = None if compact else (clients, therapists)
         self.host_traits = _host(self.traits)
         self.state = dynamics.initial_state(xp, self.params, self.traits)
+        self.last_start = int(rows.start.max(initial=1))  # the last session at which a member joins
+        if self.last_start > 1:  # open groups: members who join later wait until their first session
+            self.state = dataclasses.replace(self.state, active=xp.asarray(rows.start == 1))
+        width = int(rows.size.max(initial=1))
+        self.members = Members(xp.asarray(rows.member), xp.asarray(rows.size), xp.asarray(rows.start), width)
+        self.unit_draws = format_draws(xp, keys, rows.unit, rows.member, width) if self.format.adds_to_session else None
+        self.own = (
+            self.format.initial_state(xp, self.params, self.members, self.unit_draws.unit, self.unit_draws.pair)
+            if self.unit_draws is not None
+            else None
+        )
         self.final = {name: np.empty(len(rows), dtype=values.dtype) for name, values in _host(self.state).items()}
+        self.final_own = {name: np.empty(len(rows), dtype=values.dtype) for name, values in self._own_per_row().items()}
         self.position = xp.arange(len(rows))
         self.sessions: list[tuple[int, np.ndarray, dict[str, np.ndarray]]] = []
         self.session = 0
@@ -138,21 +188,51 @@ class Course:
         self.running = True
 
     def advance(self) -> dynamics.SessionRecord:
-        """Simulate the next scheduled session for every row still in therapy."""
+        """Simulate the next scheduled session for every row still in therapy (members of an open
+        group who join at this session first enter therapy)."""
         xp = self.xp
         self.session += 1
+        if 1 < self.session <= self.last_start:
+            joining = self.members.start == self.session
+            self.state = dataclasses.replace(self.state, active=self.state.active | joining)
         in_therapy = xp.nonzero(self.state.active)[0]
-        self.state, record = dynamics.step_session(xp, self.params, self.traits, self.state, self.draws, self.session)
+        if self.format.adds_to_session:
+            context, figures = self.format.context(
+                xp, self.params, self.traits, self.state, self.own, self.members, self.unit_draws, self.session
+            )
+            before = self.state
+            self.state, record = dynamics.step_session(
+                xp, self.params, self.traits, before, self.draws, self.session, context
+            )
+            self.own, added = self.format.after_session(
+                xp,
+                self.params,
+                self.traits,
+                before,
+                self.state,
+                record,
+                self.own,
+                figures,
+                self.members,
+                self.unit_draws,
+                self.session,
+            )
+            fields = {**_fields(record), **figures, **added, "member_session": context.member_session}
+        else:
+            self.state, record = dynamics.step_session(
+                xp, self.params, self.traits, self.state, self.draws, self.session
+            )
+            fields = _fields(record)
         # the record must not share memory with the state, which a view may edit before the next
         # session (the kernel passes bond, goal, task and stage through to both): a record cut down to
         # the rows in therapy is a copy already (take), a whole one is copied here
-        if self.in_therapy_count < self.position.shape[0]:
-            recorded = _host(_compact(xp, record, in_therapy))
+        if int(in_therapy.shape[0]) < self.position.shape[0]:
+            recorded = _host(_compact(xp, fields, in_therapy))
         else:
-            recorded = _host_copy(record)
+            recorded = _host_copy(fields)
         self.sessions.append((self.session, to_numpy(xp.take(self.position, in_therapy)), recorded))
         still = self.in_therapy_count = int(xp.sum(xp.astype(self.state.active, xp.int64)))
-        self.running = still > 0
+        self.running = still > 0 or self.session < self.last_start
         if not self.running or (self.compact and still < COMPACT_BELOW * self.position.shape[0]):
             self._retire()
         return record
@@ -182,22 +262,57 @@ class Course:
         if self.trait_sources is None:
             raise RuntimeError("only a course that keeps its rows in place (compact=False) can be edited")
 
+    def _own_per_row(self) -> dict[str, Any]:
+        """The format's own per-row (1-D) state fields: what the tables keep of it."""
+        if self.own is None:
+            return {}
+        fields = {f.name: getattr(self.own, f.name) for f in dataclasses.fields(self.own)}
+        return {name: value for name, value in fields.items() if name not in self.format.row_matrices}
+
     def _retire(self) -> None:
-        """Store the final state of the rows that have ended and, when compacting, drop them."""
+        """Store the final state of the units that have ended (every member done, none waiting to
+        join) and, when compacting, drop them: a unit leaves whole, so that the members of a unit
+        stay contiguous and the per-row matrices stay aligned."""
         xp = self.xp
-        leaving = xp.nonzero(~self.state.active)[0]
+        remaining = self.state.active
+        if self.format.adds_to_session:
+            alive = self.state.active | (self.members.start > self.session)
+            matrix, valid = unit_matrix(xp, self.members, alive, False)
+            remaining = xp.any(matrix & valid, axis=1)
+        leaving = xp.nonzero(~remaining)[0]
+        where = to_numpy(xp.take(self.position, leaving))
         for name, values in _host(_compact(xp, self.state, leaving)).items():
-            self.final[name][to_numpy(xp.take(self.position, leaving))] = values
+            self.final[name][where] = values
+        for name, values in _host(_compact(xp, self._own_per_row(), leaving)).items():
+            self.final_own[name][where] = values
         if self.running:
-            keep = xp.nonzero(self.state.active)[0]
-            self.params, self.traits, self.state = (
-                _compact(xp, obj, keep) for obj in (self.params, self.traits, self.state)
+            keep = xp.nonzero(remaining)[0]
+            self.params, self.traits, self.state, self.members = (
+                _compact(xp, obj, keep) for obj in (self.params, self.traits, self.state, self.members)
             )
+            self.own = _compact(xp, self.own, keep, self.format.row_matrices)
             self.draws, self.position = self.draws.take(keep), xp.take(self.position, keep)
+            if self.unit_draws is not None:
+                self.unit_draws = self.unit_draws.take(keep)
 
     def result(self) -> CourseResult:
         """The pass's results (call once every course has ended)."""
-        return CourseResult(self.rows, self.host_traits, self.final, self.sessions)
+        return CourseResult(
+            self.rows, self.host_traits, {**self.final, **self.final_own}, self.sessions, self.format.name
+        )
+
+
+def _fields(record: dynamics.SessionRecord) -> dict[str, Any]:
+    """A session record's fields by name."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+
+def formats_of(runs: list[Run]) -> Format:
+    """The one format of a pass: stacked runs share it (the kernel adds one format's submodels)."""
+    names = sorted({run.format for run in runs})
+    if len(names) > 1:
+        raise ValueError(f"runs of different formats ({', '.join(names)}) cannot share a pass")
+    return get_format(names[0])
 
 
 def simulate_rows(runs: list[Run], rows: Rows, backend: str = "numpy") -> CourseResult:
@@ -212,7 +327,7 @@ def therapist_traits(runs: list[Run], run_index: int, backend: str = "numpy") ->
     """The traits of every therapist of one run (the same numbers their clients' rows carry)."""
     xp = namespace(backend)
     run = runs[run_index]
-    count = -(-run.n_clients // run.params.clients_per_therapist)
+    count = get_format(run.format).n_therapists(run.params, run.n_clients)
     keys = np.full(count, run_key(run.seed), dtype=np.uint64)
     draws = Draws.for_rows(xp, keys, np.arange(count), Domain.THERAPIST)
     return {name: to_numpy(values) for name, values in dynamics.draw_therapists(xp, run.params, draws).items()}

@@ -1,0 +1,192 @@
+"""What every format declares: its roster (who meets whom), its per-row, per-pair and per-unit
+fields, and its extra submodels (docs/ODD.md, Formats).
+
+A *unit* is what one therapist meets at once: one client (individual), a group with its leader, or a
+family. ``--clients N`` counts members (people in therapy) in every format; units are filled in
+order, so the last unit of a run may be smaller than the others. Rows of one unit are contiguous and
+in member order in every pass (chunks are cut at unit boundaries and compaction drops whole units),
+so the members of a row's unit sit at ``row - member + 0 .. size - 1``: unit-level quantities are
+reductions over a small dense (rows, unit size) matrix gathered that way (:func:`unit_matrix`),
+without a Python loop over units or members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simulation.backend import Array, Domain, Draws
+from simulation.config import ParameterError, Params
+
+
+class FormatError(ParameterError):
+    """A bad format choice (unknown format, or a unit that the format cannot hold)."""
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Members ``start:stop`` of one run (0-based member indices): each one's unit, place in the unit,
+    unit size, therapist (leader), first scheduled session and role code."""
+
+    member_index: np.ndarray
+    unit: np.ndarray
+    member: np.ndarray
+    size: np.ndarray
+    therapist: np.ndarray
+    start: np.ndarray
+    role: np.ndarray
+
+
+@dataclass(frozen=True)
+class Members:
+    """The roster as the kernel reads it: per-row arrays of the namespace in use, compacted with the
+    rows (a whole unit at a time). ``width`` is the largest unit size of the pass."""
+
+    member: Array
+    size: Array
+    start: Array
+    width: int
+
+
+def unit_matrix(xp: Any, members: Members, values: Array, fill: Any) -> tuple[Array, Array]:
+    """For each row, the values of the members of its unit: a (rows, width) matrix whose column j is
+    member j's value, ``fill`` past the unit's size; and the mask of real members."""
+    n = values.shape[0]
+    column = xp.arange(members.width)
+    index = xp.clip((xp.arange(n) - members.member)[:, None] + column[None, :], 0, max(n - 1, 0))
+    valid = column[None, :] < members.size[:, None]
+    return xp.where(valid, values[index], fill), valid
+
+
+def unit_sum(xp: Any, members: Members, values: Array) -> Array:
+    """For each row, the sum of ``values`` over the members of its unit (a segment reduction)."""
+    matrix, _ = unit_matrix(xp, members, values, 0)
+    return xp.sum(matrix, axis=1)
+
+
+def others(xp: Any, members: Members, valid: Array) -> Array:
+    """Mask of the other members of each row's unit (the row's own column left out)."""
+    return valid & (xp.arange(members.width)[None, :] != members.member[:, None])
+
+
+class Format:
+    """A therapy format. Subclasses set the names, the unit size and the roles, and may override the
+    roster rules (start sessions), the trait adjustments and the extra submodels (:meth:`context`,
+    :meth:`after_session`). The individual format adds nothing: its session update is the plain one."""
+
+    name: ClassVar[str]
+    unit_name: ClassVar[str]  # "client", "group" or "family": the unit table's name and id column
+    roles: ClassVar[tuple[str, ...]] = ("client",)
+    adds_to_session: ClassVar[bool] = True  # False: the plain (individual) session update
+    row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
+
+    def unit_size(self, params: Params) -> int:
+        """Members per unit (the last unit of a run may be smaller)."""
+        return 1
+
+    def units_per_therapist(self, params: Params) -> int:
+        """A therapist's caseload in units: ``clients_per_therapist`` members' worth, at least one unit."""
+        return max(1, params.clients_per_therapist // self.unit_size(params))
+
+    def role_codes(self, member: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """Role of each member (an index into ``roles``) from its place in the unit and the unit size."""
+        return np.zeros(member.size, dtype=np.int8)
+
+    def start_sessions(self, params: Params, member: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """First scheduled session of each member, in the unit's session numbering (1: from the start)."""
+        return np.ones(member.size, dtype=np.int16)
+
+    def roster(self, params: Params, n_members: int, start: int = 0, stop: int | None = None) -> Roster:
+        """Members ``start:stop`` of a run of ``n_members``: units filled in order, so that member i is
+        in unit i // unit size and the last unit holds the remainder. ``start`` must fall on a unit
+        boundary (a unit is never split between two passes)."""
+        size = self.unit_size(params)
+        if start % size:
+            raise ValueError(f"a pass must start at a unit boundary: member {start} is inside a {self.unit_name}")
+        index = np.arange(start, min(n_members if stop is None else stop, n_members), dtype=np.int64)
+        if index.size and (index[-1] + 1) % size and index[-1] + 1 != n_members:
+            raise ValueError(f"a pass must end at a unit boundary: member {index[-1]} is inside a {self.unit_name}")
+        unit = index // size
+        member = index % size
+        sizes = np.minimum(size, n_members - unit * size)
+        return Roster(
+            member_index=index,
+            unit=unit,
+            member=member,
+            size=sizes,
+            therapist=unit // self.units_per_therapist(params),
+            start=self.start_sessions(params, member, sizes),
+            role=self.role_codes(member, sizes),
+        )
+
+    def n_therapists(self, params: Params, n_members: int) -> int:
+        """Therapists (leaders) of a run of ``n_members``."""
+        units = -(-n_members // self.unit_size(params))
+        return -(-units // self.units_per_therapist(params))
+
+    def aligned_chunk(self, params: Params, chunk: int) -> int:
+        """The largest whole number of units that fits in ``chunk`` members (at least one unit)."""
+        size = self.unit_size(params)
+        return max(size, chunk // size * size)
+
+    # --- the kernel's side: all pure array functions of the namespace ``xp`` ------------------------
+
+    def adjust_clients(self, xp: Any, p: Any, clients: dict[str, Array], role: Array) -> dict[str, Array]:
+        """Client traits after what the format changes (roles); the individual format changes none."""
+        return clients
+
+    def initial_state(self, xp: Any, p: Any, members: Members, unit_draws: Draws, pair_draws: Draws) -> Any:
+        """The format's own state at intake (None: the format has none)."""
+        return None
+
+    def context(
+        self, xp: Any, p: Any, traits: Any, state: Any, own: Any, members: Members, draws: Any, session: int
+    ) -> tuple[Any, dict[str, Array]]:
+        """What the format adds to session ``session`` (a dynamics.Context, or None) and the per-row
+        figures it computed from the state before the session (recorded in the sessions table)."""
+        return None, {}
+
+    def after_session(
+        self,
+        xp: Any,
+        p: Any,
+        traits: Any,
+        before: Any,
+        after: Any,
+        record: Any,
+        own: Any,
+        figures: dict[str, Array],
+        members: Members,
+        draws: Any,
+        session: int,
+    ) -> tuple[Any, dict[str, Array]]:
+        """The format's state after the session, and what else the session leaves in the record."""
+        return own, {}
+
+
+@dataclass(frozen=True)
+class FormatDraws:
+    """Counter-based draws keyed by unit (run, unit) and by member pair (run, unit, pair index)."""
+
+    unit: Draws
+    pair: Draws
+
+    def take(self, rows: Array) -> FormatDraws:
+        return FormatDraws(self.unit.take(rows), self.pair.take(rows))
+
+
+PAIR_BITS = 5  # member indices below 32 (group_size is at most 16)
+
+
+def format_draws(xp: Any, run_keys: np.ndarray, unit: np.ndarray, member: np.ndarray, width: int) -> FormatDraws:
+    """Unit draws for each row (the same numbers on every member's row) and pair draws for each
+    (row, member j) of its unit, keyed by the unordered pair: both members of a pair see one number."""
+    column = np.arange(width, dtype=np.int64)[None, :]
+    low, high = np.minimum(member[:, None], column), np.maximum(member[:, None], column)
+    pair = (unit[:, None] << (2 * PAIR_BITS)) | (low << PAIR_BITS) | high
+    return FormatDraws(
+        Draws.for_rows(xp, run_keys, unit, Domain.UNIT),
+        Draws.for_rows(xp, np.asarray(run_keys)[:, None], pair, Domain.PAIR),
+    )

@@ -1,0 +1,147 @@
+"""The family (and couple) format: one therapist and 2-5 family members (docs/ODD.md, Formats).
+
+Each member has their own alliance with the therapist (a relation row). Per session the family has:
+
+- a *split*: the range (largest minus smallest) of the composite alliances of its members in
+  therapy, 0-1 (0 for a family of one). A range rather than an SD because it is what a split
+  alliance means clinically (one member allied, another not: Pinsof & Catherall 1986; Friedlander et
+  al. 2006's SOFTA "split alliance") and it needs no sample size; it raises the family's dropout hazard
+  by ``split_dropout_weight`` log-odds per unit.
+- a *shared alliance* (shared sense of purpose): the members' mean alliance times (1 - split), i.e.
+  built from their alliances and from their agreement with each other. A member's symptom change
+  follows the blend (1 - ``shared_alliance_weight``) x own + ``shared_alliance_weight`` x shared.
+- *siding*: below full ``therapist_neutrality`` the therapist sides with one member (drawn once per
+  family): each attended session the sided member's bond closes (1 - neutrality) x ``siding_effect``
+  of its gap to 1, the others lose that share of their bond.
+
+The family ends together: its planned ending comes when every member's would, and it drops out when
+the disengagement (or practical, or improved) draw of the family, one per session, falls under the
+hazard of its most disengaged member (so the family leaves with its least engaged member, without
+multiplying the individual hazard by the family size). Outcomes stay per member (ORS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulation import dynamics
+from simulation.backend import Array, Draws
+from simulation.config import Params
+from simulation.formats.base import Format, Members, unit_matrix
+
+NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
+
+
+@dataclass(frozen=True)
+class FamilyState:
+    """Per row: whether the therapist sides with this member, and the family's shared alliance and
+    split at the last session (the same on every member's row)."""
+
+    sided: Array
+    shared: Array
+    split: Array
+
+
+def family_figures(xp: Any, members: Members, alliance: Array, present: Array) -> tuple[Array, Array]:
+    """The family's shared alliance and split (see the module docstring), on every member's row."""
+    values, valid = unit_matrix(xp, members, alliance, 0.0)
+    counted, _ = unit_matrix(xp, members, present, False)
+    counted = counted & valid
+    n = xp.sum(xp.astype(counted, xp.float64), axis=1)
+    mean = xp.sum(xp.where(counted, values, 0.0), axis=1) / xp.maximum(n, 1.0)
+    high = xp.max(xp.where(counted, values, -1.0), axis=1)
+    low = xp.min(xp.where(counted, values, 2.0), axis=1)
+    split = xp.where(n > 1, high - low, 0.0)
+    return dynamics.unit_clip(xp, mean * (1.0 - split)), split
+
+
+class Family(Format):
+    name = "family"
+    unit_name = "family"
+    roles = ("partner", "parent", "adolescent", "sibling")
+
+    def unit_size(self, params: Params) -> int:
+        return params.family_size
+
+    def role_codes(self, member: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """Couples (size 2) are two partners; larger families are a parent, the adolescent they bring,
+        a second parent, then siblings."""
+        by_place = np.asarray([1, 2, 1, 3, 3], dtype=np.int8)[np.minimum(member, 4)]
+        return np.where(size == 2, np.int8(0), by_place).astype(np.int8)
+
+    def adjust_clients(self, xp: Any, p: Any, clients: dict[str, Array], role: Array) -> dict[str, Array]:
+        """Roles shift motivation and resistance: parents are more motivated, the adolescent less and
+        more resistant (the classic hard case)."""
+        parent, adolescent = role == self.roles.index("parent"), role == self.roles.index("adolescent")
+        motivation = clients["motivation"] + xp.where(
+            parent, p.parent_motivation_shift, xp.where(adolescent, p.adolescent_motivation_shift, 0.0)
+        )
+        resistance = clients["resistance"] + xp.where(adolescent, p.adolescent_resistance_shift, 0.0)
+        return {
+            **clients,
+            "motivation": dynamics.unit_clip(xp, motivation),
+            "resistance": dynamics.unit_clip(xp, resistance),
+        }
+
+    def initial_state(self, xp: Any, p: Any, members: Members, unit_draws: Draws, pair_draws: Draws) -> FamilyState:
+        (u,) = unit_draws.sample(("sided_member",))
+        chosen = xp.astype(xp.floor(u * xp.astype(members.size, xp.float64)), members.member.dtype)
+        zeros = xp.zeros(members.member.shape, dtype=xp.float64)
+        return FamilyState(sided=(chosen == members.member) & (members.size > 1), shared=zeros, split=zeros)
+
+    def context(
+        self, xp: Any, p: Any, traits: Any, state: Any, own: FamilyState, members: Members, draws: Any, session: int
+    ) -> tuple[dynamics.Context, dict[str, Array]]:
+        alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
+        shared, split = family_figures(xp, members, alliance, state.active)
+        siding = (1.0 - p.therapist_neutrality) * p.siding_effect
+        bond_shift = xp.where(members.size > 1, xp.where(own.sided, siding, -siding), 0.0)
+
+        def end_together(planned_end: Array, cause: Array, active: Array) -> tuple[Array, Array]:
+            done, valid = unit_matrix(xp, members, planned_end | ~active, True)
+            family_done = xp.all(done | ~valid, axis=1)
+            leaving = xp.where(active & (cause != dynamics.NOT_DROPPED), cause, NO_CAUSE)
+            causes, _ = unit_matrix(xp, members, xp.astype(leaving, xp.int16), NO_CAUSE)
+            first = xp.min(causes, axis=1)
+            return family_done, xp.astype(xp.where(first == NO_CAUSE, dynamics.NOT_DROPPED, first), xp.int8)
+
+        context = dynamics.Context(
+            member_session=xp.zeros(alliance.shape, dtype=xp.int16) + session,
+            attendance_shift=xp.zeros_like(alliance),
+            dropout_shift=p.split_dropout_weight * split,
+            change_factor=xp.ones_like(alliance),
+            shared_alliance=shared,
+            shared_weight=p.shared_alliance_weight,
+            bond_shift=bond_shift,
+            ending_draws=draws.unit.sample(
+                ("family_dropout", "family_practical_dropout", "family_improved_exit"), session
+            ),
+            end_together=end_together,
+        )
+        return context, {"shared_alliance": shared, "split": split}
+
+    def after_session(
+        self,
+        xp: Any,
+        p: Any,
+        traits: Any,
+        before: Any,
+        after: Any,
+        record: Any,
+        own: FamilyState,
+        figures: dict[str, Array],
+        members: Members,
+        draws: Any,
+        session: int,
+    ) -> tuple[FamilyState, dict[str, Array]]:
+        """Keep the family's shared alliance and split of the last session it was in therapy."""
+        in_therapy = before.active
+        kept = FamilyState(
+            own.sided,
+            xp.where(in_therapy, figures["shared_alliance"], own.shared),
+            xp.where(in_therapy, figures["split"], own.split),
+        )
+        return kept, {}

@@ -1,0 +1,214 @@
+"""The group format: one leader and several members (docs/ODD.md, Formats).
+
+Each member has their own alliance with the leader (a relation row). Members also have weighted ties
+with each other, held as a per-row matrix ``ties[row, j]`` (the tie between the row's member and
+member j of the same group; symmetric, since every change to a pair is keyed by the unordered pair).
+Per session:
+
+- *cohesion* of each member: ``cohesion_tie_weight`` x the mean of their ties to the other members
+  in therapy + (1 - ``cohesion_tie_weight``) x the mean alliance of the group's members in therapy +
+  what the member has witnessed (below), clipped to 0-1. Cohesion above 0.5 makes missing a session
+  and dropping out less likely and scales the week's symptom change (``cohesion_*`` parameters).
+- *member-member ruptures*: two members who both attend rupture with a hazard that falls with their
+  tie; the tie drops by ``member_rupture_severity``. The leader notices it (attunement: it happens in
+  the room) and repairs it with the same five steps and the same repair skill as a member-leader
+  rupture (dynamics.repair); a repaired one leaves the tie above where it was (the V shape), one left
+  open for ``repair_window`` sessions stays unresolved.
+- *witnessing*: a member who attends sees the ruptures of the others that end that session: each one
+  left unresolved (member-leader or member-member) costs ``witness_unresolved_loss`` cohesion, each
+  one repaired gives ``witness_repair_gain``.
+- ties grow in every session both members attend (``tie_growth_rate``).
+
+Members attend, drop out and end their course individually. In open groups (``open_groups``) half the
+seats (rounded up) start at session 1 and the others join one at a time, one every
+``admission_interval`` sessions; ``session`` in the tables is the group's session number and
+``member_session`` the member's own (1 at their first session).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from simulation import dynamics
+from simulation.backend import Array, Draws
+from simulation.config import Params
+from simulation.formats.base import Format, Members, others, unit_matrix, unit_sum
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """Per row: ties and member-member ruptures with each other member (matrices, rows x width), the
+    cohesion witnessed so far, and counts."""
+
+    ties: Array
+    pair_open: Array
+    pair_detected: Array
+    pair_step: Array
+    pair_age: Array
+    pre_tie: Array
+    witnessed: Array  # cohesion gained (+) or lost (-) by witnessing the others' ruptures, -1 to 1
+    member_ruptures: Array  # member-member ruptures this member was part of
+
+
+def group_cohesion(
+    xp: Any, p: Any, ties: Array, witnessed: Array, alliance: Array, present: Array, members: Members
+) -> Array:
+    """Each member's cohesion from their ties, the group's mean alliance and what they have witnessed."""
+    alliances, valid = unit_matrix(xp, members, alliance, 0.0)
+    in_therapy, _ = unit_matrix(xp, members, present, False)
+    in_therapy = in_therapy & valid
+    peers = others(xp, members, valid) & in_therapy
+    n_peers = xp.sum(xp.astype(peers, xp.float64), axis=1)
+    mean_tie = xp.where(
+        n_peers > 0, xp.sum(xp.where(peers, ties, 0.0), axis=1) / xp.maximum(n_peers, 1.0), p.initial_tie_mean
+    )
+    n_present = xp.maximum(xp.sum(xp.astype(in_therapy, xp.float64), axis=1), 1.0)
+    mean_alliance = xp.sum(xp.where(in_therapy, alliances, 0.0), axis=1) / n_present
+    weight = p.cohesion_tie_weight
+    return dynamics.unit_clip(xp, weight * mean_tie + (1.0 - weight) * mean_alliance + witnessed)
+
+
+class Group(Format):
+    name = "group"
+    unit_name = "group"
+    roles = ("member",)
+    row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
+
+    def unit_size(self, params: Params) -> int:
+        return params.group_size
+
+    def start_sessions(self, params: Params, member: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """Closed groups start together; in an open group the seats past the founding half join one
+        every ``admission_interval`` sessions."""
+        if not params.open_groups:
+            return super().start_sessions(params, member, size)
+        founding = -(-size // 2)
+        late = np.maximum(member - founding + 1, 0)
+        return (1 + late * params.admission_interval).astype(np.int16)
+
+    def initial_state(self, xp: Any, p: Any, members: Members, unit_draws: Draws, pair_draws: Draws) -> GroupState:
+        (z,) = pair_draws.sample(("initial_tie",))
+        shape = z.shape
+        ties = dynamics.unit_clip(xp, p_column(xp, p.initial_tie_mean) + p_column(xp, p.initial_tie_sd) * z)
+        return GroupState(
+            ties=ties,
+            pair_open=xp.zeros(shape, dtype=xp.bool),
+            pair_detected=xp.zeros(shape, dtype=xp.bool),
+            pair_step=xp.zeros(shape, dtype=xp.int16),
+            pair_age=xp.zeros(shape, dtype=xp.int16),
+            pre_tie=xp.zeros(shape, dtype=xp.float64),
+            witnessed=xp.zeros(shape[:1], dtype=xp.float64),
+            member_ruptures=xp.zeros(shape[:1], dtype=xp.int16),
+        )
+
+    def context(
+        self, xp: Any, p: Any, traits: Any, state: Any, own: GroupState, members: Members, draws: Any, session: int
+    ) -> tuple[dynamics.Context, dict[str, Array]]:
+        alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
+        cohesion = group_cohesion(xp, p, own.ties, own.witnessed, alliance, state.active, members)
+        centred = cohesion - 0.5
+        context = dynamics.Context(
+            member_session=xp.astype(session - members.start + 1, xp.int16),
+            attendance_shift=-p.cohesion_attendance_weight * centred,
+            dropout_shift=-p.cohesion_dropout_weight * centred,
+            change_factor=xp.maximum(1.0 + p.cohesion_outcome_effect * centred, 0.0),
+            shared_alliance=alliance,
+            shared_weight=0.0,
+            bond_shift=xp.zeros_like(alliance),
+            ending_draws=None,
+            end_together=None,
+        )
+        return context, {"cohesion": cohesion}
+
+    def after_session(
+        self,
+        xp: Any,
+        p: Any,
+        traits: Any,
+        before: Any,
+        after: Any,
+        record: Any,
+        own: GroupState,
+        figures: dict[str, Array],
+        members: Members,
+        draws: Any,
+        session: int,
+    ) -> tuple[GroupState, dict[str, Array]]:
+        """Member-member ruptures and their repair, tie growth, and what the attending members witness."""
+        attended = record.attended
+        present, valid = unit_matrix(xp, members, attended, False)
+        together = others(xp, members, valid) & present & attended[:, None]
+        onset_u, detect_u, repair_u = draws.pair.sample(
+            ("member_rupture", "member_rupture_detection", "member_repair"), session
+        )
+        ties = own.ties
+        hazard = dynamics.logistic(
+            xp, p_column(xp, p.member_rupture_base_logit) + p_column(xp, p.member_rupture_tie_weight) * (1.0 - ties)
+        )
+        onset = together & ~own.pair_open & (onset_u < hazard)
+        severity = p_column(xp, p.member_rupture_severity)
+        pre_tie = xp.where(onset, ties, own.pre_tie)
+        ties = xp.where(onset, dynamics.unit_clip(xp, ties - severity), ties)
+        pair_open = own.pair_open | onset
+        # the leader notices (attunement; in the room, fully visible) and repairs with the five steps
+        noticing = together & pair_open & ~own.pair_detected
+        detected = (own.pair_detected & ~onset) | (noticing & (detect_u < traits.attunement[:, None]))
+        repairing = together & pair_open & detected & p_column(xp, p.repair_enabled)
+        leader = SimpleNamespace(repair_skill=traits.repair_skill[:, None], defensiveness=traits.defensiveness[:, None])
+        step = dynamics.repair(
+            xp,
+            p_columns(xp, p),
+            leader,
+            xp.where(onset, xp.zeros_like(own.pair_step), own.pair_step),
+            repairing,
+            repair_u,
+        )
+        resolved = repairing & (step >= dynamics.REPAIR_STEPS)
+        ties = dynamics.v_shape(xp, p_columns(xp, p), ties, pre_tie, severity, resolved)
+        age = xp.where(onset, xp.ones_like(own.pair_age), own.pair_age + xp.astype(pair_open, xp.int16))
+        expired = pair_open & ~resolved & (age >= p_column(xp, p.repair_window))
+        pair_open = pair_open & ~resolved & ~expired
+        grown = ties + p_column(xp, p.tie_growth_rate) * (1.0 - ties)
+        ties = xp.where(together & ~pair_open, dynamics.unit_clip(xp, grown), ties)
+
+        # witnessing: the others' ruptures that ended this session, member-leader and member-member
+        leader_unresolved = xp.astype(after.unresolved > before.unresolved, xp.float64)
+        leader_resolved = xp.astype(record.rupture_resolved, xp.float64)
+        pair_unresolved = xp.sum(xp.astype(expired, xp.float64), axis=1)
+        pair_resolved = xp.sum(xp.astype(resolved, xp.float64), axis=1)
+        seen_unresolved = (unit_sum(xp, members, leader_unresolved) - leader_unresolved) + (
+            0.5 * unit_sum(xp, members, pair_unresolved) - pair_unresolved
+        )
+        seen_resolved = (unit_sum(xp, members, leader_resolved) - leader_resolved) + (
+            0.5 * unit_sum(xp, members, pair_resolved) - pair_resolved
+        )
+        change = p.witness_repair_gain * seen_resolved - p.witness_unresolved_loss * seen_unresolved
+        witnessed = xp.clip(own.witnessed + xp.astype(attended, xp.float64) * change, -1.0, 1.0)
+        new_ruptures = xp.sum(xp.astype(onset, xp.int16), axis=1)
+        kept = GroupState(
+            ties=ties,
+            pair_open=pair_open,
+            pair_detected=detected & pair_open,
+            pair_step=step,
+            pair_age=age,
+            pre_tie=pre_tie,
+            witnessed=witnessed,
+            member_ruptures=own.member_ruptures + xp.astype(new_ruptures, xp.int16),
+        )
+        return kept, {"member_rupture": xp.astype(new_ruptures, xp.int8)}
+
+
+def p_column(xp: Any, value: Any) -> Any:
+    """A parameter as it broadcasts against a (rows, width) matrix: scalars as they are, per-row
+    arrays (stacked runs) as a column."""
+    return value[:, None] if hasattr(value, "shape") and value.ndim == 1 else value
+
+
+def p_columns(xp: Any, p: Any) -> Any:
+    """The parameters that dynamics.repair and dynamics.v_shape read, as columns (see :func:`p_column`)."""
+    names = ("repair_base_logit", "repair_skill_effect", "repair_gain")
+    return SimpleNamespace(**{name: p_column(xp, getattr(p, name)) for name in names})
