@@ -1,15 +1,17 @@
 """Tidy tables from a simulated pass: sessions (one row per client and scheduled session), clients,
-therapists and runs. The timing definitions are those of DESIGN.md section 3 (see also docs/ODD.md)."""
+therapists and runs, and in the group and family formats a unit table (groups or families). The
+timing definitions are those of DESIGN.md section 3 (see also docs/ODD.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from simulation import dynamics, measures
 from simulation.config import PARAMETERS, Params
+from simulation.formats import FORMATS, get_format
 from simulation.runs import CourseResult, Rows, Run, simulate_rows, therapist_traits
 
 SESSION_COLUMNS = (
@@ -36,12 +38,15 @@ class Tables:
     """The tables of one run or of several (then the first three carry a ``run`` column).
 
     ``runs`` has one row per run: its index ``run``, seed, cohort size and every parameter
-    (see :func:`run_table`), so that results can be joined to what made them."""
+    (see :func:`run_table`), so that results can be joined to what made them. ``units`` is the unit
+    table of the group or family format (one row per group or family, see :func:`unit_table`); empty
+    in the individual format, whose tables are as they were before formats existed."""
 
     sessions: pd.DataFrame
     clients: pd.DataFrame
     therapists: pd.DataFrame
     runs: pd.DataFrame
+    units: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
@@ -57,8 +62,9 @@ def _whole_points(values: np.ndarray) -> pd.arrays.IntegerArray:
 def session_arrays(result: CourseResult) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Session records laid out client-major: (columns, row index of each table row, offsets).
 
-    A client in therapy at session s was in therapy at every earlier session, so its rows are
-    sessions 1..L; table row (client c, session s) sits at offset[c] + s - 1.
+    A client in therapy at session s was in therapy at every earlier session since their first
+    (``rows.start``: 1, except for members who join an open group later), so its rows are sessions
+    start..start + L - 1 without gaps; table row (client c, session s) sits at offset[c] + s - start[c].
     """
     n = len(result.rows)
     lengths = np.zeros(n, dtype=np.int64)
@@ -68,8 +74,9 @@ def session_arrays(result: CourseResult) -> tuple[dict[str, np.ndarray], np.ndar
     total = int(lengths.sum())
     columns: dict[str, np.ndarray] = {"session": np.empty(total, dtype=np.int16)}
     row_of = np.repeat(np.arange(n), lengths)
+    start = result.rows.start.astype(np.int64)
     for session, positions, record in result.sessions:
-        at = offsets[positions] + session - 1
+        at = offsets[positions] + session - start[positions]
         columns["session"][at] = session
         for name, values in record.items():
             if name not in columns:
@@ -111,7 +118,10 @@ def build_tables(
         },
         copy=False,
     )
-    summary = measures.course_summary(columns, offsets)
+    # a member's own session numbers drive the per-client figures (intake, early alliance, final ORS)
+    summary = measures.course_summary(
+        {**columns, "session": columns.get("member_session", columns["session"])}, offsets
+    )
     clients = pd.DataFrame(
         {
             "client_id": client_id,
@@ -144,25 +154,108 @@ def build_tables(
         },
         copy=False,
     )
+    units = pd.DataFrame()
+    if result.format != "individual":
+        _add_format_columns(result, columns, row_of, offsets, sessions, clients)
     if run_column:
         sessions.insert(0, "run", rows.run[row_of])
         clients.insert(0, "run", rows.run)
+    if result.format != "individual":
+        units = unit_table(clients, result.format)
     therapists = therapist_table(runs, run_column) if with_therapists else pd.DataFrame()
-    return Tables(sessions, clients, therapists, run_table(runs))
+    return Tables(sessions, clients, therapists, run_table(runs), units)
+
+
+def _segment_mean(values: np.ndarray, counted: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per client, the mean of ``values`` over their session rows where ``counted`` (NaN where none)."""
+    total = np.add.reduceat(np.where(counted, values, 0.0), offsets)
+    count = np.add.reduceat(counted.astype(np.int64), offsets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _add_format_columns(
+    result: CourseResult,
+    columns: dict[str, np.ndarray],
+    row_of: np.ndarray,
+    offsets: np.ndarray,
+    sessions: pd.DataFrame,
+    clients: pd.DataFrame,
+) -> None:
+    """The group or family format's columns, in place: ``format``, ``unit_id`` and (families) ``role``
+    after ``therapist_id`` in both tables; ``member_session`` after ``session``; then the format's own
+    figures per session and per client."""
+    rows, final = result.rows, result.final
+    format_ = get_format(result.format)
+    unit_id = (rows.unit + 1).astype(np.int32)
+    labels = {
+        "format": pd.Categorical.from_codes(
+            np.full(len(rows), list(FORMATS).index(format_.name), np.int8), list(FORMATS)
+        )
+    }
+    labels["unit_id"] = unit_id
+    if len(format_.roles) > 1:
+        labels["role"] = _categorical(rows.role, format_.roles)
+    for offset, (name, values) in enumerate(labels.items()):
+        sessions.insert(2 + offset, name, values[row_of])
+        clients.insert(2 + offset, name, values)
+    sessions.insert(sessions.columns.get_loc("session") + 1, "member_session", columns["member_session"])
+    attended = columns["attended"]
+    if format_.name == "group":
+        sessions["cohesion"] = columns["cohesion"].astype(np.float32)
+        sessions["member_rupture"] = columns["member_rupture"]
+        clients["first_session"] = rows.start
+        clients["cohesion_mean"] = _segment_mean(columns["cohesion"], attended, offsets)
+        clients["member_ruptures"] = final["member_ruptures"]
+        clients["witnessed"] = final["witnessed"]
+    else:
+        sessions["shared_alliance"] = columns["shared_alliance"].astype(np.float32)
+        sessions["split"] = columns["split"].astype(np.float32)
+        every = np.ones(attended.size, dtype=bool)
+        clients["shared_alliance"] = _segment_mean(columns["shared_alliance"], every, offsets)
+        clients["split"] = _segment_mean(columns["split"], every, offsets)
+        clients["sided_with"] = final["sided"]
+
+
+def unit_table(clients: pd.DataFrame, format_name: str) -> pd.DataFrame:
+    """One row per group or family (and run): ``unit_id``, ``therapist_id`` (the leader), ``size``,
+    ``alliance_early`` (the members' mean), the members' mean ``change``; groups: mean ``cohesion``
+    (of the members' mean cohesion over attended sessions), ``member_ruptures`` (ruptures between
+    members) and ``dropout`` (share of members who dropped out: members leave one by one); families:
+    ``roles``, ``shared_alliance`` and ``split`` (means over the family's sessions), ``dropped_out``
+    (the family as a whole) and ``sessions_scheduled``."""
+    key = ["run", "unit_id"] if "run" in clients.columns else ["unit_id"]
+    grouped = clients.groupby(key, sort=False, observed=True)
+    table = grouped.agg(
+        therapist_id=("therapist_id", "first"),
+        size=("client_id", "size"),
+        alliance_early=("alliance_early", "mean"),
+        change=("change", "mean"),
+    )
+    if format_name == "group":
+        table["cohesion"] = grouped["cohesion_mean"].mean()
+        table["member_ruptures"] = grouped["member_ruptures"].sum() // 2  # each rupture is on both members
+        table["dropout"] = grouped["dropped_out"].mean()
+    else:
+        table["roles"] = grouped["role"].agg(lambda roles: ",".join(map(str, roles)))
+        table["shared_alliance"] = grouped["shared_alliance"].first()
+        table["split"] = grouped["split"].first()
+        table["dropped_out"] = grouped["dropped_out"].first()
+        table["sessions_scheduled"] = grouped["sessions_scheduled"].max()
+    return table.reset_index().astype({"size": np.int32})
 
 
 def therapist_table(runs: list[Run], run_column: bool = False) -> pd.DataFrame:
     """One row per therapist of each run: traits and caseload; a ``run`` column if ``run_column``.
 
-    Client i of a run sees therapist i // clients_per_therapist, so the caseloads follow from the
-    run's size: every therapist has a full caseload but the last."""
+    The run's format's roster says who sees whom (in the individual format client i sees therapist
+    i // clients_per_therapist): ``clients`` counts each therapist's clients (members)."""
     therapists = []
     for index, run in enumerate(runs):
         table = pd.DataFrame(therapist_traits(runs, index))
-        caseload = run.params.clients_per_therapist
-        first_client = np.arange(len(table)) * caseload
+        roster = get_format(run.format).roster(run.params, run.n_clients)
         table.insert(0, "therapist_id", np.arange(1, len(table) + 1, dtype=np.int32))
-        table["clients"] = np.minimum(caseload, run.n_clients - first_client)
+        table["clients"] = np.bincount(roster.therapist, minlength=len(table))
         if run_column:
             table.insert(0, "run", np.full(len(table), index, dtype=np.int32))
         therapists.append(table)
@@ -201,9 +294,10 @@ def run_table(runs: list[Run]) -> pd.DataFrame:
     )
 
 
-def simulate(params: Params, n_clients: int, seed: int, backend: str = "numpy") -> Tables:
-    """Simulate one cohort in one pass and return its tables (the common case, in memory)."""
-    runs = [Run(params, n_clients, seed)]
+def simulate(params: Params, n_clients: int, seed: int, backend: str = "numpy", format: str = "individual") -> Tables:
+    """Simulate one cohort (of ``n_clients`` members in ``format``) in one pass and return its tables
+    (the common case, in memory)."""
+    runs = [Run(params, n_clients, seed, format)]
     return build_tables(runs, simulate_rows(runs, Rows.of_runs(runs), backend))
 
 
