@@ -30,6 +30,7 @@ class Target:
     source: str
     compute: Callable[[Tables], float]
     preset: str = ""  # the population preset of the cohort it is computed on ("": the parameters as given)
+    format: str = "individual"  # the format of the cohort it is computed on (simulation.formats)
 
 
 TARGETS: tuple[Target, ...] = (
@@ -115,6 +116,29 @@ TARGETS: tuple[Target, ...] = (
         "Ardito & Rabellino 2011 (2 to 3 times likelier to complete)",
         lambda t: measures.completion_ratio(t.clients),
         preset="substance_use",
+    ),
+)
+# the group and family rows of DESIGN.md section 5: computed as the first row, over members
+FORMAT_TARGETS: tuple[Target, ...] = (
+    Target(
+        "group_alliance_r",
+        "group: member-leader early alliance - outcome r",
+        0.10,
+        0.25,
+        0.17,
+        "Alldredge et al. 2021 (r = .17)",
+        lambda t: measures.early_alliance_outcome_r(t.clients),
+        format="group",
+    ),
+    Target(
+        "family_alliance_r",
+        "couple/family: early alliance - outcome r",
+        0.20,
+        0.40,
+        0.30,
+        "Friedlander et al. 2018 (r = .30)",
+        lambda t: measures.early_alliance_outcome_r(t.clients),
+        format="family",
     ),
 )
 SUBSTANCE_USE_DROPOUT = (0.30, 0.50)  # outpatient substance-use treatment (a mechanism check, not a target)
@@ -244,6 +268,106 @@ def calibrate(
         without_repair=_outcome_rates(without.clients),
         with_repair=_outcome_rates(tables.clients),
         alliance_share=explained_share(tables),
+        n_clients=n_clients,
+        seed=seed,
+        description=description or params.describe_changes(),
+    )
+
+
+def format_target(format_name: str) -> Target:
+    """The calibration target of the group or family format."""
+    return next(target for target in FORMAT_TARGETS if target.format == format_name)
+
+
+@dataclass(frozen=True)
+class FormatReport:
+    """The group or family calibration row, the format's own figures and its mechanism checks."""
+
+    format: str
+    value: float
+    figures: dict[str, float]
+    checks: list[tuple[str, bool]]
+    n_clients: int
+    seed: int
+    description: str
+
+    def to_markdown(self) -> str:
+        target = format_target(self.format)
+        verdict = "yes" if target.low <= self.value <= target.high else "NO"
+        lines = [
+            f"Calibration cohort: {self.n_clients} members in the {self.format} format, seed {self.seed}, "
+            f"{self.description}.",
+            "",
+            "| figure | simulated | target band | in band | source |",
+            "|---|---|---|---|---|",
+            f"| {target.label} | {self.value:.3f} | {target.low:.2f} - {target.high:.2f} | {verdict} "
+            f"| {target.source} |",
+            "",
+            "Figures of the format (no published band):",
+            "",
+            *(f"- {name}: {value:.3f}" for name, value in self.figures.items()),
+            "",
+            "Mechanism checks (same members, same seed):",
+            "",
+            *(f"- [{'x' if ok else ' '}] {text}" for text, ok in self.checks),
+        ]
+        return "\n".join(lines)
+
+
+def calibrate_format(
+    format_name: str,
+    params: Params | None = None,
+    n_clients: int = CALIBRATION_CLIENTS,
+    seed: int = CALIBRATION_SEED,
+    description: str | None = None,
+) -> FormatReport:
+    """The group or family calibration row over ``n_clients`` members, with the format's figures and
+    mechanism checks (the same members without repair; families: the same families without the split's
+    effect on dropout)."""
+    params = params or Params()
+    tables = simulate(params, n_clients, seed, format=format_name)
+    without = simulate(params.replace(repair_enabled=False), n_clients, seed, format=format_name)
+    clients = tables.clients
+    figures_ = {
+        "dropout": measures.dropout_rate(clients),
+        "missed scheduled sessions": measures.missed_share(tables.sessions),
+        "mean change (ORS points)": float(clients["change"].mean()),
+    }
+    if format_name == "group":
+        figures_["mean cohesion"] = float(clients["cohesion_mean"].mean())
+        figures_["member-member ruptures per member"] = float(clients["member_ruptures"].mean())
+        checks = [
+            (
+                "without repair, cohesion is lower",
+                float(without.clients["cohesion_mean"].mean()) < figures_["mean cohesion"],
+            ),
+            (
+                "without repair, more members drop out",
+                measures.dropout_rate(without.clients) > figures_["dropout"],
+            ),
+        ]
+    else:
+        families = tables.units
+        figures_["mean shared alliance"] = float(families["shared_alliance"].mean())
+        figures_["mean split"] = float(families["split"].mean())
+        unsplit = simulate(params.replace(split_dropout_weight=0.0), n_clients, seed, format=format_name)
+        figures_["family dropout without the split's effect"] = float(unsplit.units["dropped_out"].mean())
+        figures_["family dropout"] = float(families["dropped_out"].mean())
+        checks = [
+            (
+                "without the split's effect on dropout, fewer families drop out",
+                figures_["family dropout without the split's effect"] < figures_["family dropout"],
+            ),
+            (
+                "without repair, more families drop out",
+                float(without.units["dropped_out"].mean()) > figures_["family dropout"],
+            ),
+        ]
+    return FormatReport(
+        format=format_name,
+        value=format_target(format_name).compute(tables),
+        figures=figures_,
+        checks=checks,
         n_clients=n_clients,
         seed=seed,
         description=description or params.describe_changes(),

@@ -655,8 +655,14 @@ class Params:
     cohesion_dropout_weight: float = param(
         3.0, 0.0, 20.0, "log-odds", "Dropout per unit of cohesion below 0.5.", "groups"
     )
-    cohesion_outcome_effect: float = param(
-        1.0, 0.0, 5.0, "multiplier", "Change of the symptom-change rate per unit of cohesion above 0.5.", "groups"
+    cohesion_change_weight: float = param(
+        0.5,
+        0.0,
+        1.0,
+        "weight",
+        "Weight of the member's cohesion (vs their alliance with the leader) in the alliance that drives "
+        "their symptom change.",
+        "groups",
     )
     member_rupture_base_logit: float = param(
         -5.0, -10.0, 5.0, "log-odds", "Log-odds of a rupture between two attending members at a full tie.", "groups"
@@ -713,7 +719,7 @@ class Params:
         "families",
     )
     split_dropout_weight: float = param(
-        4.0, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
+        2.0, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
     )
     therapist_neutrality: float = param(
         0.8,

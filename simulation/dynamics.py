@@ -516,9 +516,9 @@ class Context:
     member_session: Array
     attendance_shift: Array  # log-odds added to missing a session
     dropout_shift: Array  # log-odds added to disengaged dropout
-    change_factor: Array  # multiplies the symptom-change rate
-    shared_alliance: Array  # the alliance a member's symptom change also follows (family), or the own
-    shared_weight: float | Array  # weight of ``shared_alliance`` in it (0: the member's own alliance)
+    shared_alliance: Array  # what a member's symptom change follows besides their own alliance:
+    #                        the group's cohesion, or the family's shared alliance
+    shared_weight: float | Array  # its weight (the member's own alliance has the rest)
     bond_shift: Array  # signed share of the bond gap (or of the bond) gained per attended session
     ending_draws: tuple[Array, Array, Array] | None  # dropout draws shared by a unit that ends together
     end_together: Any  # None, or f(planned_end, cause, active) -> (planned_end, cause) for the whole unit
@@ -636,10 +636,9 @@ def step_session(
     setback = xp.where(s.active, s.setback + harm, s.setback)
     if context is None:
         changed = symptom_change(xp, p, t, stage, s.wellbeing, setback, alliance, attended, s.attended, symptom_z)
-    else:  # cohesion scales the rate; a family's shared alliance enters the alliance that drives change
+    else:  # the group's cohesion or the family's shared alliance enters the alliance that drives change
         drive = (1.0 - context.shared_weight) * alliance + context.shared_weight * context.shared_alliance
-        followed = symptom_change(xp, p, t, stage, s.wellbeing, setback, drive, attended, s.attended, symptom_z)
-        changed = xp.clip(s.wellbeing + context.change_factor * (followed - s.wellbeing), 0.0, ORS_MAX)
+        changed = symptom_change(xp, p, t, stage, s.wellbeing, setback, drive, attended, s.attended, symptom_z)
     wellbeing = xp.where(s.active, xp.clip(changed - harm, 0.0, ORS_MAX), s.wellbeing)
     counts = dict(
         attended=s.attended + xp.astype(attended, xp.int16),

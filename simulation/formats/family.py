@@ -112,7 +112,6 @@ class Family(Format):
             member_session=xp.zeros(alliance.shape, dtype=xp.int16) + session,
             attendance_shift=xp.zeros_like(alliance),
             dropout_shift=p.split_dropout_weight * split,
-            change_factor=xp.ones_like(alliance),
             shared_alliance=shared,
             shared_weight=p.shared_alliance_weight,
             bond_shift=bond_shift,

@@ -8,7 +8,9 @@ Per session:
 - *cohesion* of each member: ``cohesion_tie_weight`` x the mean of their ties to the other members
   in therapy + (1 - ``cohesion_tie_weight``) x the mean alliance of the group's members in therapy +
   what the member has witnessed (below), clipped to 0-1. Cohesion above 0.5 makes missing a session
-  and dropping out less likely and scales the week's symptom change (``cohesion_*`` parameters).
+  and dropping out less likely, and a member's symptom change follows the blend
+  (1 - ``cohesion_change_weight``) x their alliance with the leader + ``cohesion_change_weight`` x
+  their cohesion (in a group much of what helps comes from the group, not from the leader alone).
 - *member-member ruptures*: two members who both attend rupture with a hazard that falls with their
   tie; the tie drops by ``member_rupture_severity``. The leader notices it (attunement: it happens in
   the room) and repairs it with the same five steps and the same repair skill as a member-leader
@@ -115,9 +117,8 @@ class Group(Format):
             member_session=xp.astype(session - members.start + 1, xp.int16),
             attendance_shift=-p.cohesion_attendance_weight * centred,
             dropout_shift=-p.cohesion_dropout_weight * centred,
-            change_factor=xp.maximum(1.0 + p.cohesion_outcome_effect * centred, 0.0),
-            shared_alliance=alliance,
-            shared_weight=0.0,
+            shared_alliance=cohesion,
+            shared_weight=p.cohesion_change_weight,
             bond_shift=xp.zeros_like(alliance),
             ending_draws=None,
             end_together=None,
