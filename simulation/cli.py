@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from simulation.backend import BACKENDS, BackendError
-from simulation.calibration import CALIBRATION_CLIENTS, CALIBRATION_SEED, calibrate
+from simulation.calibration import CALIBRATION_CLIENTS, CALIBRATION_SEED, calibrate, calibrate_format, format_target
 from simulation.config import (
     PARAMETERS,
     PRESETS,
@@ -21,8 +21,17 @@ from simulation.config import (
     markdown_table,
     to_toml,
 )
+from simulation.formats import FORMATS, get_format
 from simulation.instruments.items import WaiSchedule
-from simulation.store import DEFAULT_CHUNK, OutputExistsError, atomic_outputs, check_free, run_to_directory, write_json
+from simulation.store import (
+    DEFAULT_CHUNK,
+    OutputExistsError,
+    atomic_outputs,
+    check_free,
+    run_files,
+    run_to_directory,
+    write_json,
+)
 from simulation.synthetic import FILE_FORMATS, generate_to_directory
 from simulation.viz.gallery import RunDirError, write_gallery
 
@@ -99,6 +108,16 @@ def _add_chunk_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        default="individual",
+        metavar="NAME",
+        help=f"therapy format: {', '.join(FORMATS)} (default individual; --clients counts members; "
+        "set group_size or family_size with --set; --chunk is rounded down to whole units)",
+    )
+
+
 def resolve_recipe(args: argparse.Namespace) -> RunRecipe:
     """How the parameters are made: defaults, then --preset in order, then --config (its presets,
     then its parameters), then --set; with the command line."""
@@ -125,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parameter_options(run)
     _add_clients_option(run, 1, DEFAULT_CLIENTS, "cohort size")
     _add_output_options(run, DEFAULT_SEED, "output directory (required)")
+    _add_format_option(run)
     run.add_argument("--backend", choices=BACKENDS, default="numpy", help="array library for the kernel")
     _add_chunk_option(run)
 
@@ -141,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parameter_options(calibration)
     _add_clients_option(calibration, 100, CALIBRATION_CLIENTS, "calibration cohort size")
     _add_output_options(calibration, CALIBRATION_SEED, "also write DIR/calibration.md and DIR/calibration.json")
+    _add_format_option(calibration)
 
     generate = commands.add_parser(
         "generate",
@@ -209,11 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
 def command_run(args: argparse.Namespace) -> None:
     if args.out is None:
         raise UsageError("run needs --out DIR (where to write the tables)")
+    get_format(args.format)  # an unknown format is refused before anything is written
     summary = run_to_directory(
-        resolve_recipe(args), args.clients, args.seed, args.out, args.overwrite, args.chunk, args.backend
+        resolve_recipe(args),
+        args.clients,
+        args.seed,
+        args.out,
+        args.overwrite,
+        args.chunk,
+        args.backend,
+        format_name=args.format,
     )
     print(summary.to_text())
-    print(f"Wrote {args.out}/ (sessions.parquet, clients.parquet, therapists.parquet, manifest.json)")
+    print(f"Wrote {args.out}/ ({', '.join(run_files(args.format))})")
 
 
 def parameter_table(params: Params) -> str:
@@ -246,10 +275,16 @@ def command_presets(args: argparse.Namespace) -> None:
 def command_calibrate(args: argparse.Namespace) -> None:
     recipe = resolve_recipe(args)
     params = recipe.params()
+    get_format(args.format)
     names = ("calibration.md", "calibration.json")
     if args.out is not None:
         check_free(args.out, names, args.overwrite)
-    report = calibrate(params, args.clients, args.seed, recipe.describe())
+    if args.format == "individual":
+        report = calibrate(params, args.clients, args.seed, recipe.describe())
+        values = report.values
+    else:
+        report = calibrate_format(args.format, params, args.clients, args.seed, recipe.describe())
+        values = {format_target(args.format).key: report.value, **report.figures}
     text = report.to_markdown()
     print(text)
     if args.out is not None:
@@ -260,7 +295,8 @@ def command_calibrate(args: argparse.Namespace) -> None:
             write_json(
                 paths["calibration.json"],
                 {
-                    "values": report.values,
+                    "format": args.format,
+                    "values": values,
                     "seed": args.seed,
                     "clients": args.clients,
                     "recipe": recipe.as_dict(),

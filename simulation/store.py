@@ -25,10 +25,20 @@ from tqdm import tqdm
 from simulation import measures
 from simulation.config import RunRecipe
 from simulation.dynamics import DROPOUT_CAUSES
+from simulation.formats import get_format
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.tables import build_tables, therapist_table
 
 RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")
+UNIT_FILES = {"group": "groups.parquet", "family": "families.parquet"}  # the unit table of each format
+
+
+def run_files(format_name: str = "individual") -> tuple[str, ...]:
+    """The files ``alliance run`` writes in ``format_name``: the usual four, plus the unit table."""
+    unit_file = UNIT_FILES.get(format_name)
+    return RUN_FILES if unit_file is None else (*RUN_FILES[:3], unit_file, RUN_FILES[3])
+
+
 DEFAULT_CHUNK = 100_000
 
 
@@ -216,18 +226,24 @@ def run_to_directory(
     chunk_clients: int = DEFAULT_CHUNK,
     backend: str = "numpy",
     progress: bool | None = None,
+    format_name: str = "individual",
 ) -> Summary:
-    """Simulate a cohort with the parameters that ``recipe`` makes, in chunks of clients, and stream
-    its tables to ``out`` (see RUN_FILES); the manifest records the recipe and the parameters.
+    """Simulate a cohort of ``n_clients`` members in ``format_name`` with the parameters that
+    ``recipe`` makes, in chunks of members, and stream its tables to ``out`` (see :func:`run_files`);
+    the manifest records the format, the recipe and the parameters.
 
     Memory stays bounded by the chunk size; the results, to the byte, do not depend on it (random
-    draws are keyed by client, see simulation.backend; row groups have a fixed size).
+    draws are keyed by client, unit and pair, see simulation.backend; chunks are cut at unit
+    boundaries, the chunk size rounded down to whole units; row groups have a fixed size).
     """
     params = recipe.params()
-    runs = [Run(params, n_clients, seed)]
+    runs = [Run(params, n_clients, seed, format_name)]
+    chunk_clients = get_format(format_name).aligned_chunk(params, chunk_clients)
+    files = run_files(format_name)
+    tables_written = [name for name in files if name.endswith(".parquet") and name != "therapists.parquet"]
     summary = Summary()
-    with atomic_outputs(out, RUN_FILES, overwrite) as paths:
-        streams = {name: ParquetStream(paths[name]) for name in ("sessions.parquet", "clients.parquet")}
+    with atomic_outputs(out, files, overwrite) as paths:
+        streams = {name: ParquetStream(paths[name]) for name in tables_written}
         try:
             starts = range(0, n_clients, chunk_clients)
             for start in tqdm(starts, desc="chunks", unit="chunk", disable=None if progress is None else not progress):
@@ -236,6 +252,8 @@ def run_to_directory(
                 summary.add(tables.clients)
                 streams["sessions.parquet"].write(tables.sessions)
                 streams["clients.parquet"].write(tables.clients)
+                if format_name in UNIT_FILES:
+                    streams[UNIT_FILES[format_name]].write(tables.units)
         finally:
             for stream in streams.values():
                 stream.close()
@@ -244,7 +262,7 @@ def run_to_directory(
             paths["manifest.json"],
             {
                 "command": "run",
-                "format": "individual",
+                "format": format_name,
                 "n_clients": n_clients,
                 "seed": seed,
                 "backend": backend,
@@ -252,7 +270,7 @@ def run_to_directory(
                 "parameters": params.as_dict(),
                 "versions": versions(),
                 "summary": summary.as_dict(),
-                "files": list(RUN_FILES[:3]),
+                "files": [name for name in files if name != "manifest.json"],
             },
         )
     return summary
