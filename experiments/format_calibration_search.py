@@ -25,8 +25,8 @@ from simulation.tables import simulate
 
 GRIDS = {  # format: {parameter: values searched}
     "group": {
-        "cohesion_change_weight": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
-        "cohesion_tie_weight": (0.4, 0.6, 0.8, 1.0),
+        "cohesion_weight": (0.6, 0.7, 0.8, 0.9, 1.0),
+        "cohesion_tie_weight": (0.6, 0.8, 1.0),
     },
     "family": {
         "shared_alliance_weight": (0.2, 0.35, 0.5, 0.65),

@@ -649,19 +649,13 @@ class Params:
         "Weight of member-member ties in a member's cohesion (the rest: the members' mean alliance).",
         "groups",
     )
-    cohesion_attendance_weight: float = param(
-        2.0, 0.0, 10.0, "log-odds", "Missing per unit of cohesion below 0.5.", "groups"
-    )
-    cohesion_dropout_weight: float = param(
-        3.0, 0.0, 20.0, "log-odds", "Dropout per unit of cohesion below 0.5.", "groups"
-    )
-    cohesion_change_weight: float = param(
+    cohesion_weight: float = param(
         0.5,
         0.0,
         1.0,
         "weight",
-        "Weight of the member's cohesion (vs their alliance with the leader) in the alliance that drives "
-        "their symptom change.",
+        "Weight of the member's cohesion (vs their alliance with the leader) in what they act on: "
+        "attendance, dropout and symptom change.",
         "groups",
     )
     member_rupture_base_logit: float = param(
@@ -714,8 +708,8 @@ class Params:
         0.0,
         1.0,
         "weight",
-        "Weight of the family's shared alliance (vs the member's own) in the alliance that drives a "
-        "member's symptom change.",
+        "Weight of the family's shared alliance (vs the member's own) in what a member acts on: "
+        "attendance, dropout and symptom change.",
         "families",
     )
     split_dropout_weight: float = param(

@@ -250,9 +250,9 @@ def composite(xp: Any, p: Any, bond: Array, goal: Array, task: Array) -> Array:
     return (p.bond_weight * bond + p.goal_weight * goal + p.task_weight * task) / total
 
 
-def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array, shift: Array | None = None) -> Array:
+def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array) -> Array:
     """Whether each client attends: missing is likelier with a weak alliance, low motivation and an
-    open withdrawal rupture; ``shift`` adds a format's log-odds of missing (None: individual)."""
+    open withdrawal rupture."""
     withdrawn = as_float(xp, s.rupture_open & (s.rupture_kind == WITHDRAWAL))
     log_odds = (
         p.miss_base_logit
@@ -260,7 +260,7 @@ def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array, 
         + p.miss_motivation_weight * (0.5 - t.motivation)
         + p.miss_withdrawal_weight * withdrawn
     )
-    return s.active & (u >= logistic(xp, log_odds if shift is None else log_odds + shift))
+    return s.active & (u >= logistic(xp, log_odds))
 
 
 def goals_met(t: Traits, wellbeing: Array, p: Any) -> Array:
@@ -508,20 +508,25 @@ class Context:
     from the state before the session); the individual format passes none, so its session update is
     the plain one.
 
-    ``member_session`` is each member's own session number (1 at the session they joined): it drives
+    A member attends, stays and changes on the blend of their own alliance with the therapist and the
+    unit's figure (:meth:`acted_on`). ``member_session`` is each member's own session number (1 at the
+    session they joined): it drives
     what the individual format reads from the session number (the intake, stages near the course
     limit, early dropout, the planned end), while the random draws stay keyed by the unit's session.
     """
 
     member_session: Array
-    attendance_shift: Array  # log-odds added to missing a session
-    dropout_shift: Array  # log-odds added to disengaged dropout
-    shared_alliance: Array  # what a member's symptom change follows besides their own alliance:
-    #                        the group's cohesion, or the family's shared alliance
+    shared_alliance: Array  # what a member acts on besides their own alliance (attendance, dropout and
+    #                        symptom change): the group's cohesion, or the family's shared alliance
     shared_weight: float | Array  # its weight (the member's own alliance has the rest)
+    dropout_shift: Array  # log-odds added to disengaged dropout (the family's split)
     bond_shift: Array  # signed share of the bond gap (or of the bond) gained per attended session
     ending_draws: tuple[Array, Array, Array] | None  # dropout draws shared by a unit that ends together
     end_together: Any  # None, or f(planned_end, cause, active) -> (planned_end, cause) for the whole unit
+
+    def acted_on(self, alliance: Array) -> Array:
+        """The alliance a member acts on: (1 - weight) x their own + weight x the unit's figure."""
+        return (1.0 - self.shared_weight) * alliance + self.shared_weight * self.shared_alliance
 
 
 @dataclass(frozen=True)
@@ -576,7 +581,7 @@ def step_session(
     else:
         own_session = context.member_session
         intake = own_session == 1
-        missing = attendance(xp, p, t, s, alliance_before, attend_u, context.attendance_shift)
+        missing = attendance(xp, p, t, s, context.acted_on(alliance_before), attend_u)
         attended = xp.where(intake, s.active, missing)
         stage = xp.where(intake, s.stage, next_stage(xp, p, t, s, own_session, attended))
     ors = xp.where(attended, xp.clip(xp.round(s.wellbeing + p.ors_error_sd * ors_z), 0.0, ORS_MAX), xp.nan)
@@ -637,7 +642,7 @@ def step_session(
     if context is None:
         changed = symptom_change(xp, p, t, stage, s.wellbeing, setback, alliance, attended, s.attended, symptom_z)
     else:  # the group's cohesion or the family's shared alliance enters the alliance that drives change
-        drive = (1.0 - context.shared_weight) * alliance + context.shared_weight * context.shared_alliance
+        drive = context.acted_on(alliance)
         changed = symptom_change(xp, p, t, stage, s.wellbeing, setback, drive, attended, s.attended, symptom_z)
     wellbeing = xp.where(s.active, xp.clip(changed - harm, 0.0, ORS_MAX), s.wellbeing)
     counts = dict(
@@ -674,7 +679,9 @@ def step_session(
         cause = dropout_cause(xp, p, t, progressed, alliance, attended, session, (dropout_u, practical_u, improved_u))
     else:
         ending_u = context.ending_draws or (dropout_u, practical_u, improved_u)
-        cause = dropout_cause(xp, p, t, progressed, alliance, attended, own_session, ending_u, context.dropout_shift)
+        cause = dropout_cause(
+            xp, p, t, progressed, context.acted_on(alliance), attended, own_session, ending_u, context.dropout_shift
+        )
         if context.end_together is not None:
             planned_end, cause = context.end_together(planned_end, cause, s.active)
     drops = s.active & ~planned_end & (cause != NOT_DROPPED)

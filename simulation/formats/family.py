@@ -8,8 +8,8 @@ Each member has their own alliance with the therapist (a relation row). Per sess
   al. 2006's SOFTA "split alliance") and it needs no sample size; it raises the family's dropout hazard
   by ``split_dropout_weight`` log-odds per unit.
 - a *shared alliance* (shared sense of purpose): the members' mean alliance times (1 - split), i.e.
-  built from their alliances and from their agreement with each other. A member's symptom change
-  follows the blend (1 - ``shared_alliance_weight``) x own + ``shared_alliance_weight`` x shared.
+  built from their alliances and from their agreement with each other. A member attends, stays and
+  changes on the blend (1 - ``shared_alliance_weight``) x own + ``shared_alliance_weight`` x shared.
 - *siding*: below full ``therapist_neutrality`` the therapist sides with one member (drawn once per
   family): each attended session the sided member's bond closes (1 - neutrality) x ``siding_effect``
   of its gap to 1, the others lose that share of their bond.
@@ -110,10 +110,9 @@ class Family(Format):
 
         context = dynamics.Context(
             member_session=xp.zeros(alliance.shape, dtype=xp.int16) + session,
-            attendance_shift=xp.zeros_like(alliance),
-            dropout_shift=p.split_dropout_weight * split,
             shared_alliance=shared,
             shared_weight=p.shared_alliance_weight,
+            dropout_shift=p.split_dropout_weight * split,
             bond_shift=bond_shift,
             ending_draws=draws.unit.sample(
                 ("family_dropout", "family_practical_dropout", "family_improved_exit"), session

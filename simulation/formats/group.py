@@ -7,10 +7,9 @@ Per session:
 
 - *cohesion* of each member: ``cohesion_tie_weight`` x the mean of their ties to the other members
   in therapy + (1 - ``cohesion_tie_weight``) x the mean alliance of the group's members in therapy +
-  what the member has witnessed (below), clipped to 0-1. Cohesion above 0.5 makes missing a session
-  and dropping out less likely, and a member's symptom change follows the blend
-  (1 - ``cohesion_change_weight``) x their alliance with the leader + ``cohesion_change_weight`` x
-  their cohesion (in a group much of what helps comes from the group, not from the leader alone).
+  what the member has witnessed (below), clipped to 0-1. A member attends, stays and changes on the
+  blend (1 - ``cohesion_weight``) x their alliance with the leader + ``cohesion_weight`` x their
+  cohesion: in a group much of what holds and helps a member is the group, not the leader alone.
 - *member-member ruptures*: two members who both attend rupture with a hazard that falls with their
   tie; the tie drops by ``member_rupture_severity``. The leader notices it (attunement: it happens in
   the room) and repairs it with the same five steps and the same repair skill as a member-leader
@@ -112,13 +111,11 @@ class Group(Format):
     ) -> tuple[dynamics.Context, dict[str, Array]]:
         alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
         cohesion = group_cohesion(xp, p, own.ties, own.witnessed, alliance, state.active, members)
-        centred = cohesion - 0.5
         context = dynamics.Context(
             member_session=xp.astype(session - members.start + 1, xp.int16),
-            attendance_shift=-p.cohesion_attendance_weight * centred,
-            dropout_shift=-p.cohesion_dropout_weight * centred,
             shared_alliance=cohesion,
-            shared_weight=p.cohesion_change_weight,
+            shared_weight=p.cohesion_weight,
+            dropout_shift=xp.zeros_like(cohesion),
             bond_shift=xp.zeros_like(alliance),
             ending_draws=None,
             end_together=None,
