@@ -23,13 +23,16 @@ from simulation import calibration, measures
 from simulation.config import Params
 from simulation.tables import simulate
 
+# The grids stop short of 1 for the group's weights on purpose: at cohesion_weight 1 the member-leader
+# alliance would have no direct part in a member's course, and at cohesion_tie_weight 1 the members'
+# alliances none in cohesion; both are what the group format is about (DESIGN.md section 2).
 GRIDS = {  # format: {parameter: values searched}
     "group": {
-        "cohesion_weight": (0.6, 0.7, 0.8, 0.9, 1.0),
-        "cohesion_tie_weight": (0.6, 0.8, 1.0),
+        "cohesion_weight": (0.5, 0.6, 0.7, 0.8, 0.9),
+        "cohesion_tie_weight": (0.4, 0.6, 0.8),
     },
     "family": {
-        "shared_alliance_weight": (0.2, 0.35, 0.5, 0.65),
+        "shared_alliance_weight": (0.2, 0.35, 0.5, 0.65),  # at 0 the shared alliance would do nothing
         "split_dropout_weight": (1.0, 2.0, 3.0),
     },
 }

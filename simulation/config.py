@@ -642,7 +642,7 @@ class Params:
         "groups",
     )
     cohesion_tie_weight: float = param(
-        0.5,
+        0.8,
         0.0,
         1.0,
         "weight",
@@ -650,7 +650,7 @@ class Params:
         "groups",
     )
     cohesion_weight: float = param(
-        0.5,
+        0.9,
         0.0,
         1.0,
         "weight",
@@ -704,7 +704,7 @@ class Params:
         0.25, -1.0, 1.0, "0-1", "Resistance of an adolescent relative to the population mean.", "families"
     )
     shared_alliance_weight: float = param(
-        0.5,
+        0.2,
         0.0,
         1.0,
         "weight",
@@ -713,7 +713,7 @@ class Params:
         "families",
     )
     split_dropout_weight: float = param(
-        2.0, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
+        1.0, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
     )
     therapist_neutrality: float = param(
         0.8,
