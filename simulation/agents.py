@@ -1,4 +1,5 @@
-"""Therapist and Client: Mesa agents that are views onto the model's arrays.
+"""Therapist and Client (and in the group and family formats Group and Family): Mesa agents that are
+views onto the model's arrays.
 
 Each agent keeps its own row index (not ``unique_id``) and looks its arrays up through ``self.model``
 on every access, so two live models never share state. Agents have no behaviour of their own: the
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import networkx as nx
 import numpy as np
 
 from simulation import dynamics
@@ -162,6 +164,12 @@ class Client(mesa.Agent):
         """This client's therapist."""
         return self.model.therapists_by_index[int(self.model.course.rows.therapist[self.row])]
 
+    @property
+    def unit(self) -> Unit | None:
+        """The group or family this client is a member of (None in the individual format)."""
+        units = self.model.units_by_index
+        return units[int(self.model.course.rows.unit[self.row])] if units else None
+
 
 class Therapist(mesa.Agent):
     """A therapist: a view onto the rows of their clients (their traits sit on each of those rows)."""
@@ -186,3 +194,83 @@ class Therapist(mesa.Agent):
 
 for _name, _bounds in THERAPIST_TRAIT_RANGES.items():
     setattr(Therapist, _name, _trait_view(_name, _bounds))
+
+
+class Unit(mesa.Agent):
+    """A group or a family: a view onto the rows of its members (contiguous, in member order)."""
+
+    model: AllianceModel
+
+    def __init__(self, model: AllianceModel, index: int, rows: np.ndarray) -> None:
+        super().__init__(model)
+        self.index = index
+        self.rows = rows
+
+    @property
+    def unit_id(self) -> int:
+        """This unit's id in the tables (``unit_id``: the index plus 1)."""
+        return self.index + 1
+
+    @property
+    def members(self) -> list[Client]:
+        """The members, in member order (the client views)."""
+        return [self.model.clients_by_row[row] for row in self.rows]
+
+    @property
+    def therapist(self) -> Therapist:
+        """The group's leader or the family's therapist."""
+        return self.members[0].therapist
+
+    @property
+    def mean_alliance(self) -> float:
+        """Mean composite alliance of the members still in therapy (NaN when none is)."""
+        in_therapy = [member.alliance for member in self.members if member.in_therapy]
+        return float(np.mean(in_therapy)) if in_therapy else float("nan")
+
+
+class Group(Unit):
+    """A therapy group: its members and the weighted ties between them."""
+
+    def ties_graph(self) -> nx.Graph:
+        """The members' ties as a networkx graph: nodes are client_ids, each edge's ``weight`` is the
+        tie strength (0-1) and ``open_rupture`` whether a rupture between the two is open now."""
+        own = self.model.course.own
+        graph = nx.Graph()
+        members = self.members
+        graph.add_nodes_from(member.client_id for member in members)
+        first = self.rows[0]
+        for i, member in enumerate(members):
+            for j in range(i + 1, len(members)):
+                graph.add_edge(
+                    member.client_id,
+                    members[j].client_id,
+                    weight=float(own.ties[first + i, j]),
+                    open_rupture=bool(own.pair_open[first + i, j]),
+                )
+        return graph
+
+
+class Family(Unit):
+    """A family (or couple) in therapy: its members, their roles, shared alliance and split."""
+
+    @property
+    def roles(self) -> list[str]:
+        """Each member's role (partner, parent, adolescent or sibling), in member order."""
+        roles = self.model.format.roles
+        return [roles[int(code)] for code in self.model.course.rows.role[self.rows]]
+
+    @property
+    def shared_alliance(self) -> float:
+        """The family's shared alliance at its last session (0-1; formats.family)."""
+        return float(self.model.course.own.shared[self.rows[0]])
+
+    @property
+    def split(self) -> float:
+        """The split at its last session: the range of the members' alliances (0-1)."""
+        return float(self.model.course.own.split[self.rows[0]])
+
+    @property
+    def sided_with(self) -> Client | None:
+        """The member a less than neutral therapist sides with (None in a family of one)."""
+        sided = np.flatnonzero(self.model.course.own.sided[self.rows])
+        return self.members[int(sided[0])] if sided.size else None

@@ -13,10 +13,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulation.agents import THERAPIST_TRAIT_RANGES, Client, Therapist
+from simulation.agents import THERAPIST_TRAIT_RANGES, Client, Family, Group, Therapist, Unit
 from simulation.backend import to_numpy
 from simulation.config import Params
 from simulation.dynamics import composite
+from simulation.formats import get_format
 from simulation.runs import Course, Rows, Run
 from simulation.tables import Tables, build_tables
 
@@ -36,13 +37,17 @@ class CohortDataCollector(mesa.DataCollector):
 
 
 class AllianceModel(mesa.Model):
-    """Individual therapy for ``n_clients`` clients, ``params.clients_per_therapist`` per therapist.
+    """Therapy for ``n_clients`` clients, ``params.clients_per_therapist`` per therapist: individual
+    by default, or in groups or families (``format``), whose units are agents too.
 
     Args:
         params: model parameters (defaults: the calibrated general-outpatient cohort).
-        n_clients: cohort size.
+        n_clients: cohort size (members, in every format).
         seed: an int; it seeds both the kernel's random streams and Mesa's own generators.
         backend: array library of the kernel ('numpy', or 'cupy' on a GPU).
+        format: 'individual', 'group' or 'family' (simulation.formats); in a group or family format
+            ``units_by_index`` holds one :class:`Group` or :class:`Family` per unit, whose ``members``
+            are the client views (``group.ties_graph()`` gives the members' ties as a networkx graph).
 
     Writing through an agent between steps (``model.clients_by_row[0].bond = 0.3``,
     ``model.therapists_by_index[0].empathy = 0.9``) is an intervention: range-checked, acting from the
@@ -50,12 +55,18 @@ class AllianceModel(mesa.Model):
     """
 
     def __init__(
-        self, params: Params | None = None, n_clients: int = 200, seed: int = 0, backend: str = "numpy"
+        self,
+        params: Params | None = None,
+        n_clients: int = 200,
+        seed: int = 0,
+        backend: str = "numpy",
+        format: str = "individual",
     ) -> None:
         super().__init__(rng=seed)
         self.params = params or Params()
         self.seed = seed
-        self.runs = [Run(self.params, n_clients, seed)]
+        self.format = get_format(format)
+        self.runs = [Run(self.params, n_clients, seed, format)]
         self.course = Course(self.runs, Rows.of_runs(self.runs), backend, compact=False)
         therapist_of_row = self.course.rows.therapist
         self.therapists_by_index = [
@@ -63,6 +74,16 @@ class AllianceModel(mesa.Model):
             for index in range(int(therapist_of_row.max()) + 1)
         ]
         self.clients_by_row = [Client(self, row) for row in range(n_clients)]
+        unit_kind: type[Unit] | None = {"group": Group, "family": Family}.get(format)
+        unit_of_row = self.course.rows.unit
+        self.units_by_index: list[Unit] = (
+            [
+                unit_kind(self, index, np.flatnonzero(unit_of_row == index))
+                for index in range(int(unit_of_row.max()) + 1)
+            ]
+            if unit_kind is not None
+            else []
+        )
         self.datacollector = CohortDataCollector(
             model_reporters={
                 "in_therapy": lambda m: int(m.course.state.active.sum()),

@@ -48,19 +48,21 @@ def test_normals_are_standard_normal():
 
 
 def _session_values(draws: Draws, session: int) -> list[np.ndarray]:
-    """Every per-session client process's values in ``session``: the first two draws of a process
-    with several."""
+    """Every per-session process's values in ``session`` for the domain of ``draws``: the first two
+    draws of a process with several."""
     values = []
     for name, process in PROCESSES.processes.items():
-        if process.per_session:
+        if process.per_session and process.domain == draws.domain:
             values += draws.sample((name,), session) if process.draws == 1 else draws.sample_all(name, session)[:2]
     return values
 
 
-def test_neighbouring_rows_sessions_and_processes_are_uncorrelated():
-    """|r| < 0.01 is 4.5 standard errors at n = 200,000: every per-session client process against the
-    next session, the neighbouring row, and every other process of the same session."""
-    draws = _draws(200_000)
+@pytest.mark.parametrize("domain", [Domain.CLIENT, Domain.UNIT, Domain.PAIR])
+def test_neighbouring_rows_sessions_and_processes_are_uncorrelated(domain):
+    """|r| < 0.01 is 4.5 standard errors at n = 200,000: every per-session process of a domain (clients;
+    the units and member pairs of the group and family formats) against the next session, the
+    neighbouring row, and every other process of the same session."""
+    draws = _draws(200_000, domain=domain)
     this, following = _session_values(draws, 6), _session_values(draws, 7)
     for values, later in zip(this, following, strict=True):
         assert abs(np.corrcoef(values, later)[0, 1]) < 0.01

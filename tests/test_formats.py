@@ -252,3 +252,30 @@ def test_calibration_row_in_band_and_mechanism_checks_hold(format_name):
     target = format_target(format_name)
     assert target.low <= report.value <= target.high
     assert all(ok for _, ok in report.checks), report.checks
+
+
+@pytest.mark.parametrize("format_name", ["group", "family"])
+def test_mesa_model_has_unit_agents_and_equals_the_batch_path(format_name):
+    """AllianceModel(format=...) has one Group or Family agent per unit, whose members are the client
+    views; run to the end, its tables equal the batch path's (which compacts rows, the model does not)."""
+    from simulation.model import AllianceModel
+
+    model = AllianceModel(n_clients=45, seed=3, format=format_name)
+    unit = model.units_by_index[0]
+    assert [member.client_id for member in unit.members] == list(
+        range(1, get_format(format_name).unit_size(Params()) + 1)
+    )
+    assert all(member.unit is unit for member in unit.members)
+    if format_name == "group":
+        model.run_for(4)
+        graph = unit.ties_graph()
+        size = Params().group_size
+        assert graph.number_of_nodes() == size and graph.number_of_edges() == size * (size - 1) // 2
+        assert all(0 <= weight <= 1 for _, _, weight in graph.edges(data="weight"))
+    else:
+        assert unit.roles == ["parent", "adolescent", "parent"]
+    while model.running:
+        model.step()
+    tables, batch = model.tables(), simulate(Params(), 45, 3, format=format_name)
+    for name in ("sessions", "clients", "units"):
+        pd.testing.assert_frame_equal(getattr(tables, name), getattr(batch, name))
