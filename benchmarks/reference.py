@@ -170,6 +170,7 @@ class ReferenceClient(mesa.Agent):
             if session > 1:  # the intake session is spent in engagement
                 self.stage = self.next_stage(session)
             self.grow_alliance()
+            self.after_growth()
 
         # rupture onset: bond drops by the severity, goal and task by half of it
         onset = attended and not self.rupture_open and draw.random() < self.rupture_chance()
@@ -227,7 +228,7 @@ class ReferenceClient(mesa.Agent):
         if draw.random() < p.life_event_rate:
             harm += -p.life_event_impact * math.log(1.0 - draw.random())  # exponential, mean life_event_impact
         self.setback += harm
-        self.wellbeing = clip(self.symptom_change(alliance, attended) - harm, 0.0, ORS_MAX)
+        self.wellbeing = clip(self.symptom_change(self.acted_on(alliance), attended) - harm, 0.0, ORS_MAX)
         self.sessions_attended += attended
         if attended and self.stage == RESOLUTION:
             self.resolution_attended += 1
@@ -235,9 +236,7 @@ class ReferenceClient(mesa.Agent):
         # the ending: planned (resolution done, or the course limit) before dropout, whose competing
         # causes are tried in order: disengaged, practical, improved
         planned_end = self.resolution_attended >= p.resolution_sessions or session >= p.course_length
-        if not planned_end:
-            self.dropout_cause = self.dropout_reason(alliance, attended, session)
-            self.dropped_out = self.dropout_cause != NOT_DROPPED
+        ends = self.end_or_not(planned_end, alliance, attended, session)
 
         # the therapist's view of the alliance, rated at the end of an attended session
         view = clip(alliance + t.bias + p.therapist_view_noise_sd * draw.gauss()) if attended else math.nan
@@ -245,8 +244,24 @@ class ReferenceClient(mesa.Agent):
         state = (self.stage, attended, self.bond, self.goal, self.task, alliance, view)
         events = (onset, self.rupture_kind if onset else NO_RUPTURE, resolved_now, ors, srs)
         self.history.append(ids + state + events)  # one sessions-table row, in the order of SESSION_COLUMNS
-        if planned_end or self.dropped_out:
+        if ends:
             self.model.finish(self)
+
+    # --- what a family member does otherwise (ReferenceMember overrides these) ------------------------
+
+    def acted_on(self, alliance: float) -> float:
+        """The alliance the client attends, stays and changes on: their own."""
+        return alliance
+
+    def after_growth(self) -> None:
+        """Nothing follows the alliance's growth in individual therapy."""
+
+    def end_or_not(self, planned_end: bool, alliance: float, attended: bool, session: int) -> bool:
+        """Whether the course ends after this session: planned, or dropout by its first cause."""
+        if not planned_end:
+            self.dropout_cause = self.dropout_reason(alliance, attended, session)
+            self.dropped_out = self.dropout_cause != NOT_DROPPED
+        return planned_end or self.dropped_out
 
     # --- submodels ---------------------------------------------------------------------------------
 
@@ -256,7 +271,7 @@ class ReferenceClient(mesa.Agent):
         withdrawn = 1.0 if self.rupture_open and self.rupture_kind == WITHDRAWAL else 0.0
         return logistic(
             p.miss_base_logit
-            + p.miss_alliance_weight * (0.5 - self.alliance)
+            + p.miss_alliance_weight * (0.5 - self.acted_on(self.alliance))
             + p.miss_motivation_weight * (0.5 - self.motivation)
             + p.miss_withdrawal_weight * withdrawn
         )
@@ -362,12 +377,13 @@ class ReferenceClient(mesa.Agent):
             change = rate * (within_reach - self.wellbeing)
         return clip(self.wellbeing + change + p.symptom_noise_sd * self.model.random.gauss(), 0.0, ORS_MAX)
 
-    def dropout_chance(self, alliance: float, attended: bool, session: int) -> float:
+    def dropout_chance(self, alliance: float, attended: bool, session: int, shift: float = 0.0) -> float:
         """Weak alliance, open or unresolved ruptures, a missed session, the first three sessions and
-        low motivation raise the hazard of dropping out."""
+        low motivation raise the hazard of dropping out (``shift``: log-odds a family's split adds)."""
         p = self.model.params
         return logistic(
-            p.dropout_base_logit
+            shift
+            + p.dropout_base_logit
             + p.dropout_alliance_weight * (0.5 - alliance)
             + p.dropout_rupture_weight * (self.rupture_open + self.unresolved)
             + p.dropout_missed_weight * (not attended)
@@ -549,5 +565,142 @@ class ReferenceModel(mesa.Model):
 def simulate(params: Params | None, n_clients: int, seed: int) -> Tables:
     """Run the reference cohort to the end and return its tables (cf. simulation.tables.simulate)."""
     model = ReferenceModel(params, n_clients, seed)
+    model.run_model()
+    return model.tables()
+
+
+# --- the family format (simulation/formats/family.py), per agent ----------------------------------
+
+PARTNER, PARENT, ADOLESCENT, SIBLING = "partner", "parent", "adolescent", "sibling"
+
+
+class ReferenceMember(ReferenceClient):
+    """A family member: a client whose course follows their family (roles, the shared alliance, the
+    split, the therapist's siding, one ending for the whole family)."""
+
+    def __init__(self, model: ReferenceFamilyModel, index: int, family: ReferenceFamily, role: str) -> None:
+        self.family, self.role = family, role
+        super().__init__(model, index, family.therapist)
+
+    def draw_traits(self) -> None:
+        """The client's traits, then the role's shift of motivation and resistance."""
+        super().draw_traits()
+        p = self.model.params
+        if self.role == PARENT:
+            self.motivation = clip(self.motivation + p.parent_motivation_shift)
+        if self.role == ADOLESCENT:
+            self.motivation = clip(self.motivation + p.adolescent_motivation_shift)
+            self.resistance = clip(self.resistance + p.adolescent_resistance_shift)
+
+    def acted_on(self, alliance: float) -> float:
+        """The blend of the member's own alliance with the family's shared alliance."""
+        weight = self.model.params.shared_alliance_weight
+        return (1.0 - weight) * alliance + weight * self.family.shared
+
+    def after_growth(self) -> None:
+        """Siding: the sided member's bond closes a share of its gap to 1, the others lose that share."""
+        p = self.model.params
+        if len(self.family.members) < 2:
+            return
+        share = (1.0 - p.therapist_neutrality) * p.siding_effect
+        self.bond = clip(
+            self.bond + share * (1.0 - self.bond) if self is self.family.sided else self.bond - share * self.bond
+        )
+
+    def end_or_not(self, planned_end: bool, alliance: float, attended: bool, session: int) -> bool:
+        """The family decides after every member's session (ReferenceFamily.end_session)."""
+        self.planned_end = planned_end
+        self.disengage_chance = self.dropout_chance(
+            self.acted_on(alliance), attended, session, self.model.params.split_dropout_weight * self.family.split
+        )
+        return False
+
+
+class ReferenceFamily(mesa.Agent):
+    """A family in therapy with one therapist: its members, its shared alliance and split (set before
+    each session from the members' alliances), and the ending it decides for all of them."""
+
+    def __init__(self, model: ReferenceFamilyModel, index: int, therapist: ReferenceTherapist) -> None:
+        super().__init__(model)
+        self.index, self.therapist = index, therapist
+        self.members: list[ReferenceMember] = []
+        self.sided: ReferenceMember | None = None
+        self.shared = self.split = 0.0
+
+    def start_session(self) -> None:
+        """Shared alliance and split from the members' alliances before the session."""
+        alliances = [member.alliance for member in self.members]
+        self.split = max(alliances) - min(alliances) if len(alliances) > 1 else 0.0
+        self.shared = clip(sum(alliances) / len(alliances) * (1.0 - self.split))
+
+    def end_session(self) -> None:
+        """The family ends when every member's course would end as planned, or drops out when one draw
+        per cause falls under the hazard of its most disengaged member."""
+        p, draw = self.model.params, self.model.random
+        if all(member.planned_end for member in self.members):
+            cause = None
+        elif draw.random() < max(member.disengage_chance for member in self.members):
+            cause = DISENGAGED
+        elif draw.random() < p.practical_dropout_hazard:
+            cause = PRACTICAL
+        elif draw.random() < p.improved_exit_hazard and any(
+            member.wellbeing - member.intake >= RELIABLE_CHANGE for member in self.members
+        ):
+            cause = IMPROVED
+        else:
+            return
+        for member in list(self.members):
+            if cause is not None:
+                member.dropped_out, member.dropout_cause = True, cause
+            self.model.finish(member)
+        self.remove()
+
+
+class ReferenceFamilyModel(ReferenceModel):
+    """Family therapy for ``n_clients`` members, ``params.family_size`` per family (the last family may
+    be smaller); a therapist sees ``clients_per_therapist // family_size`` families (at least one).
+    One step is one weekly session: each family sets its shared alliance and split, its members have
+    their session in random order, then each family decides its ending."""
+
+    def __init__(self, params: Params | None = None, n_clients: int = 200, seed: int = 0) -> None:
+        mesa.Model.__init__(self, rng=seed)
+        self.params = params or Params()
+        self.seed, self.session = seed, 0
+        size = self.params.family_size
+        per_therapist = max(1, self.params.clients_per_therapist // size)
+        n_families = -(-n_clients // size)
+        self.therapists = [ReferenceTherapist(self, index) for index in range(-(-n_families // per_therapist))]
+        for family_index in range(n_families):
+            family = ReferenceFamily(self, family_index, self.therapists[family_index // per_therapist])
+            members = range(family_index * size, min((family_index + 1) * size, n_clients))
+            couple = len(members) == 2
+            for place, index in enumerate(members):
+                role = PARTNER if couple else (PARENT, ADOLESCENT, PARENT, SIBLING, SIBLING)[place]
+                family.members.append(ReferenceMember(self, index, family, role))
+            if len(family.members) > 1:
+                family.sided = family.members[int(self.random.random() * len(family.members))]
+        self.finished = []
+
+    def step(self) -> None:
+        self.session += 1
+        self.agents_by_type[ReferenceFamily].do("start_session")
+        self.agents_by_type[ReferenceMember].shuffle_do("step")
+        self.agents_by_type[ReferenceFamily].do("end_session")
+        self.running = len(self.agents_by_type[ReferenceMember]) > 0
+
+    def tables(self) -> Tables:
+        """The individual tables of the members, with their family's ``unit_id`` and their ``role``."""
+        tables = super().tables()
+        members = {member.index + 1: member for member in self.finished}
+        clients = tables.clients.assign(
+            unit_id=[members[client].family.index + 1 for client in tables.clients["client_id"]],
+            role=[members[client].role for client in tables.clients["client_id"]],
+        )
+        return Tables(tables.sessions, clients, tables.therapists, tables.runs)
+
+
+def simulate_family(params: Params | None, n_clients: int, seed: int) -> Tables:
+    """Run the reference family cohort to the end and return its tables."""
+    model = ReferenceFamilyModel(params, n_clients, seed)
     model.run_model()
     return model.tables()
