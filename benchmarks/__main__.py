@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simulation.formats import FORMATS
 from simulation.store import DEFAULT_CHUNK as CHUNK  # clients per chunk, as `alliance run` cuts a cohort
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,17 +51,22 @@ def _peak_mib() -> float:
     return peak / (1024.0**2 if sys.platform == "darwin" else 1024.0)
 
 
-def _kernel_pass(params: Any, n_clients: int, backend: str, tables: bool) -> dict[str, float]:
-    """One cohort through the kernel, in chunks of CHUNK clients; with ``tables``, each chunk's tables
-    are built (and dropped, as a streaming writer would after writing them)."""
+def _kernel_pass(
+    params: Any, n_clients: int, backend: str, tables: bool, format_name: str = "individual"
+) -> dict[str, float]:
+    """One cohort (of members in ``format_name``) through the kernel, in chunks of CHUNK clients
+    (whole units); with ``tables``, each chunk's tables are built (and dropped, as a streaming writer
+    would after writing them)."""
+    from simulation.formats import get_format
     from simulation.runs import Rows, Run, simulate_rows
     from simulation.tables import build_tables, therapist_table
 
-    runs = [Run(params, n_clients, SEED)]
+    runs = [Run(params, n_clients, SEED, format_name)]
+    chunk = get_format(format_name).aligned_chunk(params, CHUNK)
     rows_done, kernel_s, tables_s = 0, 0.0, 0.0
-    for start in range(0, n_clients, CHUNK):
+    for start in range(0, n_clients, chunk):
         began = time.perf_counter()
-        result = simulate_rows(runs, Rows.of_runs(runs, start, start + CHUNK), backend)
+        result = simulate_rows(runs, Rows.of_runs(runs, start, start + chunk), backend)
         kernel_s += time.perf_counter() - began
         rows_done += sum(len(positions) for _, positions, _ in result.sessions)
         if tables:
@@ -188,6 +194,21 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
             figures["cases"][str(length)] = _best(
                 repeats, lambda varied=varied: _kernel_pass(varied, spec["n_clients"], backend, False)
             )
+    elif kind == "formats":
+        _kernel_pass(params, 200, backend, True, "family")
+        baseline = _peak_mib()
+        figures = {
+            "cases": {
+                f"{name}, {part}": _best(
+                    repeats,
+                    lambda name=name, tables=part == "whole": _kernel_pass(
+                        params, spec["n_clients"], backend, tables, name
+                    ),
+                )
+                for name in FORMATS
+                for part in ("kernel", "whole")
+            }
+        }
     else:
         raise ValueError(f"unknown measurement kind {kind!r}")
     return {**spec, **figures, "baseline_mib": baseline, "peak_mib": _peak_mib(), "load_after": os.getloadavg()[0]}
@@ -245,6 +266,7 @@ def plan(quick: bool, backend: str, repeats: int) -> list[dict[str, Any]]:
     jobs.append(
         {"kind": "stacked", "n_runs": 20 if quick else 100, "n_clients": 1_000, "backend": backend, "repeats": repeats}
     )
+    jobs.append({"kind": "formats", "n_clients": 10_000 if quick else 100_000, "backend": backend, "repeats": repeats})
     jobs.append(
         {
             "kind": "sessions",
@@ -357,6 +379,7 @@ def summarise(results: list[dict[str, Any]], env: dict[str, Any]) -> dict[str, A
     ]
     stacked = next(r for r in results if r["kind"] == "stacked")
     sessions = next(r for r in results if r["kind"] == "sessions")
+    formats = next(r for r in results if r["kind"] == "formats")
     best_kernel = max(cohort, key=lambda row: row["kernel_rate"])
     largest_common = max((row for row in versus if row["ratio"] is not None), key=lambda row: row["n_clients"])
     targets = {
@@ -391,6 +414,13 @@ def summarise(results: list[dict[str, Any]], env: dict[str, Any]) -> dict[str, A
             "cases": {
                 length: {"seconds": case["seconds"], "client_sessions": case["client_sessions"], "rate": rate(case)}
                 for length, case in sessions["cases"].items()
+            },
+        },
+        "formats": {
+            "n_clients": formats["n_clients"],
+            "cases": {
+                name: {"seconds": case["seconds"], "client_sessions": case["client_sessions"], "rate": rate(case)}
+                for name, case in formats["cases"].items()
             },
         },
         "targets": targets,
@@ -468,6 +498,17 @@ def markdown(summary: dict[str, Any]) -> str:
             f"| {length} | {case['client_sessions']:,} | {per_client:.2f} "
             f"| {case['seconds']:.3f} | {mega(case['rate'])} |"
         )
+    formats = summary["formats"]
+    lines += [
+        "",
+        f"**Formats** ({formats['n_clients']:,} members each, default group and family sizes; kernel = "
+        "`simulate_rows`, whole = kernel + `build_tables`)",
+        "",
+        "| format, part | client-sessions | seconds | M/s |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, case in formats["cases"].items():
+        lines.append(f"| {name} | {case['client_sessions']:,} | {case['seconds']:.3f} | {mega(case['rate'])} |")
     allocator = summary["allocator"]
     lines += [
         "",

@@ -24,6 +24,10 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     assert versus["n_clients"] == 1_000 and versus["ratio"] > 1  # the kernel beats the per-agent loop
     assert set(summary["sessions"]["cases"]) == {"6", "12", "24", "48"}
     assert len(summary["stacked"]["cases"]) == 4
+    assert set(summary["formats"]["cases"]) == {
+        f"{name}, {part}" for name in ("individual", "group", "family") for part in ("kernel", "whole")
+    }
+    assert all(case["rate"] > 0 for case in summary["formats"]["cases"].values())
     assert [row["malloc"] for row in summary["allocator"]] == ["default", "keep freed memory"]
     assert set(summary["targets"]) == {"kernel_rate", "ratio"}
     for heading in (
@@ -31,6 +35,7 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
         "Against the per-agent Mesa reference",
         "Stacked runs",
         "Course length",
+        "Formats",
         "Allocator",
         "Targets",
     ):
