@@ -172,7 +172,7 @@ class Course:
         if self.last_start > 1:  # open groups: members who join later wait until their first session
             self.state = dataclasses.replace(self.state, active=xp.asarray(rows.start == 1))
         width = int(rows.size.max(initial=1))
-        self.members = Members(xp.asarray(rows.member), xp.asarray(rows.size), xp.asarray(rows.start), width)
+        self.members = Members.of(xp, xp.asarray(rows.member), xp.asarray(rows.size), xp.asarray(rows.start), width)
         self.unit_draws = format_draws(xp, keys, rows.unit, rows.member, width) if self.format.adds_to_session else None
         self.own = (
             self.format.initial_state(xp, self.params, self.members, self.unit_draws.unit, self.unit_draws.pair)
@@ -287,9 +287,10 @@ class Course:
             self.final_own[name][where] = values
         if self.running:
             keep = xp.nonzero(remaining)[0]
-            self.params, self.traits, self.state, self.members = (
-                _compact(xp, obj, keep) for obj in (self.params, self.traits, self.state, self.members)
+            self.params, self.traits, self.state = (
+                _compact(xp, obj, keep) for obj in (self.params, self.traits, self.state)
             )
+            self.members = self.members.take(xp, keep)
             self.own = _compact(xp, self.own, keep, self.format.row_matrices)
             self.draws, self.position = self.draws.take(keep), xp.take(self.position, keep)
             if self.unit_draws is not None:

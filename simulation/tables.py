@@ -237,7 +237,12 @@ def unit_table(clients: pd.DataFrame, format_name: str) -> pd.DataFrame:
         table["member_ruptures"] = grouped["member_ruptures"].sum() // 2  # each rupture is on both members
         table["dropout"] = grouped["dropped_out"].mean()
     else:
-        table["roles"] = grouped["role"].agg(lambda roles: ",".join(map(str, roles)))
+        format_ = get_format(format_name)  # roles follow from the family size (formats.family)
+        names = {
+            size: ",".join(format_.roles[code] for code in format_.role_codes(np.arange(size), np.full(size, size)))
+            for size in table["size"].unique()
+        }
+        table["roles"] = table["size"].map(names)
         table["shared_alliance"] = grouped["shared_alliance"].first()
         table["split"] = grouped["split"].first()
         table["dropped_out"] = grouped["dropped_out"].first()

@@ -89,7 +89,7 @@ def test_a_larger_split_raises_family_dropout():
         for weight in (0.0, 3.0, 8.0)
     ]
     assert dropout[0] < dropout[1] < dropout[2]
-    members = Members(np.array([0, 1, 2, 0, 1]), np.array([3, 3, 3, 2, 2]), np.ones(5, dtype=np.int16), 3)
+    members = Members.of(xp, np.array([0, 1, 2, 0, 1]), np.array([3, 3, 3, 2, 2]), np.ones(5, dtype=np.int16), 3)
     alliance = np.array([0.2, 0.5, 0.9, 0.6, 0.6])
     shared, split = family_figures(xp, members, alliance, np.array([True, True, True, True, False]))
     np.testing.assert_allclose(split, [0.7, 0.7, 0.7, 0.0, 0.0])  # one member in therapy: no split
@@ -279,3 +279,13 @@ def test_mesa_model_has_unit_agents_and_equals_the_batch_path(format_name):
     tables, batch = model.tables(), simulate(Params(), 45, 3, format=format_name)
     for name in ("sessions", "clients", "units"):
         pd.testing.assert_frame_equal(getattr(tables, name), getattr(batch, name))
+
+
+def test_calibrate_shows_the_format_row(tmp_path, capsys):
+    import json
+
+    assert main(["calibrate", "--format", "family", "--clients", "300", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert format_target("family").label in text and "300 members in the family format" in text
+    saved = json.loads((tmp_path / "calibration.json").read_text())
+    assert saved["format"] == "family" and "family_alliance_r" in saved["values"]

@@ -41,23 +41,34 @@ class Roster:
 
 @dataclass(frozen=True)
 class Members:
-    """The roster as the kernel reads it: per-row arrays of the namespace in use, compacted with the
-    rows (a whole unit at a time). ``width`` is the largest unit size of the pass."""
+    """The roster as the kernel reads it: per-row arrays of the namespace in use (``member``,
+    ``size``, ``start``), and the gather layout derived from them (``index``, ``valid``: see
+    :func:`unit_matrix`), made by :meth:`of` and made again after rows are dropped (:meth:`take`),
+    since positions move. ``width`` is the largest unit size of the pass."""
 
     member: Array
     size: Array
     start: Array
     width: int
+    index: Array  # (rows, width): the row position of member j of each row's unit (clipped)
+    valid: Array  # (rows, width): member j exists in the row's unit
+
+    @classmethod
+    def of(cls, xp: Any, member: Array, size: Array, start: Array, width: int) -> Members:
+        n = member.shape[0]
+        column = xp.arange(width)
+        index = xp.clip((xp.arange(n) - member)[:, None] + column[None, :], 0, max(n - 1, 0))
+        return cls(member, size, start, width, index, column[None, :] < size[:, None])
+
+    def take(self, xp: Any, rows: Array) -> Members:
+        """The members of the rows kept (whole units), with their layout made again."""
+        return Members.of(xp, *(xp.take(values, rows) for values in (self.member, self.size, self.start)), self.width)
 
 
 def unit_matrix(xp: Any, members: Members, values: Array, fill: Any) -> tuple[Array, Array]:
     """For each row, the values of the members of its unit: a (rows, width) matrix whose column j is
     member j's value, ``fill`` past the unit's size; and the mask of real members."""
-    n = values.shape[0]
-    column = xp.arange(members.width)
-    index = xp.clip((xp.arange(n) - members.member)[:, None] + column[None, :], 0, max(n - 1, 0))
-    valid = column[None, :] < members.size[:, None]
-    return xp.where(valid, values[index], fill), valid
+    return xp.where(members.valid, values[members.index], fill), members.valid
 
 
 def unit_sum(xp: Any, members: Members, values: Array) -> Array:
