@@ -38,9 +38,11 @@ def cohort():
 
 
 def test_instrument_processes_are_appended_after_the_kernels():
-    """The measurement layer's draws come after every kernel process, so the kernel's draws stay put."""
+    """The measurement layer's draws come after every kernel process of the individual format, so the
+    kernel's draws stay put (the group and family formats' processes were appended after them)."""
     names = list(PROCESSES.processes)
-    assert names[-len(INSTRUMENT_PROCESSES) :] == list(INSTRUMENT_PROCESSES)
+    first = names.index("life_event_size") + 1
+    assert names[first : first + len(INSTRUMENT_PROCESSES)] == list(INSTRUMENT_PROCESSES)
     PROCESSES.check_disjoint()
 
 
