@@ -171,8 +171,8 @@ class Client(mesa.Agent):
         return units[int(self.model.course.rows.unit[self.row])] if units else None
 
 
-class Therapist(mesa.Agent):
-    """A therapist: a view onto the rows of their clients (their traits sit on each of those rows)."""
+class RowsView(mesa.Agent):
+    """An agent that is a view onto several client rows: a therapist's caseload, a group or a family."""
 
     model: AllianceModel
 
@@ -180,6 +180,13 @@ class Therapist(mesa.Agent):
         super().__init__(model)
         self.index = index
         self.rows = rows
+
+    def _client_views(self) -> list[Client]:
+        return [self.model.clients_by_row[row] for row in self.rows]
+
+
+class Therapist(RowsView):
+    """A therapist: a view onto the rows of their clients (their traits sit on each of those rows)."""
 
     @property
     def therapist_id(self) -> int:
@@ -189,22 +196,15 @@ class Therapist(mesa.Agent):
     @property
     def clients(self) -> list[Client]:
         """This therapist's caseload."""
-        return [self.model.clients_by_row[row] for row in self.rows]
+        return self._client_views()
 
 
 for _name, _bounds in THERAPIST_TRAIT_RANGES.items():
     setattr(Therapist, _name, _trait_view(_name, _bounds))
 
 
-class Unit(mesa.Agent):
+class Unit(RowsView):
     """A group or a family: a view onto the rows of its members (contiguous, in member order)."""
-
-    model: AllianceModel
-
-    def __init__(self, model: AllianceModel, index: int, rows: np.ndarray) -> None:
-        super().__init__(model)
-        self.index = index
-        self.rows = rows
 
     @property
     def unit_id(self) -> int:
@@ -214,7 +214,7 @@ class Unit(mesa.Agent):
     @property
     def members(self) -> list[Client]:
         """The members, in member order (the client views)."""
-        return [self.model.clients_by_row[row] for row in self.rows]
+        return self._client_views()
 
     @property
     def therapist(self) -> Therapist:

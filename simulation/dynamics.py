@@ -11,6 +11,7 @@ Submodels (docs/ODD.md names them): :func:`draw_clients` and :func:`draw_therapi
 :func:`rupture_onset`, :func:`srs_total`, :func:`detection`, :func:`repair`, :func:`v_shape`,
 :func:`life_event_loss`, :func:`symptom_change`, :func:`dropout_chance` and :func:`dropout_cause`,
 composed by :func:`step_session`, which also holds the short steps of expiry and endings inline.
+The group and family formats (simulation.formats) add to a session through a :class:`Context`.
 """
 
 from __future__ import annotations
@@ -452,7 +453,7 @@ def dropout_chance(
     """Per-session dropout probability: weak alliance, open or unresolved ruptures, a missed session,
     the first three sessions and low motivation raise it. ``session`` is the client's own session
     number (an array where members started at different sessions); ``shift`` adds a format's log-odds
-    (group cohesion, family split; None in the individual format)."""
+    (the family's split; None in the individual format)."""
     ruptures = as_float(xp, s.rupture_open) + xp.astype(s.unresolved, xp.float64)
     early = session <= 3
     log_odds = (

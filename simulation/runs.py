@@ -19,7 +19,7 @@ from simulation import dynamics
 from simulation.backend import Domain, Draws, namespace, run_key, to_numpy
 from simulation.config import PARAMETERS, Params
 from simulation.formats import Format, Members, get_format, unit_matrix
-from simulation.formats.base import format_draws
+from simulation.formats.base import SessionInputs, format_draws
 
 COMPACT_BELOW = 0.75  # drop finished rows once fewer than this share of rows is still in therapy
 
@@ -197,26 +197,13 @@ class Course:
             self.state = dataclasses.replace(self.state, active=self.state.active | joining)
         in_therapy = xp.nonzero(self.state.active)[0]
         if self.format.adds_to_session:
-            context, figures = self.format.context(
-                xp, self.params, self.traits, self.state, self.own, self.members, self.unit_draws, self.session
-            )
+            at = SessionInputs(xp, self.params, self.traits, self.members, self.unit_draws, self.session)
+            context, figures = self.format.context(at, self.state, self.own)
             before = self.state
             self.state, record = dynamics.step_session(
                 xp, self.params, self.traits, before, self.draws, self.session, context
             )
-            self.own, added = self.format.after_session(
-                xp,
-                self.params,
-                self.traits,
-                before,
-                self.state,
-                record,
-                self.own,
-                figures,
-                self.members,
-                self.unit_draws,
-                self.session,
-            )
+            self.own, added = self.format.after_session(at, before, self.state, record, self.own, figures)
             fields = {**_fields(record), **figures, **added, "member_session": context.member_session}
         else:
             self.state, record = dynamics.step_session(

@@ -27,6 +27,8 @@ draws scalars from Mesa's generator), so two kinds of check:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -81,9 +83,9 @@ def figures(tables: Tables) -> dict[str, tuple[float, float]]:
     return out
 
 
-def compare(ref: Tables, kernel: Tables) -> pd.DataFrame:
-    """One row per figure: both estimates, the SE of their difference and its z-score."""
-    a, b = figures(ref), figures(kernel)
+def compare(ref: Tables, kernel: Tables, figures_of: Callable[[Tables], dict] = figures) -> pd.DataFrame:
+    """One row per figure (of ``figures_of``): both estimates, the SE of their difference and its z-score."""
+    a, b = figures_of(ref), figures_of(kernel)
     rows = []
     for name in a:
         (x, se_x), (y, se_y) = a[name], b[name]

@@ -6,13 +6,12 @@ each with fixed seeds; and a kernel that differs by one mechanism is caught."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from benchmarks import reference
 from simulation.config import Params
 from simulation.tables import Tables, simulate
-from tests.test_reference_agreement import Z_TOLERANCE, clustered_mean, figures, report
+from tests.test_reference_agreement import Z_TOLERANCE, clustered_mean, compare, figures, report
 
 N_MEMBERS = 9_000
 
@@ -31,23 +30,13 @@ def family_figures(tables: Tables) -> dict[str, tuple[float, float]]:
     return out
 
 
-def compare(ref: Tables, kernel: Tables) -> pd.DataFrame:
-    a, b = family_figures(ref), family_figures(kernel)
-    rows = []
-    for name in a:
-        (x, se_x), (y, se_y) = a[name], b[name]
-        se = (se_x**2 + se_y**2) ** 0.5
-        rows.append({"figure": name, "reference": x, "kernel": y, "z": (x - y) / se if se > 0 else float(x != y) * 99})
-    return pd.DataFrame(rows).set_index("figure")
-
-
 @pytest.fixture(scope="module")
 def reference_families() -> Tables:
     return reference.simulate_family(Params(), N_MEMBERS, seed=20240611)
 
 
 def test_family_kernel_and_reference_agree_in_distribution(reference_families):
-    table = compare(reference_families, simulate(Params(), N_MEMBERS, 20240612, format="family"))
+    table = compare(reference_families, simulate(Params(), N_MEMBERS, 20240612, format="family"), family_figures)
     print(report(table))
     beyond = list(table.index[table["z"].abs() > Z_TOLERANCE])
     assert not beyond, f"figures beyond {Z_TOLERANCE} SE: {beyond}" + report(table)
@@ -60,5 +49,7 @@ def test_family_kernel_and_reference_agree_in_distribution(reference_families):
 )
 def test_the_family_check_catches_a_rule_mismatch(reference_families, change):
     """A kernel whose family mechanism differs from the reference's falls outside the tolerance."""
-    table = compare(reference_families, simulate(Params(**change), N_MEMBERS, 20240612, format="family"))
+    table = compare(
+        reference_families, simulate(Params(**change), N_MEMBERS, 20240612, format="family"), family_figures
+    )
     assert (table["z"].abs() > Z_TOLERANCE).any(), report(table)

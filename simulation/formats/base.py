@@ -152,29 +152,29 @@ class Format:
         """The format's own state at intake (None: the format has none)."""
         return None
 
-    def context(
-        self, xp: Any, p: Any, traits: Any, state: Any, own: Any, members: Members, draws: Any, session: int
-    ) -> tuple[Any, dict[str, Array]]:
-        """What the format adds to session ``session`` (a dynamics.Context, or None) and the per-row
-        figures it computed from the state before the session (recorded in the sessions table)."""
+    def context(self, at: SessionInputs, state: Any, own: Any) -> tuple[Any, dict[str, Array]]:
+        """What the format adds to the session (a dynamics.Context, or None) and the per-row figures it
+        computed from the state before the session (recorded in the sessions table)."""
         return None, {}
 
     def after_session(
-        self,
-        xp: Any,
-        p: Any,
-        traits: Any,
-        before: Any,
-        after: Any,
-        record: Any,
-        own: Any,
-        figures: dict[str, Array],
-        members: Members,
-        draws: Any,
-        session: int,
+        self, at: SessionInputs, before: Any, after: Any, record: Any, own: Any, figures: dict[str, Array]
     ) -> tuple[Any, dict[str, Array]]:
         """The format's state after the session, and what else the session leaves in the record."""
         return own, {}
+
+
+@dataclass(frozen=True)
+class SessionInputs:
+    """What a format's submodels read in one session besides the states: the array namespace, the
+    parameters, the relations' traits, the roster layout, the unit and pair draws and the session."""
+
+    xp: Any
+    p: Any
+    traits: Any
+    members: Members
+    draws: FormatDraws
+    session: int
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import Format, Members, unit_matrix
+from simulation.formats.base import Format, Members, SessionInputs, unit_matrix
 
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
 
@@ -92,9 +92,8 @@ class Family(Format):
         zeros = xp.zeros(members.member.shape, dtype=xp.float64)
         return FamilyState(sided=(chosen == members.member) & (members.size > 1), shared=zeros, split=zeros)
 
-    def context(
-        self, xp: Any, p: Any, traits: Any, state: Any, own: FamilyState, members: Members, draws: Any, session: int
-    ) -> tuple[dynamics.Context, dict[str, Array]]:
+    def context(self, at: SessionInputs, state: Any, own: FamilyState) -> tuple[dynamics.Context, dict[str, Array]]:
+        xp, p, members, session = at.xp, at.p, at.members, at.session
         alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
         shared, split = family_figures(xp, members, alliance, state.active)
         siding = (1.0 - p.therapist_neutrality) * p.siding_effect
@@ -114,7 +113,7 @@ class Family(Format):
             shared_weight=p.shared_alliance_weight,
             dropout_shift=p.split_dropout_weight * split,
             bond_shift=bond_shift,
-            ending_draws=draws.unit.sample(
+            ending_draws=at.draws.unit.sample(
                 ("family_dropout", "family_practical_dropout", "family_improved_exit"), session
             ),
             end_together=end_together,
@@ -122,21 +121,10 @@ class Family(Format):
         return context, {"shared_alliance": shared, "split": split}
 
     def after_session(
-        self,
-        xp: Any,
-        p: Any,
-        traits: Any,
-        before: Any,
-        after: Any,
-        record: Any,
-        own: FamilyState,
-        figures: dict[str, Array],
-        members: Members,
-        draws: Any,
-        session: int,
+        self, at: SessionInputs, before: Any, after: Any, record: Any, own: FamilyState, figures: dict[str, Array]
     ) -> tuple[FamilyState, dict[str, Array]]:
         """Keep the family's shared alliance and split of the last session it was in therapy."""
-        in_therapy = before.active
+        xp, in_therapy = at.xp, before.active
         kept = FamilyState(
             own.sided,
             xp.where(in_therapy, figures["shared_alliance"], own.shared),

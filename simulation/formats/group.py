@@ -37,7 +37,7 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import Format, Members, others, unit_matrix, unit_sum
+from simulation.formats.base import Format, Members, SessionInputs, others, unit_matrix, unit_sum
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,8 @@ class Group(Format):
             member_ruptures=xp.zeros(shape[:1], dtype=xp.int16),
         )
 
-    def context(
-        self, xp: Any, p: Any, traits: Any, state: Any, own: GroupState, members: Members, draws: Any, session: int
-    ) -> tuple[dynamics.Context, dict[str, Array]]:
+    def context(self, at: SessionInputs, state: Any, own: GroupState) -> tuple[dynamics.Context, dict[str, Array]]:
+        xp, p, members, session = at.xp, at.p, at.members, at.session
         alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
         cohesion = group_cohesion(xp, p, own.ties, own.witnessed, alliance, state.active, members)
         context = dynamics.Context(
@@ -123,24 +122,14 @@ class Group(Format):
         return context, {"cohesion": cohesion}
 
     def after_session(
-        self,
-        xp: Any,
-        p: Any,
-        traits: Any,
-        before: Any,
-        after: Any,
-        record: Any,
-        own: GroupState,
-        figures: dict[str, Array],
-        members: Members,
-        draws: Any,
-        session: int,
+        self, at: SessionInputs, before: Any, after: Any, record: Any, own: GroupState, figures: dict[str, Array]
     ) -> tuple[GroupState, dict[str, Array]]:
         """Member-member ruptures and their repair, tie growth, and what the attending members witness."""
+        xp, p, traits, members, session = at.xp, at.p, at.traits, at.members, at.session
         attended = record.attended
         present, valid = unit_matrix(xp, members, attended, False)
         together = others(xp, members, valid) & present & attended[:, None]
-        onset_u, detect_u, repair_u = draws.pair.sample(
+        onset_u, detect_u, repair_u = at.draws.pair.sample(
             ("member_rupture", "member_rupture_detection", "member_repair"), session
         )
         ties = own.ties
