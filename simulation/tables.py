@@ -268,7 +268,7 @@ def therapist_table(runs: list[Run], run_column: bool = False) -> pd.DataFrame:
 
 
 def run_table(runs: list[Run]) -> pd.DataFrame:
-    """One row per run: ``run`` (its index), its seed, ``n_clients`` and every parameter.
+    """One row per run: ``run`` (its index), its seed, ``n_clients``, ``format`` and every parameter.
 
     An int seed is in ``seed``; a SeedSequence (e.g. spawned for one run of a study) leaves ``seed``
     empty and is recorded as ``seed_entropy`` (the entropy, as text: it may exceed 64 bits) and
@@ -283,6 +283,7 @@ def run_table(runs: list[Run]) -> pd.DataFrame:
                 "seed_entropy": str(run.seed.entropy) if sequence else None,
                 "seed_spawn_key": ",".join(map(str, run.seed.spawn_key)) if sequence else None,
                 "n_clients": run.n_clients,
+                "format": run.format,
                 **run.params.as_dict(),
             }
         )
@@ -294,6 +295,7 @@ def run_table(runs: list[Run]) -> pd.DataFrame:
             "seed_entropy": "string",
             "seed_spawn_key": "string",
             "n_clients": np.int64,
+            "format": "string",
             **{name: spec.kind for name, spec in PARAMETERS.items()},
         }
     )

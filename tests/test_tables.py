@@ -135,7 +135,7 @@ def test_each_stacked_run_equals_that_run_simulated_alone():
 
 def test_runs_table_carries_parameters_sizes_and_seeds():
     runs = simulate_runs(STACKED).runs
-    assert list(runs.columns) == ["run", "seed", "seed_entropy", "seed_spawn_key", "n_clients", *PARAMETERS]
+    assert list(runs.columns) == ["run", "seed", "seed_entropy", "seed_spawn_key", "n_clients", "format", *PARAMETERS]
     assert list(runs["run"]) == list(range(len(STACKED)))
     for row, run in zip(runs.itertuples(index=False), STACKED, strict=True):
         assert row.n_clients == run.n_clients
