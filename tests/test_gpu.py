@@ -25,3 +25,14 @@ def test_cupy_backend_agrees_with_numpy():
     # binomial SE of a 20 % share at n = 20,000 is 0.003: allow 4 SE
     assert abs(on_cpu["dropped_out"].mean() - on_gpu["dropped_out"].mean()) < 0.012
     assert abs(on_cpu["change"].mean() - on_gpu["change"].mean()) < 0.2
+
+
+@pytest.mark.parametrize("format_name", ["group", "family"])
+def test_cupy_backend_agrees_with_numpy_in_the_group_and_family_formats(format_name):
+    """The formats' unit matrices and pair draws run on CuPy too, with the numpy results (as above)."""
+    runs = [Run(Params(open_groups=format_name == "group"), 8_000, 3, format_name)]
+    on_cpu = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs), "numpy"))
+    on_gpu = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs), "cupy"))
+    assert np.mean(on_cpu.clients["outcome"].to_numpy() == on_gpu.clients["outcome"].to_numpy()) > 0.97
+    assert abs(on_cpu.clients["dropped_out"].mean() - on_gpu.clients["dropped_out"].mean()) < 0.02
+    assert len(on_cpu.units) == len(on_gpu.units)
