@@ -161,6 +161,7 @@ class ReferenceClient(mesa.Agent):
     def step(self) -> None:
         p, draw, t = self.model.params, self.model.random, self.therapist
         session = self.model.session
+        wellbeing_at_start = self.wellbeing  # latent, recorded with the session (what the ORS measures)
 
         # attendance (the first session is always attended); ORS at the start of an attended session
         attended = session == 1 or draw.random() >= self.miss_chance()
@@ -241,7 +242,7 @@ class ReferenceClient(mesa.Agent):
         # the therapist's view of the alliance, rated at the end of an attended session
         view = clip(alliance + t.bias + p.therapist_view_noise_sd * draw.gauss()) if attended else math.nan
         ids = (self.index + 1, t.index + 1, session)
-        state = (self.stage, attended, self.bond, self.goal, self.task, alliance, view)
+        state = (self.stage, attended, self.bond, self.goal, self.task, alliance, view, wellbeing_at_start)
         events = (onset, self.rupture_kind if onset else NO_RUPTURE, resolved_now, ors, srs)
         self.history.append(ids + state + events)  # one sessions-table row, in the order of SESSION_COLUMNS
         if ends:
@@ -479,7 +480,10 @@ class ReferenceModel(mesa.Model):
                 "client_id": np.int64,
                 "therapist_id": np.int32,
                 "session": np.int16,
-                **{name: np.float32 for name in ("bond", "goal", "task", "alliance", "alliance_therapist")},
+                **{
+                    name: np.float32
+                    for name in ("bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
+                },
             }
         )
         sessions["stage"] = pd.Categorical.from_codes(sessions["stage"], categories=list(STAGES))

@@ -541,6 +541,7 @@ class SessionRecord:
     task: Array
     alliance: Array
     alliance_therapist: Array
+    wellbeing: Array  # latent well-being at the start of the session (ORS points; what the ORS measures)
     rupture: Array
     rupture_kind: Array
     rupture_resolved: Array
@@ -701,6 +702,7 @@ def step_session(
         task=task,
         alliance=alliance,
         alliance_therapist=view,
+        wellbeing=s.wellbeing,
         rupture=onset,
         rupture_kind=xp.where(onset, new_kind, xp.zeros_like(new_kind)),
         rupture_resolved=resolved_now,

@@ -59,7 +59,7 @@ TABLES = ("sessions", "clients", "therapists", "truth/sessions", "truth/clients"
 DOCUMENTS = ("truth/parameters.json", "codebook.json", "codebook.md", "README.md")
 PASS_THROUGH = ("format", "unit_id", "role")  # columns of a group or family sessions table, kept as they are
 WAI_POINTS_PER_UNIT = 4 * WAI_ITEMS * float(np.mean(WAI_LOADINGS))  # WAI-SR total points per alliance unit
-TRUTH_SESSION_COLUMNS = ("stage", "bond", "goal", "task", "alliance", "alliance_therapist")
+TRUTH_SESSION_COLUMNS = ("stage", "bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
 
 
 def file_names(file_format: str) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ SESSION_COLUMNS = (
     "task",
     "alliance",
     "alliance_therapist",
+    "wellbeing",
     "rupture",
     "rupture_kind",
     "rupture_resolved",
@@ -108,7 +109,7 @@ def build_tables(
             "attended": columns["attended"],
             **{
                 name: columns[name].astype(np.float32)
-                for name in ("bond", "goal", "task", "alliance", "alliance_therapist")
+                for name in ("bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
             },
             "rupture": columns["rupture"],
             "rupture_kind": _categorical(columns["rupture_kind"], dynamics.RUPTURE_KINDS),

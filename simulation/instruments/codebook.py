@@ -176,6 +176,11 @@ COLUMNS: dict[str, Column] = {
     "cultural_mismatch": Column("client and therapist of different cultural backgrounds", "true/false", "true, false"),
     **{name: Column(f"client trait: {name}", _TRAIT, "0-1") for name in CLIENT_TRAITS},
     "fit": Column("client-therapist fit: style convergence, bridged culture", "0-1", "0-1"),
+    "wellbeing": Column(
+        "latent well-being at the start of the session, before its change: what the ORS measures",
+        "ORS points",
+        "0-40",
+    ),
     "wellbeing_intake": Column("latent well-being at intake", "ORS points", "0-40"),
     "wellbeing_attainable": Column("the latent level the client can reach", "ORS points", "0-40"),
     "wellbeing_final": Column("latent well-being at the end of the course", "ORS points", "0-40"),
