@@ -113,8 +113,8 @@ def _add_format_option(parser: argparse.ArgumentParser) -> None:
         "--format",
         default="individual",
         metavar="NAME",
-        help=f"therapy format: {', '.join(FORMATS)} (default individual; --clients counts members; "
-        "set group_size or family_size with --set; --chunk is rounded down to whole units)",
+        help=f"therapy format: {', '.join(FORMATS)} (default individual; sizes count members, people in "
+        "therapy; set group_size or family_size with --set; --chunk is rounded down to whole units)",
     )
 
 
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_parameter_options(generate)
     _add_output_options(generate, DEFAULT_SEED, "output directory (required)")
+    _add_format_option(generate)
     generate.add_argument(
         "--therapists", type=_count("--therapists", 1, MAX_CLIENTS), default=20, help="therapists (default 20)"
     )
@@ -322,8 +323,9 @@ def command_generate(args: argparse.Namespace) -> None:
         args.file_format,
         args.overwrite,
         args.chunk,
+        args.format,
     )
-    print(f"Synthetic data set of {truth['clients']} clients, {truth['therapists']} therapists")
+    print(f"Synthetic data set of {truth['clients']} clients, {truth['therapists']} therapists ({args.format})")
     print(figures.to_markdown())
     print(f"Wrote {args.out}/ (sessions, clients, therapists, truth/, codebook.json, codebook.md, README.md)")
 

@@ -26,6 +26,7 @@ import pandas as pd
 from simulation import measures
 from simulation.backend import Domain, run_key
 from simulation.config import PARAMETERS, Params, RunRecipe
+from simulation.formats import get_format
 from simulation.instruments import codebook
 from simulation.instruments.items import (
     OBSERVER_MARKERS,
@@ -57,7 +58,7 @@ from simulation.tables import build_tables, therapist_table
 FILE_FORMATS = ("parquet", "csv")
 TABLES = ("sessions", "clients", "therapists", "truth/sessions", "truth/clients", "truth/therapists")
 DOCUMENTS = ("truth/parameters.json", "codebook.json", "codebook.md", "README.md")
-PASS_THROUGH = ("format", "unit_id", "role")  # columns of a group or family sessions table, kept as they are
+UNIT_TRUTH_COLUMNS = ("cohesion", "member_rupture", "shared_alliance", "split")  # latent unit figures, per session
 WAI_POINTS_PER_UNIT = 4 * WAI_ITEMS * float(np.mean(WAI_LOADINGS))  # WAI-SR total points per alliance unit
 TRUTH_SESSION_COLUMNS = ("stage", "bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
 
@@ -69,25 +70,30 @@ def file_names(file_format: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Design:
-    """What to generate: parameters (and how they were made), therapists, seed and WAI-SR schedule.
-    Clients per therapist is the parameter ``clients_per_therapist``."""
+    """What to generate: parameters (and how they were made), therapists, seed, WAI-SR schedule and
+    format. Each therapist's caseload is the parameter ``clients_per_therapist`` members' worth of whole
+    units (clients, groups or families; simulation.formats)."""
 
     recipe: RunRecipe
     params: Params
     therapists: int
     seed: int
     schedule: WaiSchedule
+    format: str = "individual"
 
     @property
     def n_clients(self) -> int:
-        return self.therapists * self.params.clients_per_therapist
+        """People in therapy (members, in every format): every therapist's whole units."""
+        therapy = get_format(self.format)
+        return self.therapists * therapy.units_per_therapist(self.params) * therapy.unit_size(self.params)
 
     def run(self) -> Run:
-        return Run(self.params, self.n_clients, self.seed)
+        return Run(self.params, self.n_clients, self.seed, self.format)
 
     def command(self, file_format: str) -> str:
         """The command line that remakes the data set (into a folder DATASET)."""
         parts = ["alliance generate --out DATASET", f"--seed {self.seed}", f"--therapists {self.therapists}"]
+        parts += [f"--format {self.format}"] if self.format != "individual" else []
         parts.append(f"--clients-per-therapist {self.params.clients_per_therapist}")
         parts += [f"--wai-schedule {self.schedule.describe()}", f"--file-format {file_format}"]
         config = self.recipe.config
@@ -110,8 +116,10 @@ def make_design(
     clients_per_therapist: int | None = None,
     seed: int = 1,
     wai_schedule: str | WaiSchedule = "3,5,8,last",
+    format: str = "individual",
 ) -> Design:
     """A :class:`Design` from the arguments of :func:`generate` (a Params is taken as it is)."""
+    get_format(format)  # an unknown format is refused before any work
     if therapists < 1:
         raise ValueError(f"therapists must be 1 or more; got {therapists}")
     if isinstance(recipe, Params):
@@ -122,7 +130,7 @@ def make_design(
     if clients_per_therapist is not None:
         params = params.replace(clients_per_therapist=clients_per_therapist)
     schedule = wai_schedule if isinstance(wai_schedule, WaiSchedule) else WaiSchedule.parse(wai_schedule)
-    return Design(recipe, params, therapists, seed, schedule)
+    return Design(recipe, params, therapists, seed, schedule, format)
 
 
 @dataclass
@@ -238,11 +246,12 @@ def _chunk_tables(design: Design, start: int, stop: int) -> tuple[dict[str, pd.D
 
     ids = {"client_id": sessions["client_id"], "therapist_id": sessions["therapist_id"]}
     ids["unit_id"] = sessions["unit_id"] if "unit_id" in sessions.columns else sessions["therapist_id"]
-    ids.update({name: sessions[name] for name in PASS_THROUGH if name in sessions.columns and name != "unit_id"})
+    ids.update({name: sessions[name] for name in ("format", "role") if name in sessions.columns})
+    timing = {name: sessions[name] for name in ("session", "member_session", "attended") if name in sessions.columns}
     items = {name: _nullable(values, "Int8") for name, values in observed.items() if not name.startswith("rupture_")}
-    long = pd.DataFrame({**ids, "session": sessions["session"], "attended": sessions["attended"], **items})
+    long = pd.DataFrame({**ids, **timing, **items})
     scores = scale_scores(long)
-    columns = {**ids, "session": sessions["session"], "attended": sessions["attended"]}
+    columns = {**ids, **timing}
     for form in ("wai_client", "wai_therapist", "srs", "ors"):
         columns.update({name: long[name] for name in item_columns(form)})
         columns.update({name: values for name, values in scores.items() if name.startswith(f"{form}_")})
@@ -263,6 +272,7 @@ def _chunk_tables(design: Design, start: int, stop: int) -> tuple[dict[str, pd.D
             "client_id": clients["client_id"],
             "therapist_id": clients["therapist_id"],
             "unit_id": firsts["unit_id"].to_numpy(),
+            **{name: clients[name] for name in ("format", "role") if name in clients.columns},
             "modality": clients["modality"],
             "culture": clients["culture"],
             "sessions_scheduled": clients["sessions_scheduled"],
@@ -282,6 +292,7 @@ def _chunk_tables(design: Design, start: int, stop: int) -> tuple[dict[str, pd.D
             "session": sessions["session"],
             "attended": sessions["attended"],
             **{name: sessions[name] for name in TRUTH_SESSION_COLUMNS},
+            **{name: sessions[name] for name in UNIT_TRUTH_COLUMNS if name in sessions.columns},
             **{
                 name: values.astype(np.float32) for name, values in latent.items() if name.startswith("therapist_view_")
             },
@@ -330,6 +341,7 @@ def _stream(
     """Make the data set chunk by chunk, handing every piece of every table to ``write(name, piece)``;
     return what the truth and the figures are computed from."""
     truths, figures = Truths(), InstrumentFigures()
+    chunk_clients = get_format(design.format).aligned_chunk(design.params, chunk_clients)  # whole units
     for start in range(0, design.n_clients, chunk_clients):
         tables, chunk_truths = _chunk_tables(design, start, min(start + chunk_clients, design.n_clients))
         for name, table in tables.items():
@@ -381,6 +393,7 @@ def truth_document(design: Design, truths: Truths, figures: InstrumentFigures) -
         "made_by": "simulation.synthetic",
         "command": design.command("FORMAT"),
         "seed": design.seed,
+        "format": design.format,
         "therapists": design.therapists,
         "clients_per_therapist": design.params.clients_per_therapist,
         "clients": design.n_clients,
@@ -427,11 +440,13 @@ def generate(
     clients_per_therapist: int | None = None,
     seed: int = 1,
     wai_schedule: str | WaiSchedule = "3,5,8,last",
+    format: str = "individual",
 ) -> DataSet:
     """A synthetic data set in memory: ``therapists`` x ``clients_per_therapist`` clients (default:
-    the parameter ``clients_per_therapist``) simulated with the parameters that ``recipe`` makes (or the
-    Params given), the WAI-SR given on ``wai_schedule`` (e.g. '3,5,8,last' or 'all')."""
-    design = make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule)
+    the parameter ``clients_per_therapist``; in the group and family formats whole groups or families
+    of members) simulated with the parameters that ``recipe`` makes (or the Params given), the WAI-SR
+    given on ``wai_schedule`` (e.g. '3,5,8,last' or 'all'), in ``format`` (individual, group, family)."""
+    design = make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule, format)
     pieces: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     truths, figures = _stream(design, DEFAULT_CHUNK, lambda name, table: pieces[name].append(table))
     tables = {name: pd.concat(parts, ignore_index=True) for name, parts in pieces.items()}
@@ -471,7 +486,7 @@ def readme(design: Design, file_format: str, parameters: dict, figures: Instrume
     return f"""# Synthetic alliance data set
 
 Made by the alliance dynamics simulator (package alliance-dynamics {_version()}): {design.n_clients} clients,
-{design.therapists} therapists with {design.params.clients_per_therapist} clients each, individual therapy,
+{design.therapists} therapists with {design.n_clients // design.therapists} clients each, {design.format} therapy,
 seed {design.seed}, {design.recipe.describe()}, WAI-SR given at sessions {design.schedule.describe()}.
 Every latent quantity and every parameter that made the data is in `truth/`; `codebook.md` describes
 every column of every table.
@@ -529,13 +544,14 @@ def generate_to_directory(
     file_format: str = "parquet",
     overwrite: bool = False,
     chunk_clients: int = DEFAULT_CHUNK,
+    format: str = "individual",
 ) -> tuple[InstrumentFigures, dict]:
     """Write a synthetic data set to ``out`` (see the module docstring), chunk by chunk, atomically:
     nothing is written if anything fails, nothing overwritten without ``overwrite``. Returns the
     instrument figures and the truth document."""
     if file_format not in FILE_FORMATS:
         raise ValueError(f"--file-format must be one of {', '.join(FILE_FORMATS)}; got {file_format!r}")
-    design = make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule)
+    design = make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule, format)
     names = file_names(file_format)
     check_free(out, names, overwrite)
     with atomic_outputs(out, names, overwrite) as paths:

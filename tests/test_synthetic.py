@@ -94,22 +94,50 @@ def test_same_seed_same_bytes_whatever_the_chunk(tmp_path, file_format):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("file_format", ["parquet", "csv"])
-def test_codebook_covers_every_column_of_every_table(tmp_path, file_format):
+def assert_codebook_complete(folder: Path, file_format: str) -> None:
     """codebook.json lists exactly the columns of every written table, each with all its fields."""
-    assert main(["generate", "--out", str(tmp_path), *SMALL, "--file-format", file_format]) == 0
-    book = json.loads((tmp_path / "codebook.json").read_text())
-    markdown = (tmp_path / "codebook.md").read_text()
+    book = json.loads((folder / "codebook.json").read_text())
+    markdown = (folder / "codebook.md").read_text()
     for table in TABLES:
         file = f"{table}.{file_format}"
-        path = tmp_path / file
+        path = folder / file
         columns = pd.read_parquet(path).columns if file_format == "parquet" else pd.read_csv(path, nrows=1).columns
         assert [entry["name"] for entry in book[file]] == list(columns)
         for entry in book[file]:
             assert all(entry[key] for key in ("meaning", "type", "unit", "range", "missing"))
             assert f"`{entry['name']}`" in markdown
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_codebook_covers_every_column_of_every_table(tmp_path, file_format):
+    assert main(["generate", "--out", str(tmp_path), *SMALL, "--file-format", file_format]) == 0
+    assert_codebook_complete(tmp_path, file_format)
     readme = (tmp_path / "README.md").read_text()
     assert "alliance generate --out DATASET --seed 4" in readme
+
+
+@pytest.mark.parametrize(("format_name", "unit_figure"), [("group", "cohesion"), ("family", "split")])
+def test_group_and_family_data_sets(tmp_path, format_name, unit_figure):
+    """--format makes whole groups or families: units and roles pass through to the observed tables,
+    the unit's latent figure and the latent well-being go to the truth, item totals still equal the
+    kernel's, every column is in the codebook, and the bytes do not depend on the chunk size."""
+    for name, chunk in (("a", "7"), ("b", "100000")):
+        options = ["--format", format_name, "--therapists", "3", "--seed", "4", "--chunk", chunk]
+        assert main(["generate", "--out", str(tmp_path / name), *options]) == 0
+    for name in file_names("parquet"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert_codebook_complete(tmp_path / "a", "parquet")
+    sessions = pd.read_parquet(tmp_path / "a" / "sessions.parquet")
+    truth = pd.read_parquet(tmp_path / "a" / "truth" / "sessions.parquet")
+    assert (sessions["format"] == format_name).all() and "member_session" in sessions.columns
+    assert sessions.groupby("unit_id")["client_id"].nunique().max() > 1  # members share a unit
+    assert sessions["therapist_id"].nunique() == 3
+    assert {unit_figure, "wellbeing"} <= set(truth.columns)
+    attended = sessions["attended"].to_numpy()
+    assert sessions["ors_total"][attended].astype(int).equals(truth["ors_kernel"][attended].astype(int))
+    if format_name == "family":
+        assert "role" in pd.read_parquet(tmp_path / "a" / "clients.parquet").columns
+    assert f"--format {format_name}" in (tmp_path / "a" / "README.md").read_text()
 
 
 def test_csv_and_parquet_hold_the_same_values(tmp_path):

@@ -76,7 +76,46 @@ COLUMNS: dict[str, Column] = {
     "therapist_id": Column(
         "therapist identifier; each therapist sees clients_per_therapist clients", "id", "1 or more"
     ),
-    "unit_id": Column("treatment unit: the therapist's caseload in individual therapy", "id", "1 or more"),
+    "unit_id": Column(
+        "treatment unit: the group or family (group and family formats); the therapist in individual therapy",
+        "id",
+        "1 or more",
+    ),
+    "format": Column("therapy format (simulation.formats)", "category", "individual, group, family"),
+    "role": Column(
+        "the member's role in the family (family format)", "category", "partner, parent, adolescent, sibling"
+    ),
+    "member_session": Column(
+        "the member's own session number (1 at their first; group format: members of open groups join later)",
+        "sessions",
+        "1 to course_length",
+    ),
+    # group and family figures (truth: latent)
+    "cohesion": Column(
+        "group cohesion the member feels this session (ties, members' alliances, witnessed ruptures)", "0-1", "0-1"
+    ),
+    "member_rupture": Column("ruptures the member began with other group members this session", "count", "0 or more"),
+    "shared_alliance": Column(
+        "the family's shared alliance (mean alliance of the members in therapy times 1 - split); clients: mean",
+        "0-1",
+        "0-1",
+    ),
+    "split": Column(
+        "split alliance: the range (max - min) of the family members' alliances; clients: mean over sessions",
+        "alliance units",
+        "0-1",
+    ),
+    "first_session": Column("the group session at which the member joined (group format)", "sessions", "1 or more"),
+    "cohesion_mean": Column("the member's mean cohesion over attended sessions (group format)", "0-1", "0-1"),
+    "member_ruptures": Column("ruptures with other group members over the course", "count", "0 or more"),
+    "witnessed": Column(
+        "what the member's witnessing of others' ruptures added to cohesion (repaired +, unresolved -)",
+        "cohesion units",
+        "-1 to 1",
+    ),
+    "sided_with": Column(
+        "the therapist sides with this family member (below full therapist_neutrality)", "true/false", "true, false"
+    ),
     "session": Column("scheduled session number (weekly)", "sessions", "1 to course_length"),
     "attended": Column("the client attended the scheduled session", "true/false", "true, false"),
     **_item_columns(),
