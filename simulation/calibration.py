@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation import measures
+from simulation import measures, synthetic
 from simulation.config import Params, apply_presets
 from simulation.dynamics import CLIENT_TRAITS, THERAPIST_TRAITS
+from simulation.instruments.scores import InstrumentFigures
 from simulation.tables import Tables, simulate
 
 CALIBRATION_CLIENTS = 4000
@@ -194,6 +195,7 @@ class Report:
     n_clients: int
     seed: int
     description: str  # what the parameters are, e.g. "default parameters" or where they came from
+    instruments: InstrumentFigures  # the item-level figures of the same cohort (DESIGN.md section 5)
 
     def checks(self) -> list[tuple[str, bool]]:
         """The mechanism checks of DESIGN.md section 5, each with whether it holds."""
@@ -232,6 +234,10 @@ class Report:
             f"resolution r = {self.completers['resolution_r']:.3f}",
             f"- early alliance's share of the explained outcome variance: {self.alliance_share:.2f} "
             "(Horvath et al. 2011: about a third; no band)",
+            "",
+            "Instruments, item by item (the measurement layer over the same cohort; docs/instruments.md):",
+            "",
+            self.instruments.to_markdown(),
         ]
         return "\n".join(lines)
 
@@ -253,6 +259,8 @@ def calibrate(
     params = params or Params()
     tables = simulate(params, n_clients, seed)
     without = simulate(params.replace(repair_enabled=False), n_clients, seed)
+    # the same clients measured item by item (whole caseloads: the last therapist's may be cut short)
+    measured = synthetic.generate(params, therapists=max(1, n_clients // params.clients_per_therapist), seed=seed)
     completed = tables.clients[~tables.clients["dropped_out"]]
     values = figures(tables)
     presets = preset_cohorts(params, n_clients, seed)
@@ -271,6 +279,7 @@ def calibrate(
         n_clients=n_clients,
         seed=seed,
         description=description or params.describe_changes(),
+        instruments=measured.figures,
     )
 
 

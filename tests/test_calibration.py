@@ -5,6 +5,7 @@ import pytest
 
 from simulation.calibration import TARGETS, calibrate
 from simulation.config import Params
+from simulation.instruments.scores import FIGURES as INSTRUMENT_FIGURES
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +44,14 @@ def test_header_says_what_the_parameters_are(report):
         "Calibration cohort: 200 individual clients, seed 1, "
         "parameters changed from the defaults: course_length=16, repair_skill_mean=0.9."
     )
+
+
+def test_instrument_figures_of_the_calibration_cohort_are_in_band(report):
+    """The item-level figures of DESIGN.md section 5 ("Instruments"), measured on the same 4,000
+    clients, sit in their bands, and the report shows them."""
+    values = report.instruments.values()
+    outside = {
+        name: round(values[name], 3) for name, f in INSTRUMENT_FIGURES.items() if not f.low <= values[name] <= f.high
+    }
+    assert not outside, report.to_markdown()
+    assert all(figure.label in report.to_markdown() for figure in INSTRUMENT_FIGURES.values())
