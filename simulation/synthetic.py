@@ -26,6 +26,7 @@ import pandas as pd
 from simulation import measures
 from simulation.backend import Domain, run_key
 from simulation.config import PARAMETERS, Params, RunRecipe
+from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import get_format
 from simulation.instruments import codebook
 from simulation.instruments.items import (
@@ -214,7 +215,7 @@ class Truths:
                         else ""
                     ),
                 }
-                for name in clients["dropout_cause"].cat.categories[1:]
+                for name in DROPOUT_CAUSES[1:]
             },
             "alliance_dropout_d": {
                 "value": measures.alliance_dropout_d(clients),
