@@ -66,11 +66,28 @@ FIGURES = (
     *OUTCOME_SHARES,
     *CLIENT_FIGURES,
 )
+# the group and family runs' own figures, after FIGURES: the format's calibration row (the member-level
+# early alliance - outcome r, calibration.format_target) and figures of its units (tables.unit_table)
+FORMAT_FIGURES: dict[str, dict[str, Callable[[Tables], float]]] = {
+    "individual": {},
+    "group": {
+        calibration.format_target("group").key: calibration.format_target("group").compute,
+        "cohesion_mean": lambda t: t.clients["cohesion_mean"].mean(),  # 0-1, members' mean over sessions attended
+        "group_dropout_share": lambda t: t.units["dropout"].mean(),  # 0-1, mean over groups of members' dropout
+    },
+    "family": {
+        calibration.format_target("family").key: calibration.format_target("family").compute,
+        "split_mean": lambda t: t.units["split"].mean(),  # 0-1, mean over families of their mean split
+        "shared_alliance_mean": lambda t: t.units["shared_alliance"].mean(),  # 0-1, mean over families
+        "family_dropout": lambda t: t.units["dropped_out"].mean(),  # share of families that dropped out together
+    },
+}
 
 
-def run_figures(tables: Tables) -> dict[str, float]:
+def run_figures(tables: Tables, format_name: str = "individual") -> dict[str, float]:
     """One run's FIGURES: those of `alliance calibrate` (calibration.figures), the outcome shares, and
-    CLIENT_FIGURES. NaN where a figure is undefined for the run (e.g. a correlation in a run with no
+    CLIENT_FIGURES (over members in every format); then, in the group and family formats, the format's
+    FORMAT_FIGURES. NaN where a figure is undefined for the run (e.g. a correlation in a run with no
     rupture)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -78,6 +95,7 @@ def run_figures(tables: Tables) -> dict[str, float]:
         shares = tables.clients["outcome"].value_counts(normalize=True)
         values.update({outcome: float(shares.get(outcome, 0.0)) for outcome in OUTCOME_SHARES})
         values.update({name: float(compute(tables.clients)) for name, compute in CLIENT_FIGURES.items()})
+        values.update({name: float(compute(tables)) for name, compute in FORMAT_FIGURES[format_name].items()})
     return values
 
 
@@ -91,7 +109,9 @@ def _split_by_run(tables: Tables) -> list[Tables]:
         body = table.drop(columns="run")
         return [body.iloc[bounds[i] : bounds[i + 1]].reset_index(drop=True) for i in range(count)]
 
-    frames = (tables.sessions, tables.clients, tables.therapists, tables.runs)
+    frames = [tables.sessions, tables.clients, tables.therapists, tables.runs]
+    if not tables.units.empty:  # the group and family formats' unit table
+        frames.append(tables.units)
     return [Tables(*parts) for parts in zip(*(pieces(frame) for frame in frames), strict=True)]
 
 
@@ -128,7 +148,7 @@ def simulate_part(study: Study, design: pd.DataFrame, runs: list[int]) -> dict[s
                     "run_key": f"{run_key(stacked[offset].seed):016x}",  # the 64-bit key the draws use
                     **design.iloc[point].to_dict(),
                     "clients": study.clients,
-                    **run_figures(run_tables),
+                    **run_figures(run_tables, study.format),
                 }
             )
             if "clients" in study.outputs:
@@ -252,7 +272,8 @@ def new_manifest(study: Study, design: pd.DataFrame) -> dict:
         "varied": study.names,
         "points": design.to_dict(orient="split", index=False)["data"],
         "replicates": study.replicates,
-        "clients_per_run": study.clients,
+        "format": study.format,
+        "clients_per_run": study.clients,  # members, in every format
         "runs": study.n_runs(design),
         "seeds": {
             "study_seed": study.seed,

@@ -8,7 +8,8 @@ A study file is TOML::
     sampler = "grid"           # grid | lhs | sobol | morris
     samples = 64               # lhs: points; sobol: base samples N (a power of 2); morris: trajectories
     replicates = 2             # runs per point (1 or more)
-    clients = 200              # clients per run
+    format = "individual"      # individual | group | family (simulation.formats): every run's format
+    clients = 200              # clients per run (members, in every format)
     seed = 1                   # study seed: run i's seed is SeedSequence(seed).spawn(n_runs)[i]
     paired = false             # true: replicate r of every point gets seed r (common random numbers)
     presets = ["working"]      # base presets, applied in order
@@ -41,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import PARAMETERS, ParameterError, Params, _checked, _unknown_message, apply_presets
+from simulation.formats import FORMATS
 from simulation.runs import Run
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
@@ -54,6 +56,7 @@ STUDY_KEYS = (
     "sampler",
     "samples",
     "replicates",
+    "format",
     "clients",
     "seed",
     "paired",
@@ -100,7 +103,8 @@ class Study:
     sampler: str
     samples: int
     replicates: int
-    clients: int
+    format: str  # every run's format (simulation.formats)
+    clients: int  # members per run, in every format
     seed: int
     paired: bool
     outputs: tuple[str, ...]
@@ -139,7 +143,9 @@ class Study:
         ``i % replicates``, with seed :meth:`seed_of` (i)."""
         points = sorted({index // self.replicates for index in indices})
         params = dict(zip(points, self.point_params(design.iloc[points]), strict=True))
-        return [Run(params[index // self.replicates], self.clients, self.seed_of(index)) for index in indices]
+        return [
+            Run(params[index // self.replicates], self.clients, self.seed_of(index), self.format) for index in indices
+        ]
 
     def n_runs(self, design: pd.DataFrame) -> int:
         return len(design) * self.replicates
@@ -183,6 +189,9 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     sampler = settings.get("sampler", "grid")
     if sampler not in SAMPLERS:
         raise StudyError(f"{where}: unknown sampler {sampler!r}; choose one of: {', '.join(SAMPLERS)}")
+    format_name = settings.get("format", "individual")
+    if not isinstance(format_name, str) or format_name not in FORMATS:
+        raise StudyError(f"{where}: unknown study.format {format_name!r}; choose one of: {', '.join(FORMATS)}")
     presets = _string_list(settings, "presets", where)
     outputs = _string_list(settings, "outputs", where) or ["summary"]
     bad_outputs = [name for name in outputs if name not in OUTPUTS]
@@ -210,6 +219,7 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
         sampler=sampler,
         samples=samples,
         replicates=replicates,
+        format=format_name,
         clients=clients,
         seed=_whole(settings, "seed", 1, 0, 2**63 - 1, where),
         paired=_switch(settings, "paired", False, where),
