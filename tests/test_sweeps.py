@@ -19,8 +19,9 @@ import pytest
 
 from simulation.backend import run_seeds
 from simulation.cli import main
-from simulation.sweeps import FIGURES, load_study, parse_study, run_study
+from simulation.sweeps import FIGURES, FORMAT_FIGURES, load_study, parse_study, run_study
 from simulation.sweeps.analysis import plot_indices, point_summary, sobol_table
+from simulation.tables import simulate
 
 matplotlib.use("Agg")
 
@@ -200,6 +201,10 @@ BAD_STUDIES = [
     ('[study]\nsampler = "sobol"\nsamples = 10\n[vary.repair_skill_mean]\nrange = [0.2, 0.5]', "power of 2"),
     ("[vary.share_anxious]\nlevels = [0.9]", "share_anxious + share_avoidant must be at most 1"),
     ("[study\n", "is not valid TOML"),
+    (
+        '[study]\nformat = "couple"\n[vary.repair_skill_mean]\nlevels = [0.3]',
+        "unknown study.format 'couple'; choose one of: individual, group, family",
+    ),
 ]
 
 
@@ -225,6 +230,49 @@ def test_another_study_in_the_same_folder_needs_overwrite(smoke, tmp_path, capsy
     assert digests(out) == before
     assert main(["sweep", str(other), "--out", str(out), "--workers", "0", "--overwrite"]) == 0
     assert digests(out) != before and len(digests(out)) == len(before)
+
+
+FORMAT_STUDIES = {
+    "group": ("group_size", "[4, 6]", ["group_alliance_r", "cohesion_mean", "group_dropout_share"]),
+    "family": ("family_size", "[2, 4]", ["family_alliance_r", "split_mean", "shared_alliance_mean", "family_dropout"]),
+}
+
+
+@pytest.mark.parametrize("format_name", list(FORMAT_STUDIES))
+def test_group_and_family_studies_run_resume_and_give_the_same_bytes_on_1_and_2_workers(format_name, tmp_path):
+    """A tiny study in the group or family format: every run is in that format with `clients` members,
+    the summary carries the format's figures (each equal to the run simulated alone), the manifest
+    names the format, and one and two workers, and a resumed study, write the same bytes."""
+    factor, levels, figures = FORMAT_STUDIES[format_name]
+    study_file = tmp_path / f"{format_name}.toml"
+    study_file.write_text(
+        f'[study]\nformat = "{format_name}"\nreplicates = 2\nclients = 30\nseed = 5\nruns_per_part = 1\n'
+        f'outputs = ["summary", "clients"]\n[vary.{factor}]\nlevels = {levels}\n'
+    )
+    assert main(["sweep", str(study_file), "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
+    out = tmp_path / "one"
+    assert main(["sweep", str(study_file), "--out", str(out), "--workers", "1"]) == 0
+    assert digests(out) == digests(tmp_path / "two")
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == format_name
+    manifest["parts"][1]["done"] = False  # as if killed between writing part 1 and marking it done
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "parts" / "part-00002.parquet").unlink()
+    (out / "summary.parquet").unlink()
+    untouched = out / "parts" / "part-00003.parquet"
+    stamp = untouched.stat().st_mtime_ns
+    assert main(["sweep", str(study_file), "--out", str(out), "--workers", "1"]) == 0
+    assert digests(out) == digests(tmp_path / "two") and untouched.stat().st_mtime_ns == stamp
+
+    study = load_study(study_file)
+    summary, clients = pd.read_parquet(out / "summary.parquet"), pd.read_parquet(out / "clients.parquet")
+    assert list(summary.columns) == [*summary.columns[: -len(figures)], *figures] and set(FIGURES) <= set(summary)
+    assert len(clients) == 4 * 30 and (clients["format"] == format_name).all()
+    last = study.runs(study.design(), [3])[0]
+    alone = simulate(last.params, last.n_clients, last.seed, format=format_name)
+    for name in figures:
+        assert summary[name].iloc[3] == pytest.approx(FORMAT_FIGURES[format_name][name](alone), nan_ok=True)
 
 
 def test_point_summary_takes_mean_sd_and_interval_over_replicates(smoke, smoke_in_memory):

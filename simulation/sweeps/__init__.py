@@ -2,11 +2,20 @@
 resumable Parquet output (execute.py), and summaries and sensitivity indices of the results
 (analysis.py)."""
 
-from simulation.sweeps.execute import FIGURES, StudyResult, dask_executor, local_executor, run_study, simulate_part
+from simulation.sweeps.execute import (
+    FIGURES,
+    FORMAT_FIGURES,
+    StudyResult,
+    dask_executor,
+    local_executor,
+    run_study,
+    simulate_part,
+)
 from simulation.sweeps.study import SAMPLERS, Study, StudyError, load_study, parse_study
 
 __all__ = [
     "FIGURES",
+    "FORMAT_FIGURES",
     "SAMPLERS",
     "Study",
     "StudyError",
