@@ -156,7 +156,7 @@ def save_figure(figure: plt.Figure, path: Path, study: Study) -> Path:
     as PNG and close it."""
     sessions = "varied" if "course_length" in study.names else study.base.course_length
     stamp = (
-        f"study {study.name}: {study.clients} clients per run, {sessions} sessions at most, "
+        f"study {study.name}: {study.clients} {study.people} per run, {sessions} sessions at most, "
         f"{study.replicates} replicate(s), "
         f"seed {study.seed}, alliance-dynamics {versions()['alliance-dynamics']}"
     )

@@ -114,6 +114,11 @@ class Study:
     morris_levels: int
 
     @property
+    def people(self) -> str:
+        """What ``clients`` counts, in words: clients, or group or family members."""
+        return "clients" if self.format == "individual" else f"{self.format} members"
+
+    @property
     def names(self) -> list[str]:
         return [factor.name for factor in self.factors]
 
