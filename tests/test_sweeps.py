@@ -275,6 +275,15 @@ def test_group_and_family_studies_run_resume_and_give_the_same_bytes_on_1_and_2_
         assert summary[name].iloc[3] == pytest.approx(FORMAT_FIGURES[format_name][name](alone), nan_ok=True)
 
 
+@pytest.mark.parametrize("study_file", sorted(SMOKE.parent.glob("*.toml")), ids=lambda path: path.name)
+def test_every_experiment_study_file_is_valid_and_named_after_its_file(study_file):
+    """The experiments' study files load (format included), and each is named after its file, as the
+    experiment scripts' READMEs say."""
+    study = load_study(study_file)
+    assert study.name == study_file.stem
+    assert study.format == {"group_cohesion": "group", "family_split": "family"}.get(study.name, "individual")
+
+
 def test_point_summary_takes_mean_sd_and_interval_over_replicates(smoke, smoke_in_memory):
     table = point_summary(smoke, smoke_in_memory.summary, ["dropout"])
     assert len(table) == 4 and (table["n"] == 3).all()
