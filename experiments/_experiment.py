@@ -166,3 +166,13 @@ replicates with its 95 % interval. `points.csv` holds the numbers (mean, sd, n a
 {chr(10).join(lines)}
 """
     write_readme(folder, study, seconds, title, body)
+
+
+def trend_experiment(study_file: str, doc: str, figures: list[str], title: str, intro: str) -> None:
+    """Run a two-factor grid study of this folder (the script's ``doc``: its first line describes it)
+    and write its :func:`trend_report`; ``intro`` may name ``{clients}`` (the study's clients) and
+    ``{levels}`` (the first factor's levels)."""
+    study, result, folder, seconds = run_experiment(study_file, doc.splitlines()[0])
+    levels = ", ".join(f"{value:g}" for value in study.design()[study.names[0]].unique())
+    text = intro.format(clients=study.clients, levels=levels)
+    trend_report(study, result.summary, folder, seconds, figures, title, text)

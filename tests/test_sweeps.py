@@ -173,15 +173,21 @@ def test_a_killed_study_resumes_to_the_same_bytes_leaving_finished_parts_untouch
     assert digests(out) == digests(tmp_path / "clean")
 
 
+def undo_parts(out: Path, unmarked: int, deleted: int) -> None:
+    """Leave a finished study folder as a killed study might: part ``unmarked`` written but not marked
+    done (killed between the two), part ``deleted``'s file and the joined summary gone."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["parts"][unmarked]["done"] = False
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "parts" / f"part-{deleted:05d}.parquet").unlink()
+    (out / "summary.parquet").unlink()
+
+
 def test_deleted_parts_are_run_again_and_nothing_else(smoke, tmp_path):
     out = tmp_path / "out"
     run_study(smoke, out, workers=0, progress=False)
     clean = digests(out)
-    manifest = json.loads((out / "manifest.json").read_text())
-    manifest["parts"][3]["done"] = False  # as if killed between writing part 3 and marking it done
-    (out / "manifest.json").write_text(json.dumps(manifest))
-    (out / "parts" / "part-00005.parquet").unlink()
-    (out / "summary.parquet").unlink()
+    undo_parts(out, unmarked=3, deleted=5)
     untouched = out / "parts" / "part-00001.parquet"
     stamp = untouched.stat().st_mtime_ns
     run_study(smoke, out, workers=0, progress=False)
@@ -254,12 +260,8 @@ def test_group_and_family_studies_run_resume_and_give_the_same_bytes_on_1_and_2_
     assert main(["sweep", str(study_file), "--out", str(out), "--workers", "1"]) == 0
     assert digests(out) == digests(tmp_path / "two")
 
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["format"] == format_name
-    manifest["parts"][1]["done"] = False  # as if killed between writing part 1 and marking it done
-    (out / "manifest.json").write_text(json.dumps(manifest))
-    (out / "parts" / "part-00002.parquet").unlink()
-    (out / "summary.parquet").unlink()
+    assert json.loads((out / "manifest.json").read_text())["format"] == format_name
+    undo_parts(out, unmarked=1, deleted=2)
     untouched = out / "parts" / "part-00003.parquet"
     stamp = untouched.stat().st_mtime_ns
     assert main(["sweep", str(study_file), "--out", str(out), "--workers", "1"]) == 0
