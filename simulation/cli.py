@@ -347,7 +347,7 @@ def command_sweep(args: argparse.Namespace) -> None:
     finally:
         if client is not None:
             client.close()
-    print(f"Study {study.name}: {len(result.summary)} runs of {study.clients} clients ({study.sampler} sampler)")
+    print(f"Study {study.name}: {len(result.summary)} runs of {study.clients} {study.people} ({study.sampler} sampler)")
     print(f"Wrote {args.out}/ ({', '.join(f'{name}.parquet' for name in study.outputs)}, parts/, manifest.json)")
 
 
