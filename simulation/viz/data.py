@@ -84,14 +84,19 @@ def outcome_shares(outcomes: pd.Series) -> pd.Series:
     return outcomes.value_counts(normalize=True).reindex(list(measures.OUTCOMES), fill_value=0.0)
 
 
+def ranked_bins(values: pd.Series, names: tuple[str, ...]) -> pd.Series:
+    """Split ``values`` into len(names) near-equal groups by rank (ties broken by order, so the
+    groups stay equal even where many values tie), each labelled with its name and value range."""
+    codes = pd.qcut(values.rank(method="first"), len(names), labels=False)
+    ranges = values.groupby(codes).agg(["min", "max"])
+    labels = {code: f"{names[code]} ({row['min']:.2f}-{row['max']:.2f})" for code, row in ranges.iterrows()}
+    return pd.Series(pd.Categorical(codes.map(labels), categories=list(labels.values())), index=values.index)
+
+
 def therapist_tercile(clients: pd.DataFrame, therapists: pd.DataFrame, trait: str) -> pd.Series:
     """Each client's tercile (low / middle / high, over the cohort's clients) of their therapist's
     ``trait``, labelled with the trait's range in that tercile."""
-    values = clients["therapist_id"].map(therapists.set_index("therapist_id")[trait])
-    codes = pd.qcut(values.rank(method="first"), 3, labels=False)
-    ranges = values.groupby(codes).agg(["min", "max"])
-    labels = {code: f"{TERCILES[code]} ({row['min']:.2f}-{row['max']:.2f})" for code, row in ranges.iterrows()}
-    return pd.Series(pd.Categorical(codes.map(labels), categories=list(labels.values())), index=clients.index)
+    return ranked_bins(clients["therapist_id"].map(therapists.set_index("therapist_id")[trait]), TERCILES)
 
 
 def outcomes_by(groups: pd.Series, outcomes: pd.Series) -> pd.DataFrame:
@@ -124,7 +129,10 @@ def dropout_survival(clients: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
 
 def dose_response(sessions: pd.DataFrame, clients: pd.DataFrame) -> pd.DataFrame:
     """Per session s (2 to the longest course): the share of clients attending session s whose ORS
-    there is reliably above intake (5+ points; Howard et al. 1986), and how many attend it."""
+    there is reliably above intake (5+ points; Howard et al. 1986), and how many attend it. In a
+    group or family s is the member's own session (``member_session``: 1 at their first)."""
+    if "member_session" in sessions:  # a group or family: the member's own session number
+        sessions = sessions.assign(session=sessions["member_session"])
     attended = sessions[sessions["attended"]]
     counts = attended.groupby("session").size()
     rows = [
@@ -133,3 +141,63 @@ def dose_response(sessions: pd.DataFrame, clients: pd.DataFrame) -> pd.DataFrame
         if s >= 2
     ]
     return pd.DataFrame(rows, columns=["session", "improved", "n"])
+
+
+WITNESS_GROUPS = (
+    "saw ruptures left unresolved outweigh repairs (net witnessing < 0)",
+    "saw none, or repairs outweighed them (net witnessing >= 0)",
+)
+
+
+def cohesion_by_session(sessions: pd.DataFrame, clients: pd.DataFrame) -> pd.DataFrame:
+    """Group cohesion (0-1) of the members who attended each group session, in two groups of members
+    (WITNESS_GROUPS) by their net witnessing at the end of their course (``witnessed`` in the clients
+    table: cohesion gained from the others' repaired ruptures minus cohesion lost to those left
+    unresolved, -1 to 1).
+
+    Returns one row per (group, session): mean cohesion, its spread (``low``, ``high``: the 25th and
+    75th percentiles), n (the members attending) and ``members`` (the group's members, all sessions).
+    """
+    witnessed = clients.set_index("client_id")["witnessed"]
+    attended = sessions.loc[sessions["attended"], ["client_id", "session", "cohesion"]]
+    group = np.where(attended["client_id"].map(witnessed).to_numpy() < 0, *WITNESS_GROUPS)
+    summary = (
+        attended.assign(group=pd.Categorical(group, categories=list(WITNESS_GROUPS)))
+        .groupby(["group", "session"], observed=True)["cohesion"]
+        .agg(mean="mean", low=lambda values: values.quantile(0.25), high=lambda values: values.quantile(0.75), n="size")
+    )
+    members = attended.groupby(group)["client_id"].nunique()
+    summary = summary.reset_index().astype({"group": str})
+    return summary.assign(members=summary["group"].map(members).astype(int))
+
+
+SPLIT_BINS = ("lowest", "low", "middle", "high", "highest")
+
+
+def split_dropout(sessions: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
+    """Weekly family dropout by the family's split at that session (the range of its members'
+    alliances, 0-1, from the state before the session, which is what the dropout hazard reads).
+
+    One observation per family and session it was in therapy; a family drops out at its last
+    scheduled session when ``dropped_out``. Returns one row per split fifth (SPLIT_BINS, over the
+    family-sessions, labelled with its range): ``family_sessions``, ``dropouts``, ``rate`` (0-1) and its
+    95% Wilson interval (``low``, ``high``).
+    """
+    weekly = sessions.groupby(["unit_id", "session"], as_index=False)["split"].first()
+    ending = families.set_index("unit_id")
+    last = weekly["unit_id"].map(ending["sessions_scheduled"])
+    weekly["dropout"] = weekly["unit_id"].map(ending["dropped_out"]).astype(bool) & (weekly["session"] == last)
+    table = weekly.groupby(ranked_bins(weekly["split"], SPLIT_BINS), observed=False)["dropout"].agg(
+        family_sessions="size", dropouts="sum"
+    )
+    table["rate"] = table["dropouts"] / table["family_sessions"]
+    table["low"], table["high"] = wilson_interval(table["dropouts"].to_numpy(), table["family_sessions"].to_numpy())
+    return table.rename_axis("split").reset_index().astype({"split": str})
+
+
+def wilson_interval(events: np.ndarray, trials: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson's score interval of a proportion (95% by default): sound near 0, where dropout rates sit."""
+    share = events / trials
+    centre = (share + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = z * np.sqrt(share * (1 - share) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
+    return centre - half, centre + half

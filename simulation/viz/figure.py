@@ -27,6 +27,7 @@ OKABE_ITO = {
 
 COMPONENT_COLOURS = {"bond": OKABE_ITO["blue"], "goal": OKABE_ITO["orange"], "task": OKABE_ITO["green"]}
 RESOLVED_COLOUR, UNRESOLVED_COLOUR = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
+UNIT_COLOUR = OKABE_ITO["purple"]  # the unit's figure (group cohesion, family split) beside a member's alliance
 STAGE_SHADES = {"engagement": "#F2F2F2", "exploration": "#E3EEF7", "working": "#E5F3EC", "resolution": "#FBF4DA"}
 CATEGORY_COLOURS = {
     "recovered": OKABE_ITO["green"],

@@ -1,8 +1,10 @@
 """The figure gallery of one run (``alliance figures RUN_DIR --out DIR``): from the Parquet tables
 that ``alliance run`` writes, each figure as PNG and SVG, written atomically.
 
-Session-level figures (trajectories, V shape, dose-response) read the first ``SESSION_CLIENTS``
-clients' sessions, which bounds memory for very large runs; client-level figures use every client.
+Session-level figures (trajectories, V shape, dose-response; group cohesion, family split) read the
+first ``SESSION_CLIENTS`` clients' sessions, which bounds memory for very large runs; client-level
+figures use every client. A group or family run (the manifest's "format", or its unit table) adds
+its own figures (FORMAT_GALLERY).
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simulation.store import RUN_FILES, atomic_outputs, check_free
+from simulation.formats import FORMATS
+from simulation.store import RUN_FILES, UNIT_FILES, atomic_outputs, check_free, run_files
 from simulation.viz import data
 from simulation.viz.figure import Stamp, save_figure
 from simulation.viz.plots import (
     Trajectory,
+    plot_cohesion,
     plot_dose_response,
     plot_outcome_shares,
+    plot_split_dropout,
     plot_survival,
     plot_trajectory,
     plot_v_shape,
@@ -30,6 +35,7 @@ from simulation.viz.plots import (
 SESSION_CLIENTS = 20_000
 READ_COLUMNS = ["client_id", "session", "stage", "attended", "bond", "goal", "task", "alliance", "rupture",
                    "rupture_resolved", "ors"]  # fmt: skip
+FORMAT_COLUMNS = {"group": ["unit_id", "member_session", "cohesion"], "family": ["unit_id", "member_session", "split"]}
 
 
 class RunDirError(ValueError):
@@ -38,16 +44,20 @@ class RunDirError(ValueError):
 
 @dataclass(frozen=True)
 class RunTables:
-    """The tables of one run as the gallery needs them."""
+    """The tables of one run as the gallery needs them (``units``: the groups or families table of a
+    group or family run, None in the individual format)."""
 
     sessions: pd.DataFrame  # the first SESSION_CLIENTS clients
     clients: pd.DataFrame
     therapists: pd.DataFrame
     stamp: Stamp
+    format: str = "individual"
+    units: pd.DataFrame | None = None
 
 
-def read_run(run_dir: Path) -> RunTables:
-    """Read a run directory; :class:`RunDirError` (one line) when it is not one."""
+def run_manifest(run_dir: Path) -> tuple[dict, str]:
+    """The run's manifest and format ('individual', 'group' or 'family': the manifest's "format",
+    else the unit table the directory holds); :class:`RunDirError` (one line) when it is not a run."""
     if not run_dir.is_dir():
         raise RunDirError(f"RUN_DIR {run_dir} does not exist or is not a directory")
     missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
@@ -55,15 +65,32 @@ def read_run(run_dir: Path) -> RunTables:
         raise RunDirError(f"RUN_DIR {run_dir} is not a run directory ('alliance run --out' writes it): no {missing[0]}")
     try:
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-        stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"])
+        Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"])
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise RunDirError(f"RUN_DIR {run_dir}: manifest.json is not a run manifest ({error})") from None
+    present = [name for name, file in UNIT_FILES.items() if (run_dir / file).is_file()]
+    format_name = manifest.get("format") or (present[0] if present else "individual")
+    if format_name not in FORMATS:
+        raise RunDirError(f"RUN_DIR {run_dir}: manifest.json names an unknown format '{format_name}'")
+    missing = [name for name in run_files(format_name) if not (run_dir / name).is_file()]
+    if missing:
+        raise RunDirError(f"RUN_DIR {run_dir} is a {format_name} run without its {missing[0]}")
+    return manifest, format_name
+
+
+def read_run(run_dir: Path) -> RunTables:
+    """Read a run directory; :class:`RunDirError` (one line) when it is not one."""
+    manifest, format_name = run_manifest(run_dir)
     sessions = pd.read_parquet(
-        run_dir / "sessions.parquet", columns=READ_COLUMNS, filters=[("client_id", "<=", SESSION_CLIENTS)]
+        run_dir / "sessions.parquet",
+        columns=READ_COLUMNS + FORMAT_COLUMNS.get(format_name, []),
+        filters=[("client_id", "<=", SESSION_CLIENTS)],
     )
     clients = pd.read_parquet(run_dir / "clients.parquet")
     therapists = pd.read_parquet(run_dir / "therapists.parquet")
-    return RunTables(sessions, clients, therapists, stamp)
+    units = pd.read_parquet(run_dir / UNIT_FILES[format_name]) if format_name in UNIT_FILES else None
+    stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"])
+    return RunTables(sessions, clients, therapists, stamp, format_name, units)
 
 
 def _example_trajectories(run: RunTables, figure: Figure) -> None:
@@ -128,17 +155,43 @@ GALLERY: dict[str, tuple[Callable[[RunTables, Figure], None], tuple[float, float
         (7.5, 4.5),
     ),
 }
-GALLERY_FILES = tuple(f"{name}.{ext}" for name in GALLERY for ext in ("png", "svg"))
+FORMAT_GALLERY: dict[str, dict[str, tuple[Callable[[RunTables, Figure], None], tuple[float, float]]]] = {
+    "individual": {},
+    "group": {
+        "cohesion": (
+            lambda run, figure: plot_cohesion(data.cohesion_by_session(run.sessions, run.clients), figure.subplots()),
+            (8.5, 4.8),
+        )
+    },
+    "family": {
+        "split_dropout": (
+            lambda run, figure: plot_split_dropout(data.split_dropout(run.sessions, run.units), figure.subplots()),
+            (8.5, 4.8),
+        )
+    },
+}
+
+
+def gallery_files(format_name: str = "individual") -> tuple[str, ...]:
+    """The files of the gallery of a run in ``format_name``: every figure of GALLERY, then the
+    format's own (FORMAT_GALLERY), each as PNG and SVG."""
+    return tuple(f"{name}.{ext}" for name in (*GALLERY, *FORMAT_GALLERY[format_name]) for ext in ("png", "svg"))
+
+
+GALLERY_FILES = gallery_files()
 
 
 def write_gallery(run_dir: Path, out: Path, overwrite: bool = False) -> list[str]:
-    """Draw every figure of GALLERY from the run in ``run_dir`` into ``out`` (PNG and SVG); nothing
-    is written unless all succeed, nothing replaced without ``overwrite``. Returns the file names."""
-    check_free(out, GALLERY_FILES, overwrite)
+    """Draw every figure of GALLERY, and those of the run's format (FORMAT_GALLERY), from the run in
+    ``run_dir`` into ``out`` (PNG and SVG); nothing is written unless all succeed, nothing replaced
+    without ``overwrite``. Returns the file names."""
+    _, format_name = run_manifest(run_dir)
+    files = gallery_files(format_name)
+    check_free(out, files, overwrite)
     run = read_run(run_dir)
-    with atomic_outputs(out, GALLERY_FILES, overwrite) as paths:
-        for name, (draw, size) in GALLERY.items():
+    with atomic_outputs(out, files, overwrite) as paths:
+        for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
             figure = Figure(figsize=size, layout="constrained")
             draw(run, figure)
             save_figure(figure, run.stamp, paths[f"{name}.png"], paths[f"{name}.svg"])
-    return list(GALLERY_FILES)
+    return list(files)

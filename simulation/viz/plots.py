@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from simulation.viz.data import V_GROUPS
+from simulation.viz.data import V_GROUPS, WITNESS_GROUPS
 from simulation.viz.figure import (
     CATEGORY_COLOURS,
     COMPONENT_COLOURS,
@@ -19,6 +19,7 @@ from simulation.viz.figure import (
     RESOLVED_COLOUR,
     SERIES_COLOURS,
     STAGE_SHADES,
+    UNIT_COLOUR,
     UNRESOLVED_COLOUR,
 )
 
@@ -36,19 +37,27 @@ class Trajectory:
     sessions: pd.DataFrame
     ruptures: pd.DataFrame
     course_length: int
+    unit_figure: str | None = None  # a column of ``sessions`` drawn dashed: 'cohesion' or 'split'
 
 
 def plot_trajectory(data: Trajectory, ax: Axes | None = None) -> Axes:
     """Bond, goal and task (0-1) per session, stages shaded, each rupture marked at its onset:
     blue if it was repaired (a dotted line to the session it was), vermillion if not; a filled marker
-    if the therapist noticed it, a hollow one if not (a plain marker where that is not recorded)."""
+    if the therapist noticed it, a hollow one if not (a plain marker where that is not recorded).
+    In a group or family the unit's figure (``unit_figure``: the member's cohesion with the group,
+    or the family's split) is drawn dashed. The axis runs to the course limit or, in an open group
+    whose member joined late, to the member's last session."""
     ax = _axes(ax)
     sessions = data.sessions
+    last = max(data.course_length, int(sessions["session"].max()) if len(sessions) else 0)
     for stage, shade in STAGE_SHADES.items():
         for session in sessions.loc[sessions["stage"] == stage, "session"]:
             ax.axvspan(session - 0.5, session + 0.5, color=shade, lw=0, zorder=0)
     for component, colour in COMPONENT_COLOURS.items():
         ax.plot(sessions["session"], sessions[component], "-o", ms=3, color=colour, label=component, zorder=2)
+    if data.unit_figure is not None:
+        label = {"cohesion": "cohesion with the group", "split": "family's split"}[data.unit_figure]
+        ax.plot(sessions["session"], sessions[data.unit_figure], "--", color=UNIT_COLOUR, lw=1.4, label=label, zorder=2)
     top = sessions.set_index("session")[list(COMPONENT_COLOURS)].max(axis=1)
     for event in data.ruptures.itertuples():
         colour = RESOLVED_COLOUR if event.resolved else UNRESOLVED_COLOUR
@@ -68,13 +77,13 @@ def plot_trajectory(data: Trajectory, ax: Axes | None = None) -> Axes:
         if event.resolved and event.resolved_at > event.onset:
             ax.plot([event.onset, event.resolved_at], [y, y], ":", color=colour, lw=1.5, zorder=3, clip_on=False)
     ax.set(
-        xlim=(0.5, data.course_length + 0.5),
+        xlim=(0.5, last + 0.5),
         ylim=(0.0, 1.08),
         xlabel="session (weekly)",
         ylabel="agreement / bond (0-1, client's view)",
         title=data.title,
     )
-    ax.set_xticks(range(1, data.course_length + 1))
+    ax.set_xticks(range(1, last + 1, 1 if last <= 16 else 2))
     handles, _ = ax.get_legend_handles_labels()
     handles += [
         Line2D([], [], ls="", marker="v", ms=8, color=RESOLVED_COLOUR, label="rupture, repaired"),
@@ -164,4 +173,60 @@ def plot_dose_response(data: pd.DataFrame, ax: Axes | None = None) -> Axes:
     )
     ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_cohesion(data: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Mean group cohesion (0-1) by group session (``simulation.viz.data.cohesion_by_session``), one
+    line per group of members, the middle half of the members shaded."""
+    ax = _axes(ax)
+    colours = dict(zip(WITNESS_GROUPS, (UNRESOLVED_COLOUR, RESOLVED_COLOUR), strict=True))
+    for group, rows in data.groupby("group", sort=False):
+        members = int(rows["members"].iloc[0])
+        ax.fill_between(rows["session"], rows["low"], rows["high"], color=colours[group], alpha=0.18, lw=0)
+        ax.plot(rows["session"], rows["mean"], "-o", ms=4, color=colours[group], label=f"{group}: {members:,} members")
+    ax.fill_between([], [], [], color="black", alpha=0.18, lw=0, label="shaded: middle half of the members (25th-75th percentile)")
+    ax.set(
+        xlabel="group session (weekly)",
+        ylabel="cohesion (0-1, members attending)",
+        ylim=(0, 1),
+        title="Group cohesion over the course: members who saw ruptures left unresolved feel less held",
+    )
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_split_dropout(data: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Weekly family dropout rate (%) by the family's split at that session
+    (``simulation.viz.data.split_dropout``), with 95% intervals and the counts on each bar."""
+    ax = _axes(ax)
+    positions = range(len(data))
+    ax.bar(positions, data["rate"], color=UNRESOLVED_COLOUR, alpha=0.85, label="families dropping out that week (above each bar: dropouts of family-weeks)")
+    ax.errorbar(
+        positions,
+        data["rate"],
+        yerr=[data["rate"] - data["low"], data["high"] - data["rate"]],
+        fmt="none",
+        ecolor="black",
+        capsize=4,
+        label="95% interval (Wilson)",
+    )
+    for x, row in zip(positions, data.itertuples(), strict=True):
+        ax.annotate(
+            f"{row.dropouts:,} of {row.family_sessions:,}",
+            (x, row.high),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
+    ax.set_xticks(list(positions), data["split"])
+    ax.set(
+        xlabel="the family's split that week (fifths of family-sessions; range of the members' alliances, 0-1)",
+        ylabel="families dropping out that week (%)",
+        ylim=(0, max(float(data["high"].max()) * 1.2, 0.01)),
+        title="A split alliance: families drop out more in weeks when their members are far apart",
+    )
+    ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
+    ax.legend(loc="upper left", fontsize=8)
     return ax
