@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
 from simulation.config import PARAMETERS, PRESETS
+from simulation.formats import FORMATS
 from simulation.viz.classroom import FOLLOW_ATTACHMENT, FOLLOW_MODALITY, Classroom
 from simulation.viz.plots import plot_outcome_shares, plot_trajectory
 
@@ -45,6 +46,7 @@ def choice(label: str, values: tuple[str, ...]) -> dict[str, Any]:
 
 MODEL_PARAMS: dict[str, Any] = {
     "preset": choice("Scenario preset (controls left at their default keep its values)", tuple(PRESETS)),
+    "format": choice("Format: one client, a group with its leader, or a family", tuple(FORMATS)),
     "seed": Slider("Seed (same seed: same clients)", value=1, min=0, max=999, step=1, dtype=int),
     "n_clients": Slider("Clients in the cohort", value=300, min=50, max=1000, step=50, dtype=int),
     "follow_attachment": choice("Follow a client whose attachment is", FOLLOW_ATTACHMENT),
@@ -63,28 +65,40 @@ CAPTIONS = {
     "sessions go on the bars show who is still in therapy; when every course has ended, the outcomes "
     "(ORS: recovered, reliably improved, unchanged, deteriorated, dropped out).",
 }
+UNIT_CAPTIONS = {
+    "group": "In a group the client is one member: the dashed line is their cohesion with the group (ties to "
+    "the others, the members' alliances, and what they saw happen to the others' ruptures: repaired ones "
+    "draw the group together, unresolved ones pull it apart).",
+    "family": "In a family the client is one member: the dashed line is the family's split (how far apart "
+    "the members' alliances are). A wide split makes the whole family likelier to stop coming.",
+}
 
 
 @dataclass(frozen=True)
 class View:
-    """One view of the page: ``draw`` on a fresh figure of ``size`` inches, ``caption`` under it.
-    Called with the model, it is the SolaraViz component (redrawn after every step)."""
+    """One view of the page: ``draw`` on a fresh figure of ``size`` inches, ``caption`` under it (and,
+    with ``unit_caption``, a line on the group's or family's figure in those formats). Called with the
+    model, it is the SolaraViz component (redrawn after every step)."""
 
     draw: Callable[[Classroom, Axes], Axes]
     caption: str
     size: tuple[float, float]
+    unit_caption: bool = False
 
     def __call__(self, model: Classroom):
         figure = Figure(figsize=self.size, layout="constrained")
         self.draw(model, figure.subplots())
+        caption = self.caption
+        if self.unit_caption and model.format.name in UNIT_CAPTIONS:
+            caption = f"{caption} {UNIT_CAPTIONS[model.format.name]}"
         with solara.Column() as column:
             solara.FigureMatplotlib(figure, format="png")
-            solara.Markdown(self.caption)
+            solara.Markdown(caption)
         return column
 
 
 COMPONENTS = [
-    View(lambda model, ax: plot_trajectory(model.trajectory(model), ax), CAPTIONS["cohort"], (7.5, 3.6)),
+    View(lambda model, ax: plot_trajectory(model.trajectory(model), ax), CAPTIONS["cohort"], (7.5, 3.6), True),
     View(lambda model, ax: plot_trajectory(model.trajectory(model.twin), ax), CAPTIONS["twin"], (7.5, 3.6)),
     View(
         lambda model, ax: plot_outcome_shares(model.outcomes(), ax, "The cohort, with and without repair"),

@@ -1,5 +1,7 @@
 """Teaching views: the data behind the figures, the page's model and controls, the gallery command."""
 
+import json
+import shutil
 import xml.etree.ElementTree as ElementTree
 
 import matplotlib.image
@@ -9,10 +11,11 @@ import pytest
 
 from simulation.cli import main
 from simulation.config import PARAMETERS, PRESETS, Params
+from simulation.formats import FORMATS
 from simulation.model import AllianceModel
 from simulation.viz import data
 from simulation.viz.classroom import Classroom
-from simulation.viz.gallery import GALLERY_FILES
+from simulation.viz.gallery import GALLERY_FILES, gallery_files
 
 
 def sessions_of(rows: list[tuple[int, int, bool, bool]]) -> pd.DataFrame:
@@ -45,6 +48,43 @@ def test_dropout_survival_is_kaplan_meier_with_planned_endings_censored():
     assert curves["all clients"].tolist() == pytest.approx([1, 1, 0.75, 0.5, 0.5, 0.5])
     assert curves["a"].tolist() == pytest.approx([1, 1, 0.5, 0.0, 0.0, 0.0])
     assert curves["b"].tolist() == pytest.approx([1.0] * 6)
+
+
+def test_split_dropout_counts_each_family_week_once_and_its_dropout_at_the_last():
+    """Known answer: family 1 (split rising 0.1, 0.2, 0.3) drops out after its third session; family 2
+    (0.0, 0.05) ends as planned. Members repeat the family's split; each week counts once."""
+    sessions = pd.DataFrame(
+        {
+            "unit_id": [1, 1, 1, 1, 1, 1, 2, 2, 2, 2],
+            "session": [1, 1, 2, 2, 3, 3, 1, 1, 2, 2],
+            "split": [0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.0, 0.0, 0.05, 0.05],
+        }
+    )
+    families = pd.DataFrame({"unit_id": [1, 2], "dropped_out": [True, False], "sessions_scheduled": [3, 2]})
+    table = data.split_dropout(sessions, families)
+    assert table["family_sessions"].tolist() == [1] * 5 and table["dropouts"].tolist() == [0, 0, 0, 0, 1]
+    assert table["split"].iloc[-1] == "highest (0.30-0.30)"
+    assert (table["low"] <= table["rate"]).all() and (table["rate"] <= table["high"]).all()
+    assert table["low"].min() >= 0 and table["high"].max() <= 1
+
+
+def test_cohesion_by_session_splits_members_by_net_witnessing():
+    """Known answer: member 1 (net witnessing < 0) and members 2, 3 (>= 0); a missed session (member 3
+    at session 2) does not count."""
+    sessions = pd.DataFrame(
+        {
+            "client_id": [1, 1, 2, 2, 3, 3],
+            "session": [1, 2, 1, 2, 1, 2],
+            "attended": [True, True, True, True, True, False],
+            "cohesion": [0.4, 0.3, 0.5, 0.7, 0.7, 0.9],
+        }
+    )
+    clients = pd.DataFrame({"client_id": [1, 2, 3], "witnessed": [-0.1, 0.0, 0.05]})
+    table = data.cohesion_by_session(sessions, clients).set_index(["group", "session"])
+    lost, kept = data.WITNESS_GROUPS
+    assert table.loc[(lost, 2), "mean"] == pytest.approx(0.3) and table.loc[(kept, 1), "mean"] == pytest.approx(0.6)
+    assert table.loc[(kept, 2), "n"] == 1 and table.loc[(kept, 2), "members"] == 2
+    assert table.loc[(kept, 1), "low"] == pytest.approx(0.55) and table.loc[(kept, 1), "high"] == pytest.approx(0.65)
 
 
 def test_repaired_ruptures_leave_the_alliance_higher_than_unrepaired_ones(cohort):
@@ -89,6 +129,25 @@ def test_classroom_follows_a_client_exactly_as_the_tables_record_it():
     assert list(model.outcomes().index) == ["repair on", "repair off"]
 
 
+@pytest.mark.parametrize(
+    ("format_name", "figure", "unit"), [("group", "cohesion", "group"), ("family", "split", "family")]
+)
+def test_classroom_follows_a_member_of_a_group_or_family(format_name, figure, unit):
+    """In a group or family the page follows a member: its trace carries the unit's figure exactly as
+    the sessions table records it on that member's rows, the title names the unit, and the twin is
+    the same format with repair switched."""
+    model = Classroom(n_clients=48, seed=4, format=format_name, follow_modality="online")
+    model.run_model()
+    trajectory = model.trajectory(model)
+    assert trajectory.unit_figure == figure and f"{unit} " in trajectory.title
+    client_id = int(trajectory.sessions["client_id"].iloc[0])
+    sessions = model.tables().sessions
+    rows = sessions[sessions["client_id"] == client_id]
+    assert np.allclose(trajectory.sessions[figure], rows[figure], atol=1e-6)
+    assert model.twin.format is model.format and not model.twin.params.repair_enabled
+    assert model.twin.tables().sessions[figure].notna().all()
+
+
 def test_classroom_keeps_a_presets_value_unless_a_control_moves_it():
     """A control at its default leaves the preset's value; a moved one wins; the cohort is the
     model Mesa steps (time advances one session per step, both cohorts together)."""
@@ -112,6 +171,7 @@ def test_controls_come_from_the_parameter_definitions():
         else:
             assert (widget.min, widget.max, widget.value) == (spec.low, spec.high, spec.default)
     assert MODEL_PARAMS["preset"]["values"] == list(PRESETS)
+    assert MODEL_PARAMS["format"]["values"] == list(FORMATS) and MODEL_PARAMS["format"]["value"] == "individual"
 
 
 def test_the_page_imports_and_builds_its_model():
@@ -136,16 +196,46 @@ def test_figures_writes_every_figure_as_png_and_svg(run_dir, tmp_path, capsys):
     assert main(["figures", str(run_dir), "--out", str(out)]) == 0
     assert "Wrote" in capsys.readouterr().out
     assert sorted(path.name for path in out.iterdir()) == sorted(GALLERY_FILES)
-    for name in GALLERY_FILES:
-        path = out / name
-        if name.endswith(".png"):
-            pixels = matplotlib.image.imread(path)
-            assert pixels.shape[0] > 200 and pixels[..., :3].std() > 0.05  # drawn, not blank
-        else:
-            assert ElementTree.parse(path).getroot().tag.endswith("svg")
+    assert all(drawn(out / name) for name in GALLERY_FILES)
     again = tmp_path / "again"
     assert main(["figures", str(run_dir), "--out", str(again)]) == 0
     assert all((out / name).read_bytes() == (again / name).read_bytes() for name in GALLERY_FILES)
+
+
+@pytest.fixture(scope="module", params=["group", "family"])
+def format_run_dir(request, tmp_path_factory):
+    """A small group or family run (160 members, seed 7)."""
+    out = tmp_path_factory.mktemp(request.param) / "run"
+    assert main(["run", "--format", request.param, "--clients", "160", "--seed", "7", "--out", str(out)]) == 0
+    return request.param, out
+
+
+def drawn(path) -> bool:
+    """A PNG with something drawn on it, or an SVG that parses."""
+    if path.suffix == ".png":
+        pixels = matplotlib.image.imread(path)
+        return pixels.shape[0] > 200 and pixels[..., :3].std() > 0.05
+    return ElementTree.parse(path).getroot().tag.endswith("svg")
+
+
+def test_figures_of_a_group_or_family_run_add_the_formats_figure(format_run_dir, tmp_path):
+    """A group run's gallery adds cohesion, a family run's split_dropout, beside every usual figure;
+    the format is found from the manifest, or from the unit table when the manifest does not name it."""
+    format_name, run_dir = format_run_dir
+    extra = {"group": "cohesion", "family": "split_dropout"}[format_name]
+    expected = gallery_files(format_name)
+    assert set(expected) - set(GALLERY_FILES) == {f"{extra}.png", f"{extra}.svg"}
+    assert main(["figures", str(run_dir), "--out", str(tmp_path / "gallery")]) == 0
+    assert sorted(path.name for path in (tmp_path / "gallery").iterdir()) == sorted(expected)
+    assert all(drawn(tmp_path / "gallery" / name) for name in expected)
+
+    unnamed = tmp_path / "unnamed"
+    shutil.copytree(run_dir, unnamed)
+    manifest = json.loads((unnamed / "manifest.json").read_text())
+    del manifest["format"]
+    (unnamed / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["figures", str(unnamed), "--out", str(tmp_path / "again")]) == 0
+    assert (tmp_path / "again" / f"{extra}.png").read_bytes() == (tmp_path / "gallery" / f"{extra}.png").read_bytes()
 
 
 @pytest.mark.parametrize(

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simulation import dynamics
-from simulation.agents import Client
+from simulation.agents import Client, Family
 from simulation.config import PARAMETERS, PRESETS, ParameterError, apply_presets
 from simulation.model import AllianceModel
 from simulation.viz import data
 from simulation.viz.plots import Trajectory
 
 ANY = "any"
+UNIT_FIGURES = {"group": "cohesion", "family": "split"}  # the unit's figure the trajectory view draws
 FOLLOW_ATTACHMENT = (ANY, *dynamics.ATTACHMENT_STYLES)
 FOLLOW_MODALITY = (ANY, "in_person", "online")
 
@@ -34,9 +36,11 @@ class ClientTrace:
         self.client = client
         self.rows: list[dict[str, Any]] = []
         self.ruptures, self.resolved = client.ruptures, client.ruptures_resolved
+        self.unit_figure = UNIT_FIGURES.get(client.model.format.name)
 
     def record(self, session: int, was_in_therapy: bool) -> None:
-        """Add the session just simulated (nothing once the course has ended)."""
+        """Add the session just simulated (nothing once the course has ended, or before a member of
+        an open group has joined)."""
         if not was_in_therapy:
             return
         client = self.client
@@ -52,9 +56,16 @@ class ClientTrace:
                 "rupture": ruptures > self.ruptures,
                 "rupture_resolved": resolved > self.resolved,
                 "rupture_noticed": client.rupture_noticed,
+                **({self.unit_figure: self.last_session_figure()} if self.unit_figure else {}),
             }
         )
         self.ruptures, self.resolved = ruptures, resolved
+
+    def last_session_figure(self) -> float:
+        """The unit's figure (UNIT_FIGURES) that the session just simulated recorded on this
+        client's row, as the sessions table has it."""
+        _, rows, fields = self.client.model.course.sessions[-1]
+        return float(fields[self.unit_figure][np.flatnonzero(rows == self.client.row)[0]])
 
     def frame(self) -> pd.DataFrame:
         columns = [
@@ -67,6 +78,7 @@ class ClientTrace:
             "rupture",
             "rupture_resolved",
             "rupture_noticed",
+            *([self.unit_figure] if self.unit_figure else []),
         ]
         flags = {"rupture": bool, "rupture_resolved": bool, "rupture_noticed": bool, "session": int}
         return pd.DataFrame(self.rows, columns=columns).astype(flags)
@@ -90,6 +102,8 @@ class Classroom(AllianceModel):
         seed: the cohorts' seed (both cohorts: the same clients).
         follow_attachment, follow_modality: which client the trajectory views follow: the first whose
             attachment style and modality match ('any' matches every client).
+        format: 'individual', 'group' or 'family' (simulation.formats; both cohorts): in a group or
+            family the followed client is a member, and the views add the unit's figure.
         scenario: ignored; SolaraViz's Reset passes an empty Mesa Scenario to a model that takes
             keywords, and every setting here comes from the other arguments.
         **changes: parameter values (simulation.config.PARAMETERS names).
@@ -102,12 +116,15 @@ class Classroom(AllianceModel):
         seed: int = 1,
         follow_attachment: str = ANY,
         follow_modality: str = ANY,
+        format: str = "individual",
         scenario: object = None,
         **changes: Any,
     ) -> None:
         params = classroom_params(preset, changes)
-        super().__init__(params, n_clients, seed)
-        self.twin = AllianceModel(params.replace(repair_enabled=not params.repair_enabled), n_clients, seed)
+        super().__init__(params, n_clients, seed, format=format)
+        self.twin = AllianceModel(
+            params.replace(repair_enabled=not params.repair_enabled), n_clients, seed, format=format
+        )
         self.cohort_running = True
         row = next(
             (
@@ -142,12 +159,21 @@ class Classroom(AllianceModel):
 
     def trajectory(self, model: AllianceModel) -> Trajectory:
         """The followed client's course so far in ``model`` (self or self.twin)."""
-        sessions = self.traces[model].frame()
-        client = self.traces[model].client
+        trace = self.traces[model]
+        sessions, client = trace.frame(), trace.client
         title = (
-            f"Client {client.row + 1} ({client.attachment}, {client.modality.replace('_', ' ')}), {self.label(model)}"
+            f"Client {client.row + 1} ({client.attachment}, {client.modality.replace('_', ' ')}"
+            f"{self.membership(client)}), {self.label(model)}"
         )
-        return Trajectory(title, sessions, data.rupture_events(sessions), model.params.course_length)
+        return Trajectory(title, sessions, data.rupture_events(sessions), model.params.course_length, trace.unit_figure)
+
+    @staticmethod
+    def membership(client: Client) -> str:
+        """', member of group 3' or ', adolescent in family 2' (nothing in the individual format)."""
+        unit = client.unit
+        if isinstance(unit, Family):
+            return f", {unit.roles[client.row - unit.rows[0]]} in family {unit.unit_id}"
+        return f", member of group {unit.unit_id}" if unit is not None else ""
 
     def outcomes(self) -> pd.DataFrame:
         """One row per cohort (repair on, repair off): outcome shares once every course has ended;

@@ -185,7 +185,9 @@ def plot_cohesion(data: pd.DataFrame, ax: Axes | None = None) -> Axes:
         members = int(rows["members"].iloc[0])
         ax.fill_between(rows["session"], rows["low"], rows["high"], color=colours[group], alpha=0.18, lw=0)
         ax.plot(rows["session"], rows["mean"], "-o", ms=4, color=colours[group], label=f"{group}: {members:,} members")
-    ax.fill_between([], [], [], color="black", alpha=0.18, lw=0, label="shaded: middle half of the members (25th-75th percentile)")
+    ax.fill_between(
+        [], [], [], color="black", alpha=0.18, lw=0, label="shaded: middle half of the members (25th-75th percentile)"
+    )
     ax.set(
         xlabel="group session (weekly)",
         ylabel="cohesion (0-1, members attending)",
@@ -201,7 +203,13 @@ def plot_split_dropout(data: pd.DataFrame, ax: Axes | None = None) -> Axes:
     (``simulation.viz.data.split_dropout``), with 95% intervals and the counts on each bar."""
     ax = _axes(ax)
     positions = range(len(data))
-    ax.bar(positions, data["rate"], color=UNRESOLVED_COLOUR, alpha=0.85, label="families dropping out that week (above each bar: dropouts of family-weeks)")
+    ax.bar(
+        positions,
+        data["rate"],
+        color=UNRESOLVED_COLOUR,
+        alpha=0.85,
+        label="families dropping out that week (above each bar: dropouts of family-weeks)",
+    )
     ax.errorbar(
         positions,
         data["rate"],
