@@ -51,16 +51,17 @@ def test_dropout_survival_is_kaplan_meier_with_planned_endings_censored():
 
 
 def test_split_dropout_counts_each_family_week_once_and_its_dropout_at_the_last():
-    """Known answer: family 1 (split rising 0.1, 0.2, 0.3) drops out after its third session; family 2
-    (0.0, 0.05) ends as planned. Members repeat the family's split; each week counts once."""
+    """Known answer: family 1 (split rising 0.1, 0.2, 0.3 over sessions 4-6) drops out after session 6;
+    family 2 (0.0, 0.05) ends as planned after session 5. Members repeat the family's split; each week
+    counts once; the first three sessions (early dropout) are left out."""
     sessions = pd.DataFrame(
         {
-            "unit_id": [1, 1, 1, 1, 1, 1, 2, 2, 2, 2],
-            "session": [1, 1, 2, 2, 3, 3, 1, 1, 2, 2],
-            "split": [0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.0, 0.0, 0.05, 0.05],
+            "unit_id": [1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2],
+            "session": [3, 4, 4, 5, 5, 6, 6, 4, 4, 5, 5],
+            "split": [0.9, 0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.0, 0.0, 0.05, 0.05],
         }
     )
-    families = pd.DataFrame({"unit_id": [1, 2], "dropped_out": [True, False], "sessions_scheduled": [3, 2]})
+    families = pd.DataFrame({"unit_id": [1, 2], "dropped_out": [True, False], "sessions_scheduled": [6, 5]})
     table = data.split_dropout(sessions, families)
     assert table["family_sessions"].tolist() == [1] * 5 and table["dropouts"].tolist() == [0, 0, 0, 0, 1]
     assert table["split"].iloc[-1] == "highest (0.30-0.30)"

@@ -22,7 +22,6 @@ from simulation.viz import data
 from simulation.viz.plots import Trajectory
 
 ANY = "any"
-UNIT_FIGURES = {"group": "cohesion", "family": "split"}  # the unit's figure the trajectory view draws
 FOLLOW_ATTACHMENT = (ANY, *dynamics.ATTACHMENT_STYLES)
 FOLLOW_MODALITY = (ANY, "in_person", "online")
 
@@ -36,7 +35,7 @@ class ClientTrace:
         self.client = client
         self.rows: list[dict[str, Any]] = []
         self.ruptures, self.resolved = client.ruptures, client.ruptures_resolved
-        self.unit_figure = UNIT_FIGURES.get(client.model.format.name)
+        self.unit_figure = data.UNIT_FIGURES.get(client.model.format.name)
 
     def record(self, session: int, was_in_therapy: bool) -> None:
         """Add the session just simulated (nothing once the course has ended, or before a member of
@@ -62,7 +61,7 @@ class ClientTrace:
         self.ruptures, self.resolved = ruptures, resolved
 
     def last_session_figure(self) -> float:
-        """The unit's figure (UNIT_FIGURES) that the session just simulated recorded on this
+        """The unit's figure (data.UNIT_FIGURES) that the session just simulated recorded on this
         client's row, as the sessions table has it."""
         _, rows, fields = self.client.model.course.sessions[-1]
         return float(fields[self.unit_figure][np.flatnonzero(rows == self.client.row)[0]])

@@ -12,6 +12,7 @@ import pandas as pd
 from simulation import measures
 
 TERCILES = ("low", "middle", "high")
+UNIT_FIGURES = {"group": "cohesion", "family": "split"}  # the unit's figure a member's trajectory shows
 
 
 def rupture_events(sessions: pd.DataFrame) -> pd.DataFrame:
@@ -172,17 +173,21 @@ def cohesion_by_session(sessions: pd.DataFrame, clients: pd.DataFrame) -> pd.Dat
 
 
 SPLIT_BINS = ("lowest", "low", "middle", "high", "highest")
+EARLY_SESSIONS = 3  # the kernel adds dropout_early_weight to the dropout log-odds in sessions 1-3
 
 
 def split_dropout(sessions: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
     """Weekly family dropout by the family's split at that session (the range of its members'
     alliances, 0-1, from the state before the session, which is what the dropout hazard reads).
 
-    One observation per family and session it was in therapy; a family drops out at its last
-    scheduled session when ``dropped_out``. Returns one row per split fifth (SPLIT_BINS, over the
-    family-sessions, labelled with its range): ``family_sessions``, ``dropouts``, ``rate`` (0-1) and its
-    95% Wilson interval (``low``, ``high``).
+    One observation per family and session it was in therapy after the first EARLY_SESSIONS: in
+    those the kernel adds early dropout while the members' alliances have not yet drifted apart, so
+    keeping them would pile early dropouts into the low-split bins and hide the split's effect. A
+    family drops out at its last scheduled session when ``dropped_out``. Returns one row per split
+    fifth (SPLIT_BINS, over the family-sessions, labelled with its range): ``family_sessions``,
+    ``dropouts``, ``rate`` (0-1) and its 95% Wilson interval (``low``, ``high``).
     """
+    sessions = sessions[sessions["session"] > EARLY_SESSIONS]
     weekly = sessions.groupby(["unit_id", "session"], as_index=False)["split"].first()
     ending = families.set_index("unit_id")
     last = weekly["unit_id"].map(ending["sessions_scheduled"])

@@ -52,11 +52,13 @@ class Stamp:
     clients: int
     seed: int
     course_length: int
+    format: str = "individual"  # a group or family run says so: its clients are members of units
 
     def text(self) -> str:
         version = metadata.version("alliance-dynamics")
+        members = {"group": " in groups", "family": " in families"}.get(self.format, "")
         return (
-            f"{self.clients:,} clients · up to {self.course_length} sessions · seed {self.seed} · "
+            f"{self.clients:,} clients{members} · up to {self.course_length} sessions · seed {self.seed} · "
             f"alliance-dynamics {version}"
         )
 

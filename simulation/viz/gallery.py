@@ -89,7 +89,7 @@ def read_run(run_dir: Path) -> RunTables:
     clients = pd.read_parquet(run_dir / "clients.parquet")
     therapists = pd.read_parquet(run_dir / "therapists.parquet")
     units = pd.read_parquet(run_dir / UNIT_FILES[format_name]) if format_name in UNIT_FILES else None
-    stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"])
+    stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"], format_name)
     return RunTables(sessions, clients, therapists, stamp, format_name, units)
 
 
@@ -113,6 +113,7 @@ def _example_trajectories(run: RunTables, figure: Figure) -> None:
             run.sessions[run.sessions["client_id"] == client],
             events[events["client_id"] == client],
             run.stamp.course_length,
+            data.UNIT_FIGURES.get(run.format),
         )
         plot_trajectory(trajectory, ax)
         if ax is not axes[0]:
