@@ -66,11 +66,11 @@ CAPTIONS = {
     "(ORS: recovered, reliably improved, unchanged, deteriorated, dropped out).",
 }
 UNIT_CAPTIONS = {
-    "group": "In a group the client is one member: the dashed line is their cohesion with the group (ties to "
-    "the others, the members' alliances, and what they saw happen to the others' ruptures: repaired ones "
-    "draw the group together, unresolved ones pull it apart).",
-    "family": "In a family the client is one member: the dashed line is the family's split (how far apart "
-    "the members' alliances are). A wide split makes the whole family likelier to stop coming.",
+    "group": "In a group the client is one member. Dashed: their cohesion with the group (ties to the others, "
+    "the members' alliances, and the others' ruptures they saw repaired, which draw a group together, or "
+    "left unresolved, which pull it apart).",
+    "family": "In a family the client is one member. Dashed: the family's split (how far apart the members' "
+    "alliances are); a wide split makes the whole family likelier to stop coming.",
 }
 
 
@@ -98,8 +98,8 @@ class View:
 
 
 COMPONENTS = [
-    View(lambda model, ax: plot_trajectory(model.trajectory(model), ax), CAPTIONS["cohort"], (7.5, 3.6), True),
-    View(lambda model, ax: plot_trajectory(model.trajectory(model.twin), ax), CAPTIONS["twin"], (7.5, 3.6)),
+    View(lambda model, ax: plot_trajectory(model.trajectory(model), ax), CAPTIONS["cohort"], (7.5, 3.6)),
+    View(lambda model, ax: plot_trajectory(model.trajectory(model.twin), ax), CAPTIONS["twin"], (7.5, 3.6), True),
     View(
         lambda model, ax: plot_outcome_shares(model.outcomes(), ax, "The cohort, with and without repair"),
         CAPTIONS["outcomes"],

@@ -211,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
         "figures",
         help="draw the figure gallery of a run (PNG and SVG)",
         description="Draw the teaching figures (trajectories, V shape, outcomes by therapist repair skill "
-        "and attunement, dropout curves, dose-response) from the tables that 'alliance run' wrote.",
+        "and attunement, dropout curves, dose-response; a group run adds cohesion over the course, a family "
+        "run dropout by the family's split) from the tables that 'alliance run' wrote.",
     )
     figures.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a directory written by 'alliance run --out'")
     figures.add_argument("--out", type=Path, metavar="DIR", help="where to write the figures (required)")

@@ -1,6 +1,6 @@
 """The teaching page in a real browser: ``alliance app`` serves it, headless Chromium (Debian's
 chromium and chromium-driver, driven by Selenium) loads it offline, steps it, runs it, changes a
-control, and a screenshot is kept as an artifact.
+control, switches the format to a group, and a screenshot is kept as an artifact.
 
 Chromium is installed by the ``chromium`` fixture when missing (apt-get, as root); the test is
 skipped only where that is not possible.
@@ -149,7 +149,9 @@ def finished(driver) -> list[str] | None:
 def test_page_steps_runs_and_follows_a_control(server, browser, tmp_path_factory):
     """The page loads offline (plots drawn, so Solara's JavaScript was served locally); Step extends
     the plots; the run ends with Step disabled; switching 'Repair enabled' off and resetting makes the
-    same client's two views trade places exactly (same clients, same draws, repair the other way)."""
+    same client's two views trade places exactly (same clients, same draws, repair the other way);
+    choosing the group format and resetting follows a member of a group (the caption on cohesion) and
+    steps."""
     artifact = tmp_path_factory.mktemp("browser") / "teaching_page.png"
     try:
         check_page(browser, server)
@@ -185,3 +187,29 @@ def check_page(browser, server: str) -> None:
         "the second run to end with the two client views swapped",
     )
     assert without_repair[2] != with_repair[2]
+
+    choose(browser, "Format", "group")
+    button(browser, "RESET").click()
+    wait_for(lambda: "cohesion with the group" in page_text(browser), "the group format's caption")
+    button(browser, "STEP").click()
+    wait_for(lambda: "Time: 1" in page_text(browser), "a step of the group")
+    assert plots(browser)
+
+
+def page_text(driver) -> str:
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def choose(driver, label: str, value: str) -> None:
+    """Pick ``value`` in the drop-down whose label starts with ``label``."""
+    select = next(s for s in driver.find_elements(By.CSS_SELECTOR, ".v-select") if s.text.startswith(label))
+    select.find_element(By.CSS_SELECTOR, ".v-select__slot").click()
+    wait_for(
+        lambda: next(
+            item
+            for item in driver.find_elements(By.CSS_SELECTOR, ".v-menu__content .v-list-item")
+            if item.is_displayed() and item.text.strip() == value
+        ),
+        f"'{value}' in the {label} menu",
+        10,
+    ).click()
