@@ -481,8 +481,7 @@ class ReferenceModel(mesa.Model):
                 "therapist_id": np.int32,
                 "session": np.int16,
                 **{
-                    name: np.float32
-                    for name in ("bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
+                    name: np.float32 for name in ("bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
                 },
             }
         )
