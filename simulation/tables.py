@@ -218,6 +218,18 @@ def _add_format_columns(
         clients["sided_with"] = final["sided"]
 
 
+def _unit_means(values: pd.Series, starts: np.ndarray) -> np.ndarray:
+    """The mean of ``values`` over each unit's rows (``starts``: each unit's first row; missing values
+    skipped), summed over the unit's own rows alone: pandas' grouped mean can differ in the last bit
+    with the other units in the table, which would make the unit table depend on the chunk size."""
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    present = ~np.isnan(numbers)
+    sums = np.add.reduceat(np.where(present, numbers, 0.0), starts)
+    counts = np.add.reduceat(present.astype(np.int64), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / counts, np.nan)
+
+
 def unit_table(clients: pd.DataFrame, format_name: str) -> pd.DataFrame:
     """One row per group or family (and run): ``unit_id``, ``therapist_id`` (the leader), ``size``,
     ``alliance_early`` (the members' mean), the members' mean ``change``; groups: mean ``cohesion``
@@ -227,16 +239,17 @@ def unit_table(clients: pd.DataFrame, format_name: str) -> pd.DataFrame:
     (the family as a whole) and ``sessions_scheduled``."""
     key = ["run", "unit_id"] if "run" in clients.columns else ["unit_id"]
     grouped = clients.groupby(key, sort=False, observed=True)
-    table = grouped.agg(
-        therapist_id=("therapist_id", "first"),
-        size=("client_id", "size"),
-        alliance_early=("alliance_early", "mean"),
-        change=("change", "mean"),
-    )
+    # a unit's members are contiguous rows (units are filled in order): the first row of each unit
+    changes = np.ones(len(clients), dtype=bool)
+    changes[1:] = (clients[key].to_numpy()[1:] != clients[key].to_numpy()[:-1]).any(axis=1)
+    starts = np.flatnonzero(changes)
+    table = grouped.agg(therapist_id=("therapist_id", "first"), size=("client_id", "size"))
+    table["alliance_early"] = _unit_means(clients["alliance_early"], starts)
+    table["change"] = _unit_means(clients["change"], starts)
     if format_name == "group":
-        table["cohesion"] = grouped["cohesion_mean"].mean()
+        table["cohesion"] = _unit_means(clients["cohesion_mean"], starts)
         table["member_ruptures"] = grouped["member_ruptures"].sum() // 2  # each rupture is on both members
-        table["dropout"] = grouped["dropped_out"].mean()
+        table["dropout"] = _unit_means(clients["dropped_out"], starts)
     else:
         format_ = get_format(format_name)  # roles follow from the family size (formats.family)
         names = {

@@ -181,12 +181,14 @@ def test_chunks_at_unit_boundaries_and_stacking_equal_the_whole_run(format_name,
     ]
     for name in ("sessions", "clients", "units"):
         joined = pd.concat([getattr(piece, name) for piece in pieces], ignore_index=True)
-        pd.testing.assert_frame_equal(joined, getattr(whole, name))
+        pd.testing.assert_frame_equal(joined, getattr(whole, name), check_exact=True)  # same bytes, not close
     stacked = simulate_runs([Run(params.replace(siding_effect=0.5), 90, 1, format_name), runs[0]])
     alone = simulate(params, 205, 9, format=format_name)
-    pd.testing.assert_frame_equal(
-        stacked.clients[stacked.clients["run"] == 1].drop(columns="run").reset_index(drop=True), alone.clients
-    )
+    for name in ("clients", "units"):
+        mine = getattr(stacked, name)
+        pd.testing.assert_frame_equal(
+            mine[mine["run"] == 1].drop(columns="run").reset_index(drop=True), getattr(alone, name), check_exact=True
+        )
 
 
 def test_a_pass_that_would_split_a_unit_is_refused():
@@ -289,3 +291,16 @@ def test_calibrate_shows_the_format_row(tmp_path, capsys):
     assert format_target("family").label in text and "300 members in the family format" in text
     saved = json.loads((tmp_path / "calibration.json").read_text())
     assert saved["format"] == "family" and "family_alliance_r" in saved["values"]
+
+
+@pytest.mark.parametrize("format_name", ["group", "family"])
+def test_run_files_do_not_depend_on_the_chunk_size(tmp_path, format_name):
+    """Every file of `alliance run`, the unit table included, is the same bytes with chunks of one unit
+    or one chunk (the unit means are summed over each unit's own rows)."""
+    for name, chunk in (("small", "7"), ("whole", "100000")):
+        arguments = ["run", "--format", format_name, "--clients", "301", "--chunk", chunk, "--seed", "1"]
+        assert main([*arguments, "--out", str(tmp_path / name)]) == 0
+    files = sorted(path.name for path in (tmp_path / "whole").glob("*.parquet"))
+    assert len(files) == 4
+    for file in files:
+        assert (tmp_path / "small" / file).read_bytes() == (tmp_path / "whole" / file).read_bytes(), file
