@@ -245,11 +245,15 @@ def test_figures_of_a_group_or_family_run_add_the_formats_figure(format_run_dir,
         (["figures", "{missing}", "--out", "{out}"], "does not exist"),
         (["figures", "{empty}", "--out", "{out}"], "is not a run directory"),
         (["figures", "{run}"], "needs --out"),
+        (["figures", "{tiny}", "--out", "{out}"], "needs at least 10"),
     ],
 )
 def test_figures_refuses_bad_input_with_one_line(arguments, message, run_dir, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
+    assert main(["run", "--clients", "1", "--out", str(tmp_path / "tiny")]) == 0
+    capsys.readouterr()
     paths = {"missing": tmp_path / "nope", "empty": tmp_path / "empty", "out": tmp_path / "out", "run": run_dir}
+    paths["tiny"] = tmp_path / "tiny"
     assert main([argument.format(**paths) for argument in arguments]) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1

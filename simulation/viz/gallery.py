@@ -38,6 +38,9 @@ READ_COLUMNS = ["client_id", "session", "stage", "attended", "bond", "goal", "ta
 FORMAT_COLUMNS = {"group": ["unit_id", "member_session", "cohesion"], "family": ["unit_id", "member_session", "split"]}
 
 
+MIN_CLIENTS = 10  # fewer cannot fill the tercile and curve figures (a run of 1 client has no terciles)
+
+
 class RunDirError(ValueError):
     """RUN_DIR is missing or is not the output of ``alliance run``."""
 
@@ -75,6 +78,11 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
     missing = [name for name in run_files(format_name) if not (run_dir / name).is_file()]
     if missing:
         raise RunDirError(f"RUN_DIR {run_dir} is a {format_name} run without its {missing[0]}")
+    if manifest["n_clients"] < MIN_CLIENTS:
+        raise RunDirError(
+            f"RUN_DIR {run_dir} holds {manifest['n_clients']} clients; the gallery summarises a cohort "
+            f"(terciles, curves) and needs at least {MIN_CLIENTS}"
+        )
     return manifest, format_name
 
 
