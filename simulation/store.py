@@ -86,14 +86,19 @@ def remove_stale_partials(directory: Path) -> list[Path]:
 
 
 @contextmanager
-def atomic_outputs(directory: Path, names: tuple[str, ...], overwrite: bool) -> Iterator[dict[str, Path]]:
+def atomic_outputs(
+    directory: Path, names: tuple[str, ...], overwrite: bool, replaces: tuple[str, ...] = ()
+) -> Iterator[dict[str, Path]]:
     """Yield temporary paths for ``names``; on success move them all into place, on error remove them.
 
     The temporary files sit in ``directory`` itself, so each final move is an atomic rename. The
     staging folder is named after this process (``.partial-<pid>-...``), so that the next writer into
     ``directory`` can tell a killed writer's leftovers from a live one's and remove them.
+    ``replaces`` names files of the same kind of output that this one does not write (e.g. another
+    format's unit table): they too are refused without ``overwrite``, and removed on success, so that a
+    folder never mixes two outputs.
     """
-    check_free(directory, names, overwrite)
+    check_free(directory, (*names, *replaces), overwrite)
     created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(directory)
@@ -105,6 +110,8 @@ def atomic_outputs(directory: Path, names: tuple[str, ...], overwrite: bool) -> 
         for name in names:
             (directory / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, directory / name)
+        for name in replaces:
+            (directory / name).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging)
         if created and not any(directory.iterdir()):
@@ -242,7 +249,8 @@ def run_to_directory(
     files = run_files(format_name)
     tables_written = [name for name in files if name.endswith(".parquet") and name != "therapists.parquet"]
     summary = Summary()
-    with atomic_outputs(out, files, overwrite) as paths:
+    others = tuple(name for name in UNIT_FILES.values() if name not in files)  # another format's unit table
+    with atomic_outputs(out, files, overwrite, replaces=others) as paths:
         streams = {name: ParquetStream(paths[name]) for name in tables_written}
         try:
             starts = range(0, n_clients, chunk_clients)

@@ -16,6 +16,7 @@ from simulation.formats import FormatError, get_format
 from simulation.formats.base import Members
 from simulation.formats.family import family_figures
 from simulation.runs import Course, Rows, Run, _compact, simulate_rows
+from simulation.store import run_files
 from simulation.tables import build_tables, simulate, simulate_runs
 
 xp = namespace("numpy")
@@ -304,3 +305,14 @@ def test_run_files_do_not_depend_on_the_chunk_size(tmp_path, format_name):
     assert len(files) == 4
     for file in files:
         assert (tmp_path / "small" / file).read_bytes() == (tmp_path / "whole" / file).read_bytes(), file
+
+
+def test_a_folder_never_mixes_two_formats(tmp_path, capsys):
+    """Another format's unit table counts as an existing output: refused without --overwrite, removed
+    with it, so the folder holds one run."""
+    out = str(tmp_path / "run")
+    assert main(["run", "--format", "group", "--clients", "40", "--out", out]) == 0
+    assert main(["run", "--clients", "40", "--out", out]) == 2
+    assert "already exists" in capsys.readouterr().err and (tmp_path / "run" / "groups.parquet").exists()
+    assert main(["run", "--clients", "40", "--out", out, "--overwrite"]) == 0
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == sorted(run_files("individual"))

@@ -196,9 +196,10 @@ def write_gallery(run_dir: Path, out: Path, overwrite: bool = False) -> list[str
     without ``overwrite``. Returns the file names."""
     _, format_name = run_manifest(run_dir)
     files = gallery_files(format_name)
-    check_free(out, files, overwrite)
+    others = tuple(name for other in FORMAT_GALLERY for name in gallery_files(other) if name not in files)
+    check_free(out, (*files, *others), overwrite)
     run = read_run(run_dir)
-    with atomic_outputs(out, files, overwrite) as paths:
+    with atomic_outputs(out, files, overwrite, replaces=others) as paths:
         for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
             figure = Figure(figsize=size, layout="constrained")
             draw(run, figure)
