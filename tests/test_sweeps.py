@@ -211,6 +211,7 @@ BAD_STUDIES = [
         '[study]\nformat = "couple"\n[vary.repair_skill_mean]\nlevels = [0.3]',
         "unknown study.format 'couple'; choose one of: individual, group, family",
     ),
+    ('[study]\noutputs = ["summary", "summary"]\n[vary.repair_skill_mean]\nlevels = [0.3]', "once each"),
 ]
 
 
@@ -336,3 +337,16 @@ def test_morris_study_gives_elementary_effects_per_parameter():
     assert list(indices.index) == ["repair_skill_mean", "motivation_mean"]
     assert np.isfinite(indices["mu_star"]).all() and (indices["mu_star"] >= 0).all()
     assert plot_indices(indices).get_xlabel().startswith("Morris")
+
+
+def test_outputs_are_kept_in_one_order_whatever_the_study_file_says(tmp_path):
+    """outputs = ["clients", "summary"] writes the same parts as the canonical order."""
+    study_file = tmp_path / "reversed.toml"
+    study_file.write_text(SMOKE.read_text().replace("[study]", '[study]\noutputs = ["clients", "summary"]', 1))
+    assert load_study(study_file).outputs == ("summary", "clients")
+
+
+def test_a_study_file_that_cannot_be_read_is_refused_with_one_line(tmp_path, capsys):
+    assert exit_status(["sweep", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert "cannot be read" in error and len(error.strip().splitlines()) == 1

@@ -174,6 +174,8 @@ def load_study(path: str | Path) -> Study:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise StudyError(f"study file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:  # a folder, no permission, not text
+        raise StudyError(f"study file {path} cannot be read: {getattr(error, 'strerror', None) or error}") from None
     return parse_study(text, default_name=path.stem, where=f"study file {path}")
 
 
@@ -200,8 +202,11 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     presets = _string_list(settings, "presets", where)
     outputs = _string_list(settings, "outputs", where) or ["summary"]
     bad_outputs = [name for name in outputs if name not in OUTPUTS]
-    if bad_outputs or "summary" not in outputs:
-        raise StudyError(f"{where}: study.outputs must list 'summary' and optionally 'clients'; got {outputs}")
+    if bad_outputs or "summary" not in outputs or len(set(outputs)) < len(outputs):
+        raise StudyError(
+            f"{where}: study.outputs must list 'summary' and optionally 'clients', once each; got {outputs}"
+        )
+    outputs = [name for name in OUTPUTS if name in outputs]  # the parts are written in this order
     try:
         base = apply_presets(presets).replace(**_table(document, "parameters", where))
     except ParameterError as error:
