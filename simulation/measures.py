@@ -120,11 +120,13 @@ def gain_per_session(sessions: pd.DataFrame) -> pd.Series:
 
 def alliance_dropout_d(clients: pd.DataFrame) -> float:
     """Cohen's d of the early alliance, completers minus dropouts, with the pooled SD, over clients
-    with ``alliance_early`` (Sharf, Primavera & Diener 2010)."""
+    with ``alliance_early`` (Sharf, Primavera & Diener 2010); NaN with fewer than two of either."""
     known = clients[clients["alliance_early"].notna()]
     completers = known.loc[~known["dropped_out"], "alliance_early"].to_numpy(dtype=float)
     dropouts = known.loc[known["dropped_out"], "alliance_early"].to_numpy(dtype=float)
     n1, n2 = completers.size, dropouts.size
+    if n1 < 2 or n2 < 2:
+        return float("nan")  # undefined without two completers and two dropouts
     pooled = np.sqrt(((n1 - 1) * completers.var(ddof=1) + (n2 - 1) * dropouts.var(ddof=1)) / (n1 + n2 - 2))
     return float((completers.mean() - dropouts.mean()) / pooled)
 

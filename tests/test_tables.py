@@ -164,3 +164,10 @@ def test_correlation_is_nan_where_undefined_without_a_warning():
     assert np.isnan(measures.correlation(constant, varying))
     assert np.isnan(measures.correlation(pd.Series([1.0, np.nan]), pd.Series([2.0, 3.0])))
     assert measures.correlation(varying, 2 * varying) == pytest.approx(1.0)
+
+
+def test_alliance_dropout_d_is_nan_without_two_of_each_group():
+    clients = pd.DataFrame({"alliance_early": [0.5, 0.6, 0.7], "dropped_out": [False, False, True]})
+    assert np.isnan(measures.alliance_dropout_d(clients))
+    clients = pd.DataFrame({"alliance_early": [0.5, 0.7, 0.4, 0.6], "dropped_out": [False, False, True, True]})
+    assert measures.alliance_dropout_d(clients) == pytest.approx(0.1 / np.sqrt(0.02))
