@@ -271,6 +271,7 @@ class Family(Unit):
 
     @property
     def sided_with(self) -> Client | None:
-        """The member a less than neutral therapist sides with (None in a family of one)."""
+        """The member the therapist sides with when less than neutral (drawn for every family of two or
+        more; at ``therapist_neutrality`` 1 the siding has no effect; None in a family of one)."""
         sided = np.flatnonzero(self.model.course.own.sided[self.rows])
         return self.members[int(sided[0])] if sided.size else None

@@ -138,8 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="simulate a cohort and write its tables",
-        description="Simulate a cohort of individual clients and write sessions, clients, "
-        "therapists (Parquet) and manifest.json to --out.",
+        description="Simulate a cohort (clients, or members of groups or families with --format) and write "
+        "sessions, clients, therapists (Parquet), the unit table (groups.parquet or families.parquet) in "
+        "the group and family formats, and manifest.json to --out.",
     )
     _add_parameter_options(run)
     _add_clients_option(run, 1, DEFAULT_CLIENTS, "cohort size")

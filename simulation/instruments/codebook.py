@@ -114,7 +114,9 @@ COLUMNS: dict[str, Column] = {
         "-1 to 1",
     ),
     "sided_with": Column(
-        "the therapist sides with this family member (below full therapist_neutrality)", "true/false", "true, false"
+        "the family member the therapist sides with (drawn per family; no effect at therapist_neutrality 1)",
+        "true/false",
+        "true, false",
     ),
     "session": Column("scheduled session number (weekly)", "sessions", "1 to course_length"),
     "attended": Column("the client attended the scheduled session", "true/false", "true, false"),
