@@ -71,10 +71,23 @@ def unit_matrix(xp: Any, members: Members, values: Array, fill: Any) -> tuple[Ar
     return xp.where(members.valid, values[members.index], fill), members.valid
 
 
+def member_sum(xp: Any, matrix: Array) -> Array:
+    """The sum of each row of a (rows, width) matrix over its members, added one member at a time in
+    member order. Each unit's sum is then the same bits whatever the width of the pass (the largest
+    unit of the runs sharing it): the padding past a unit's size is 0.0, comes last, and adding +0.0
+    is exact. A pairwise reduction (``xp.sum``) groups its terms by the width, so a unit's figure
+    would depend in the last bit on the other units of its pass (issue 21)."""
+    total = xp.zeros(matrix.shape[:1], dtype=matrix.dtype)
+    for column in range(matrix.shape[1]):
+        total = total + matrix[:, column]
+    return total
+
+
 def unit_sum(xp: Any, members: Members, values: Array) -> Array:
-    """For each row, the sum of ``values`` over the members of its unit (a segment reduction)."""
-    matrix, _ = unit_matrix(xp, members, values, 0)
-    return xp.sum(matrix, axis=1)
+    """For each row, the sum of ``values`` over the members of its unit (a segment reduction, in
+    member order: see :func:`member_sum`)."""
+    matrix, _ = unit_matrix(xp, members, values, 0.0)
+    return member_sum(xp, matrix)
 
 
 def others(xp: Any, members: Members, valid: Array) -> Array:

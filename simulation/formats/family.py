@@ -30,7 +30,7 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import Format, Members, SessionInputs, unit_matrix
+from simulation.formats.base import Format, Members, SessionInputs, member_sum, unit_matrix
 
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
 
@@ -50,8 +50,8 @@ def family_figures(xp: Any, members: Members, alliance: Array, present: Array) -
     values, valid = unit_matrix(xp, members, alliance, 0.0)
     counted, _ = unit_matrix(xp, members, present, False)
     counted = counted & valid
-    n = xp.sum(xp.astype(counted, xp.float64), axis=1)
-    mean = xp.sum(xp.where(counted, values, 0.0), axis=1) / xp.maximum(n, 1.0)
+    n = member_sum(xp, xp.astype(counted, xp.float64))
+    mean = member_sum(xp, xp.where(counted, values, 0.0)) / xp.maximum(n, 1.0)
     high = xp.max(xp.where(counted, values, -1.0), axis=1)
     low = xp.min(xp.where(counted, values, 2.0), axis=1)
     split = xp.where(n > 1, high - low, 0.0)
