@@ -354,7 +354,9 @@ class ReferenceClient(mesa.Agent):
 
     def symptom_change(self, alliance: float, attended: bool) -> float:
         """Latent well-being after the week: an attended session closes a share of the gap to the level
-        within reach, a share that decays with the sessions attended before; every week adds noise."""
+        within reach, a share that decays with the sessions attended before; a harmful one (a negative
+        share, on a very weak alliance) takes that share of well-being's distance to the floor (0)
+        instead; every week adds noise."""
         p, t = self.model.params, self.therapist
         change = 0.0
         if attended:
@@ -375,7 +377,7 @@ class ReferenceClient(mesa.Agent):
             rate = min(max(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
             reach = clip(1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
             within_reach = self.intake + reach * (self.attainable - self.intake) - self.setback
-            change = rate * (within_reach - self.wellbeing)
+            change = rate * (within_reach - self.wellbeing if rate >= 0.0 else self.wellbeing)
         return clip(self.wellbeing + change + p.symptom_noise_sd * self.model.random.gauss(), 0.0, ORS_MAX)
 
     def dropout_chance(self, alliance: float, attended: bool, session: int, shift: float = 0.0) -> float:
