@@ -678,9 +678,8 @@ class ReferenceFamilyModel(ReferenceModel):
         for family_index in range(n_families):
             family = ReferenceFamily(self, family_index, self.therapists[family_index // per_therapist])
             members = range(family_index * size, min((family_index + 1) * size, n_clients))
-            couple = len(members) == 2
-            for place, index in enumerate(members):
-                role = PARTNER if couple else (PARENT, ADOLESCENT, PARENT, SIBLING, SIBLING)[place]
+            for place, index in enumerate(members):  # a smaller last family takes the first places
+                role = PARTNER if size == 2 else (PARENT, ADOLESCENT, PARENT, SIBLING, SIBLING)[place]
                 family.members.append(ReferenceMember(self, index, family, role))
             if len(family.members) > 1:
                 family.sided = family.members[int(self.random.random() * len(family.members))]

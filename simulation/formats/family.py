@@ -66,11 +66,14 @@ class Family(Format):
     def unit_size(self, params: Params) -> int:
         return params.family_size
 
-    def role_codes(self, member: np.ndarray, size: np.ndarray) -> np.ndarray:
-        """Couples (size 2) are two partners; larger families are a parent, the adolescent they bring,
-        a second parent, then siblings."""
-        by_place = np.asarray([1, 2, 1, 3, 3], dtype=np.int8)[np.minimum(member, 4)]
-        return np.where(size == 2, np.int8(0), by_place).astype(np.int8)
+    def role_codes(self, params: Params, member: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """In the couple format (``family_size`` 2) every member is a partner. A family of 3-5 is a
+        parent, the adolescent they bring, a second parent, then siblings, by place; a smaller
+        remainder family (the last of a cohort) takes the first places of the full family, so that
+        a leftover two are a parent and an adolescent, not a couple."""
+        if params.family_size == 2:
+            return np.full(member.size, self.roles.index("partner"), dtype=np.int8)
+        return np.asarray([1, 2, 1, 3, 3], dtype=np.int8)[member]
 
     def adjust_clients(self, xp: Any, p: Any, clients: dict[str, Array], role: Array) -> dict[str, Array]:
         """Roles shift motivation and resistance: parents are more motivated, the adolescent less and
