@@ -114,9 +114,9 @@ class Format:
         """A therapist's caseload in units: ``clients_per_therapist`` members' worth, at least one unit."""
         return max(1, params.clients_per_therapist // self.unit_size(params))
 
-    def role_codes(self, params: Params, member: np.ndarray, size: np.ndarray) -> np.ndarray:
-        """Role of each member (an index into ``roles``) from the format's parameters, its place in
-        the unit and the unit's size."""
+    def role_codes(self, params: Params, member: np.ndarray) -> np.ndarray:
+        """Role of each member (an index into ``roles``) from the run's parameters and the member's
+        place in the unit (a smaller last unit takes the first places)."""
         return np.zeros(member.size, dtype=np.int8)
 
     def start_sessions(self, params: Params, member: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -143,7 +143,7 @@ class Format:
             size=sizes,
             therapist=unit // self.units_per_therapist(params),
             start=self.start_sessions(params, member, sizes),
-            role=self.role_codes(params, member, sizes),
+            role=self.role_codes(params, member),
         )
 
     def n_therapists(self, params: Params, n_members: int) -> int:

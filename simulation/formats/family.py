@@ -66,7 +66,7 @@ class Family(Format):
     def unit_size(self, params: Params) -> int:
         return params.family_size
 
-    def role_codes(self, params: Params, member: np.ndarray, size: np.ndarray) -> np.ndarray:
+    def role_codes(self, params: Params, member: np.ndarray) -> np.ndarray:
         """In the couple format (``family_size`` 2) every member is a partner. A family of 3-5 is a
         parent, the adolescent they bring, a second parent, then siblings, by place; a smaller
         remainder family (the last of a cohort) takes the first places of the full family, so that
