@@ -63,7 +63,7 @@ def course_summary(columns: dict[str, np.ndarray], offsets: np.ndarray) -> dict[
     }
 
 
-# --- calibration figures (DESIGN.md section 5) ------------------------------------------------------
+# --- the functions of the figures (simulation.figures.registry; DESIGN.md section 5) -----------------
 
 
 def correlation(x: pd.Series, y: pd.Series) -> float:
