@@ -17,11 +17,11 @@ import pytest
 
 from simulation.cli import main
 from simulation.config import Params
+from simulation.figures.registry import run_figures
 from simulation.formats import get_format
 from simulation.formats.base import member_sum
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.sweeps import load_study
-from simulation.sweeps.execute import run_figures
 from simulation.tables import Tables, build_tables, simulate, simulate_runs
 
 CLIENTS = 23  # members per run: a remainder unit in every format and size below
