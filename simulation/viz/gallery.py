@@ -19,7 +19,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulation.formats import FORMATS
-from simulation.store import MANIFEST, RUN_FILES, UNIT_FILES, atomic_outputs, check_free, open_checked, run_files
+from simulation.store import (
+    MANIFEST,
+    RUN_FILES,
+    UNIT_FILES,
+    atomic_outputs,
+    check_free,
+    open_checked,
+    output_lock,
+    run_files,
+)
 from simulation.viz import data
 from simulation.viz.figure import Stamp, save_figure
 from simulation.viz.plots import (
@@ -210,10 +219,11 @@ def write_gallery(run_dir: Path, out: Path, overwrite: bool = False) -> list[str
     files = gallery_files(format_name)
     others = tuple(name for other in FORMAT_GALLERY for name in gallery_files(other) if name not in files)
     check_free(out, (*files, *others), overwrite)
-    run = read_run(run_dir)
-    with atomic_outputs(out, files, overwrite, replaces=others) as paths:
-        for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
-            figure = Figure(figsize=size, layout="constrained")
-            draw(run, figure)
-            save_figure(figure, run.stamp, paths[f"{name}.png"], paths[f"{name}.svg"])
+    with output_lock(out):  # a second writer into ``out`` is refused before the run is read
+        run = read_run(run_dir)
+        with atomic_outputs(out, files, overwrite, replaces=others, lock_held=True) as paths:
+            for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
+                figure = Figure(figsize=size, layout="constrained")
+                draw(run, figure)
+                save_figure(figure, run.stamp, paths[f"{name}.png"], paths[f"{name}.svg"])
     return list(files)
