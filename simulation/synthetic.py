@@ -5,7 +5,8 @@ generate``) streams them, chunk by chunk, to a folder: the observed tables (a lo
 client and scheduled session with every item score, a client table, a therapist table), ``truth/``
 (the latent states per session, the kernel's client and therapist tables, and parameters.json with
 every parameter, the measurement model, the missingness mechanisms and the true effects an analyst
-tries to recover), codebook.json, codebook.md and README.md.
+tries to recover), codebook.json, codebook.md, README.md and, published last, manifest.json (every other
+file's checksum; simulation.store).
 
 Random draws are keyed by run, client and session (simulation.backend), and every reported figure is
 computed from exact integer moments or exactly rounded sums, so the bytes do not depend on the chunk

@@ -245,6 +245,36 @@ def test_figures_refuses_a_table_that_does_not_belong_naming_it(run_dir, tmp_pat
     assert not (tmp_path / "gallery").exists()
 
 
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda manifest: manifest | {"n_clients": "40"}, "n_clients is not a whole number"),
+        (lambda manifest: manifest | {"format": ["group"]}, "names an unknown format"),
+        (lambda manifest: {key: value for key, value in manifest.items() if key != "checksums"}, "no checksums"),
+        (lambda manifest: manifest | {"checksums": {"clients.parquet": "abc"}}, "records no checksum for sessions"),
+        (lambda manifest: [manifest], "is not a run manifest"),
+    ],
+    ids=["count-as-text", "format-as-list", "no-checksums", "bad-checksum", "list-shaped"],
+)
+def test_figures_refuses_a_manifest_of_wrong_shape_with_one_line(run_dir, tmp_path, capsys, change, message):
+    out = copy(run_dir, tmp_path)
+    (out / MANIFEST).write_text(json.dumps(change(json.loads((out / MANIFEST).read_text()))))
+    assert exit_status(["figures", str(out), "--out", str(tmp_path / "gallery")]) == 2
+    assert message in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "text", [b"{not json", b"[1, 2]", b"\x89PNG\x00\xff", b'{"parts": 3}'], ids=["corrupt", "list", "binary", "parts"]
+)
+def test_resume_refuses_a_manifest_that_is_not_a_sweeps_with_one_line(tmp_path, capsys, text):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MANIFEST).write_bytes(text)
+    assert exit_status(["sweep", str(SMOKE), "--out", str(out), "--workers", "0"]) == 2
+    assert f"{out / MANIFEST} is not a sweep manifest" in one_error_line(capsys)
+    assert [path.name for path in out.iterdir()] == [MANIFEST]
+
+
 def test_resume_refuses_a_part_or_summary_that_does_not_belong_naming_it(study_dir, tmp_path, capsys):
     out = copy(study_dir, tmp_path)
     first, second = out / "parts" / "part-00000.parquet", out / "parts" / "part-00001.parquet"

@@ -78,7 +78,11 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
         raise RunDirError(f"RUN_DIR {run_dir} is not a run directory ('alliance run --out' writes it): no {missing[0]}")
     try:
         manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-        Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"])
+        counts = {"n_clients": manifest["n_clients"], "seed": manifest["seed"]}
+        counts["course_length"] = manifest["parameters"]["course_length"]
+        wrong = [name for name, value in counts.items() if type(value) is not int]
+        if wrong:
+            raise TypeError(f"{wrong[0]} is not a whole number")
     except (ValueError, KeyError, TypeError) as error:  # not JSON, not UTF-8, or not shaped like a manifest
         raise RunDirError(f"RUN_DIR {run_dir}: manifest.json is not a run manifest ({error})") from None
     if not isinstance(manifest.get("checksums"), dict):
@@ -87,7 +91,7 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
         )
     present = [name for name, file in UNIT_FILES.items() if (run_dir / file).is_file()]
     format_name = manifest.get("format") or (present[0] if present else "individual")
-    if format_name not in FORMATS:
+    if not isinstance(format_name, str) or format_name not in FORMATS:
         raise RunDirError(f"RUN_DIR {run_dir}: manifest.json names an unknown format '{format_name}'")
     missing = [name for name in run_files(format_name) if not (run_dir / name).is_file()]
     if missing:
