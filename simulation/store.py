@@ -1,6 +1,11 @@
 """Writing results: a cohort simulated in chunks and streamed to Parquet, written atomically, with a
 manifest that lets anyone remake the run (how its parameters were made, the parameters themselves,
-seed, command line and versions). Nothing is overwritten unless asked."""
+seed, command line and versions). Nothing is overwritten unless asked.
+
+Every output folder has one writer at a time (:func:`output_lock`) and is published as a whole, its
+manifest last (:func:`atomic_outputs`); the manifest records every other file's checksum and the
+model's code version (:func:`write_manifest`), which readers check (:func:`open_checked`). See
+docs/ODD.md 4.12."""
 
 from __future__ import annotations
 
@@ -253,13 +258,20 @@ def model_record() -> dict[str, str | None]:
     return {"version": model_version(), "git_commit": git_commit()}
 
 
+def _read_checksum(handle: BinaryIO) -> dict[str, object]:
+    """The checksum record of what ``handle`` holds from its position on: SHA-256 (hex) and size
+    (bytes), read in blocks of 1 MiB."""
+    digest, size = hashlib.sha256(), 0
+    while block := handle.read(1 << 20):
+        digest.update(block)
+        size += len(block)
+    return {"sha256": digest.hexdigest(), "bytes": size}
+
+
 def checksum(path: Path) -> dict[str, object]:
     """A file's checksum record as manifests keep it: SHA-256 (hex) and size (bytes)."""
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
+        return _read_checksum(handle)
 
 
 def open_checked(path: Path, record: object, manifest: Path) -> BinaryIO:
@@ -267,17 +279,13 @@ def open_checked(path: Path, record: object, manifest: Path) -> BinaryIO:
     in the checksums of ``manifest``): the one check every reader of an output folder makes. Reading
     the tables from the handle returned reads the very bytes checked, even if a writer replaces the
     file meanwhile. :class:`MixedOutputError` (one line naming the file) when it does not belong."""
-    valid = isinstance(record, dict) and isinstance(record.get("sha256"), str) and isinstance(record.get("bytes"), int)
-    if not valid:
+    if not (isinstance(record, dict) and set(record) == {"sha256", "bytes"}):
         raise MixedOutputError(f"{manifest} records no checksum for {path.name}; remake the folder")
     try:
         handle = path.open("rb")
     except FileNotFoundError:
         raise MixedOutputError(f"{path} is missing though {manifest} lists it; remake the folder") from None
-    digest = hashlib.sha256()
-    while block := handle.read(1 << 20):
-        digest.update(block)
-    if handle.tell() != record["bytes"] or digest.hexdigest() != record["sha256"]:
+    if _read_checksum(handle) != record:
         handle.close()
         raise MixedOutputError(
             f"{path} does not belong with {manifest} (its size or SHA-256 differs: the folder mixes two "
