@@ -9,7 +9,9 @@ however the study was cut up, run or interrupted.
 
 Output folder::
 
-    DIR/manifest.json           study file, parameters, design, seeds, versions, which parts are done
+    DIR/manifest.json           study file, parameters, design, seeds, versions, the model's code version,
+                                which parts are done (with their files' checksums), complete or not
+    DIR/.lock                   while a process writes the study (one at a time; simulation.store)
     DIR/parts/part-00012.parquet          summary rows of part 12 (one row per run)
     DIR/parts/part-00012.clients.parquet  its client rows (when outputs has "clients")
     DIR/summary.parquet, DIR/clients.parquet   all parts joined in run order, once every part is done
