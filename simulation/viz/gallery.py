@@ -74,6 +74,11 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
     if not run_dir.is_dir():
         raise RunDirError(f"RUN_DIR {run_dir} does not exist or is not a directory")
     missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
+    if missing == [MANIFEST]:  # the tables without the manifest, published last: an unfinished write
+        raise RunDirError(
+            f"RUN_DIR {run_dir} has no manifest.json: a writer is publishing it or was stopped before it "
+            "finished; wait for it, or run it again with --overwrite"
+        )
     if missing:
         raise RunDirError(f"RUN_DIR {run_dir} is not a run directory ('alliance run --out' writes it): no {missing[0]}")
     try:
