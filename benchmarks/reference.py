@@ -53,7 +53,8 @@ from simulation.dynamics import (
 )
 from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, EARLY_DROPOUT_SESSIONS
 from simulation.runs import Run
-from simulation.tables import SESSION_COLUMNS, Tables, run_table
+from simulation.monitoring import record as monitoring_record
+from simulation.tables import RECORDED_SESSION_COLUMNS, Tables, run_table
 
 
 def clip(value: float, low: float = 0.0, high: float = 1.0) -> float:
@@ -245,7 +246,7 @@ class ReferenceClient(mesa.Agent):
         ids = (self.index + 1, t.index + 1, session)
         state = (self.stage, attended, self.bond, self.goal, self.task, alliance, view, wellbeing_at_start)
         events = (onset, self.rupture_kind if onset else NO_RUPTURE, resolved_now, ors, srs)
-        self.history.append(ids + state + events)  # one sessions-table row, in the order of SESSION_COLUMNS
+        self.history.append(ids + state + events)  # one sessions-table row, in the order of RECORDED_SESSION_COLUMNS
         if ends:
             self.model.finish(self)
 
@@ -410,7 +411,7 @@ class ReferenceClient(mesa.Agent):
 
     def summary(self) -> dict:
         """Course figures with the timing definitions of DESIGN.md section 3."""
-        columns = {name: position for position, name in enumerate(SESSION_COLUMNS)}
+        columns = {name: position for position, name in enumerate(RECORDED_SESSION_COLUMNS)}
         attended = [row for row in self.history if row[columns["attended"]]]
         first, last = ALLIANCE_EARLY_SESSIONS
         early = [row[columns["alliance"]] for row in attended if first <= row[columns["session"]] <= last]
@@ -472,12 +473,34 @@ class ReferenceModel(mesa.Model):
         self.finished.append(client)
         client.remove()
 
+    def record_signals(self, sessions: pd.DataFrame, table: pd.DataFrame) -> None:
+        """The monitoring columns, by the package's rule (simulation.monitoring.record); the reference
+        has no feedback, so no session is acted on and no course extended."""
+        if self.params.feedback_enabled:
+            raise ValueError("the reference model has no routine outcome monitoring feedback (feedback_enabled)")
+        row_of = sessions["client_id"].to_numpy() - 1
+        session_signals, client_signals = monitoring_record.signal_columns(
+            row_of,
+            sessions["session"].to_numpy(),
+            sessions["ors"].to_numpy(dtype=float, na_value=np.nan),
+            sessions["attended"].to_numpy(dtype=bool),
+            table["ors_intake"].to_numpy(dtype=float, na_value=np.nan),
+            np.full(len(table), self.params.monitoring_margin),
+        )
+        for name, values in session_signals.items():
+            sessions[name] = values
+        for name, values in client_signals.items():
+            table[name] = values
+        for name in ("feedback_sessions", "sessions_added"):
+            table[name] = np.zeros(len(table), dtype=np.int16)
+
     def tables(self) -> Tables:
         """Sessions, clients and therapists tables with the columns and types of simulation.tables."""
         if self.running:
             raise RuntimeError("the cohort is still in therapy: run the model to the end first (run_model())")
         clients = sorted(self.finished, key=lambda client: client.index)
-        sessions = pd.DataFrame([row for client in clients for row in client.history], columns=list(SESSION_COLUMNS))
+        rows = [row for client in clients for row in client.history]
+        sessions = pd.DataFrame(rows, columns=list(RECORDED_SESSION_COLUMNS))
         sessions = sessions.astype(
             {
                 "client_id": np.int64,
@@ -553,7 +576,9 @@ class ReferenceModel(mesa.Model):
             "ruptures_unresolved",
             "alliance_early",
             "outcome",
+            *monitoring_record.CLIENT_COLUMNS,
         ]
+        self.record_signals(sessions, table)
 
         therapists = pd.DataFrame(
             [

@@ -246,6 +246,8 @@ PROCESSES = Registry(
         Process("family_dropout", Domain.UNIT, "uniform", "the family's disengaged dropout"),
         Process("family_practical_dropout", Domain.UNIT, "uniform", "the family stops for reasons outside therapy"),
         Process("family_improved_exit", Domain.UNIT, "uniform", "a family whose members feel better stops"),
+        # routine outcome monitoring (simulation.monitoring)
+        Process("feedback_acted", Domain.CLIENT, "uniform", "the therapist acts on a not-on-track signal"),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from simulation.backend import Array, Draws
 from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
+from simulation.monitoring import feedback
 
 ORS_MAX = 40.0
 SRS_MAX = 40.0
@@ -202,6 +203,9 @@ class State:
     resolved: Array
     unresolved: Array
     resolution_attended: Array
+    intake_ors: Array  # ORS at the intake (routine outcome monitoring; NaN until then, or with feedback off)
+    extension: Array  # sessions that acted-on signals added to the planned course
+    feedback_sessions: Array  # sessions in which the therapist acted on a not-on-track signal
 
 
 def initial_state(xp: Any, p: Any, traits: Traits) -> State:
@@ -240,6 +244,9 @@ def initial_state(xp: Any, p: Any, traits: Traits) -> State:
         resolved=fresh(xp.int16),
         unresolved=fresh(xp.int16),
         resolution_attended=fresh(xp.int16),
+        intake_ors=fresh(xp.float64, float("nan")),
+        extension=fresh(xp.int16),
+        feedback_sessions=fresh(xp.int16),
     )
 
 
@@ -270,13 +277,16 @@ def goals_met(t: Traits, wellbeing: Array, p: Any) -> Array:
     return (wellbeing - t.intake) >= p.goal_fraction * (t.attainable - t.intake)
 
 
-def next_stage(xp: Any, p: Any, t: Traits, s: State, session: int, attended: Array) -> Array:
+def next_stage(
+    xp: Any, p: Any, t: Traits, s: State, session: int, attended: Array, planned: int | Array | None = None
+) -> Array:
     """Stage at the start of an attended session, entered by state: one step forward at most, except
-    that any stage moves to resolution when the planned course is nearly done."""
+    that any stage moves to resolution when the planned course (``planned`` sessions; by default
+    ``course_length``) is nearly done."""
     stage = s.stage
     to_exploration = (stage == ENGAGEMENT) & (s.bond >= p.bond_threshold)
     to_working = (stage == EXPLORATION) & (s.goal >= p.agreement_threshold) & (s.task >= p.agreement_threshold)
-    nearly_done = (session + p.resolution_sessions) > p.course_length
+    nearly_done = (session + p.resolution_sessions) > (p.course_length if planned is None else planned)
     to_resolution = ((stage == WORKING) & goals_met(t, s.wellbeing, p)) | ((stage < RESOLUTION) & nearly_done)
     moved = xp.where(
         to_resolution, RESOLUTION, xp.where(to_working, WORKING, xp.where(to_exploration, EXPLORATION, stage))
@@ -583,18 +593,26 @@ def step_session(
     )
 
     alliance_before = composite(xp, p, s.bond, s.goal, s.task)
+    monitored = feedback.feedback_on(xp, p)  # routine outcome monitoring acts only where a clinic uses it
+    planned = p.course_length + s.extension if monitored else None
     if context is None:
         own_session: int | Array = session
         attended = s.active if session == 1 else attendance(xp, p, t, s, alliance_before, attend_u)
-        stage = s.stage if session == 1 else next_stage(xp, p, t, s, session, attended)  # intake: engagement
+        stage = s.stage if session == 1 else next_stage(xp, p, t, s, session, attended, planned)  # intake: engagement
     else:
         own_session = context.member_session
         intake = own_session == 1
         missing = attendance(xp, p, t, s, context.acted_on(alliance_before), attend_u)
         attended = xp.where(intake, s.active, missing)
-        stage = xp.where(intake, s.stage, next_stage(xp, p, t, s, own_session, attended))
+        stage = xp.where(intake, s.stage, next_stage(xp, p, t, s, own_session, attended, planned))
     ors = xp.where(attended, xp.clip(xp.round(s.wellbeing + p.ors_error_sd * ors_z), 0.0, ORS_MAX), xp.nan)
+    signal = None
+    if monitored:  # the seam: a not-on-track signal the therapist acts on (simulation.monitoring.feedback)
+        (acted_u,) = draws.sample(("feedback_acted",), session)
+        signal = feedback.monitor(xp, p, t.feedback_use, s.intake_ors, ors, attended, own_session, acted_u)
     bond, goal, task = grow_alliance(xp, p, t, s, attended)
+    if signal is not None:
+        goal, task = feedback.revisit_goals(xp, p, signal.acted, goal, task, s.ceiling)
     if context is not None:  # siding: the sided member's bond rises, the others' falls
         shift = as_float(xp, attended) * context.bond_shift
         bond = unit_clip(xp, bond + xp.where(shift > 0, shift * (1.0 - bond), shift * bond))
@@ -618,7 +636,10 @@ def step_session(
     srs = srs_total(xp, p, alliance, srs_z)
     srs_alert = (srs_used_u < t.feedback_use) & (srs < p.srs_cutoff)
     noticing = attended & rupture_open & ~s.detected
-    detected = (s.detected & ~onset) | (noticing & detection(xp, p, t, kind, srs_alert, detect_u))
+    noticed = detection(xp, p, t, kind, srs_alert, detect_u)
+    if signal is not None:
+        noticed = noticed | feedback.talk_about_alliance(xp, p, signal.acted, noticing, detect_u)
+    detected = (s.detected & ~onset) | (noticing & noticed)
 
     # repair: steps advance only for noticed ruptures, and only when repair is enabled
     repairing = attended & rupture_open & detected & p.repair_enabled
@@ -661,6 +682,16 @@ def step_session(
         unresolved=s.unresolved + xp.astype(expired, xp.int16),
         resolution_attended=s.resolution_attended + xp.astype(attended & (stage == RESOLUTION), xp.int16),
     )
+    dropout_shift = None if context is None else context.dropout_shift
+    if signal is not None:
+        extension = feedback.extend_course(xp, p, signal.acted, s.extension)
+        counts.update(
+            intake_ors=signal.intake_ors,
+            extension=extension,
+            feedback_sessions=s.feedback_sessions + xp.astype(signal.acted, xp.int16),
+        )
+        planned = p.course_length + extension
+        dropout_shift = feedback.retention_shift(xp, p, signal.acted, dropout_shift)
     progressed = dataclasses.replace(
         s,
         bond=bond,
@@ -683,13 +714,16 @@ def step_session(
     )
 
     # endings: planned (resolution done, or the course limit) before dropout
-    planned_end = (progressed.resolution_attended >= p.resolution_sessions) | (own_session >= p.course_length)
+    planned_end = (progressed.resolution_attended >= p.resolution_sessions) | (
+        own_session >= (p.course_length if planned is None else planned)
+    )
     if context is None:
-        cause = dropout_cause(xp, p, t, progressed, alliance, attended, session, (dropout_u, practical_u, improved_u))
+        ending_u = (dropout_u, practical_u, improved_u)
+        cause = dropout_cause(xp, p, t, progressed, alliance, attended, session, ending_u, dropout_shift)
     else:
         ending_u = context.ending_draws or (dropout_u, practical_u, improved_u)
         cause = dropout_cause(
-            xp, p, t, progressed, context.acted_on(alliance), attended, own_session, ending_u, context.dropout_shift
+            xp, p, t, progressed, context.acted_on(alliance), attended, own_session, ending_u, dropout_shift
         )
         if context.end_together is not None:
             planned_end, cause = context.end_together(planned_end, cause, s.active)

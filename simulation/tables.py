@@ -12,9 +12,10 @@ import pandas as pd
 from simulation import dynamics, measures
 from simulation.config import PARAMETERS, Params
 from simulation.formats import FORMATS, get_format
+from simulation.monitoring import record as monitoring_record
 from simulation.runs import CourseResult, Rows, Run, simulate_rows, therapist_traits
 
-SESSION_COLUMNS = (
+RECORDED_SESSION_COLUMNS = (
     "client_id",
     "therapist_id",
     "session",
@@ -32,6 +33,9 @@ SESSION_COLUMNS = (
     "ors",
     "srs",
 )
+"""The sessions table's columns that the session update records (the reference model's too)."""
+SESSION_COLUMNS = (*RECORDED_SESSION_COLUMNS, *monitoring_record.SESSION_COLUMNS)
+"""The sessions table's columns: those recorded, then the routine outcome monitoring's signals."""
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,8 @@ def build_tables(
         copy=False,
     )
     # a member's own session numbers drive the per-client figures (intake, early alliance, final ORS)
-    summary = measures.course_summary(
-        {**columns, "session": columns.get("member_session", columns["session"])}, offsets
-    )
+    own_session = columns.get("member_session", columns["session"])
+    summary = measures.course_summary({**columns, "session": own_session}, offsets)
     clients = pd.DataFrame(
         {
             "client_id": client_id,
@@ -155,6 +158,15 @@ def build_tables(
         },
         copy=False,
     )
+    margin = np.array([run.params.monitoring_margin for run in runs], dtype=np.float64)[rows.run]
+    session_signals, client_signals = monitoring_record.signal_columns(
+        row_of, own_session, columns["ors"], columns["attended"], summary["ors_intake"], margin
+    )
+    for name, values in session_signals.items():
+        sessions[name] = values
+    for name, values in client_signals.items():
+        clients[name] = values
+    clients["feedback_sessions"], clients["sessions_added"] = final["feedback_sessions"], final["extension"]
     units = pd.DataFrame()
     if result.format != "individual":
         _add_format_columns(result, columns, row_of, offsets, sessions, clients)
