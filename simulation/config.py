@@ -1005,6 +1005,13 @@ PRESETS: dict[str, Preset] = {
             "Online therapy: nearly all clients seen by video, withdrawals harder to notice.",
             {"share_online": 0.95},
         ),
+        Preset(
+            "monitoring",
+            "clinic",
+            "Routine outcome monitoring: therapists get not-on-track signals and act on them as their "
+            "feedback_use says (docs/monitoring.md).",
+            {"feedback_enabled": True},
+        ),
     ]
 }
 
