@@ -134,3 +134,17 @@ def test_a_signal_is_acted_on_with_the_therapists_feedback_use():
     np.testing.assert_array_equal(signal.acted, [True, False, False])
     off = feedback.monitor(np, Params(), use, intake, ors, attended, 3, u)
     assert off.flagged.any() and not off.acted.any()
+
+
+@pytest.mark.slow  # two spawned workers import the package (~30 s on a busy machine)
+def test_the_paired_experiment_gives_the_same_bytes_on_one_and_two_workers():
+    from simulation.monitoring.paired import paired_effects
+
+    one = paired_effects(2, 120, seed=5, workers=1)
+    two = paired_effects(2, 120, seed=5, workers=2)
+    for first, second in zip(one, two, strict=True):
+        assert first.to_csv(index=False) == second.to_csv(index=False)
+    per_replicate, effects = one
+    assert list(effects["group"])[:3] == ["all", "on track", "not on track"]
+    on_track = per_replicate[per_replicate["group"] == "on track"]
+    assert (on_track["change_difference"] == 0).all() and (on_track["dropout_difference"] == 0).all()
