@@ -25,8 +25,8 @@ from simulation.formats import FORMATS
 from simulation.viz.classroom import FOLLOW_ATTACHMENT, FOLLOW_MODALITY, Classroom
 from simulation.viz.plots import plot_outcome_shares, plot_trajectory
 
-CONTROLLED = ("repair_enabled", "attunement_mean", "repair_skill_mean", "empathy_mean", "defensiveness_mean",
-              "challenge_mean", "fit_effect")  # fmt: skip
+CONTROLLED = ("repair_enabled", "feedback_enabled", "attunement_mean", "repair_skill_mean", "empathy_mean",
+              "defensiveness_mean", "challenge_mean", "fit_effect")  # fmt: skip
 
 
 def control(name: str) -> Slider | dict[str, Any]:
