@@ -52,8 +52,8 @@ from simulation.dynamics import (
     WORKING,
 )
 from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, EARLY_DROPOUT_SESSIONS
-from simulation.runs import Run
 from simulation.monitoring import record as monitoring_record
+from simulation.runs import Run
 from simulation.tables import RECORDED_SESSION_COLUMNS, Tables, run_table
 
 

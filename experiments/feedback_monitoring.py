@@ -29,6 +29,8 @@ from simulation.monitoring.paired import paired_effects
 from simulation.viz.figure import save_figure
 
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "feedback_monitoring"
+
+
 def plot_effects(effects: pd.DataFrame, stamp: str, path: Path) -> None:
     """Two panels: the paired difference in ORS change and in dropout, by group, with 95 % intervals."""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
@@ -72,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomically(args.out / "replicates.csv", table=per_replicate)
     write_atomically(args.out / "effects.csv", table=effects)
-    recipe = f"{args.replicates} replicates x {args.clients} clients, seeds {args.seed}..{args.seed + args.replicates - 1}"
+    recipe = (
+        f"{args.replicates} replicates x {args.clients} clients, seeds {args.seed}..{args.seed + args.replicates - 1}"
+    )
     partial = args.out / ".effects.partial.png"
     plot_effects(effects, f"experiments/feedback_monitoring.py: {recipe}, defaults vs feedback_enabled=true", partial)
     os.replace(partial, args.out / "effects.png")

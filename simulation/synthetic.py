@@ -50,6 +50,7 @@ from simulation.instruments.scores import (
     clinically_significant,
     reliable_change,
 )
+from simulation.monitoring import record as monitoring_record
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.store import (
     MANIFEST,
@@ -279,6 +280,7 @@ def _chunk_tables(design: Design, start: int, stop: int) -> tuple[dict[str, pd.D
             "rupture_resolved": sessions["rupture_resolved"],
             "ors_kernel": sessions["ors"],
             "srs_kernel": sessions["srs"],
+            **{name: sessions[name] for name in monitoring_record.SESSION_COLUMNS},
         }
     )
     truth_clients = clients.assign(

@@ -96,7 +96,7 @@ def test_paired_clients_differ_only_where_their_therapist_acted_on_a_signal():
     pd.testing.assert_frame_equal(
         on.clients.loc[untouched, core].reset_index(drop=True), off.clients.loc[untouched, core].reset_index(drop=True)
     )
-    changed = (on.clients.loc[acted, core].reset_index(drop=True) != off.clients.loc[acted, core].reset_index(drop=True))
+    changed = on.clients.loc[acted, core].reset_index(drop=True) != off.clients.loc[acted, core].reset_index(drop=True)
     assert changed.any(axis=1).mean() > 0.5
     # more sessions: one per acted signal, up to the cap; the course runs past course_length only so
     p = Params()

@@ -212,6 +212,16 @@ COLUMNS: dict[str, Column] = {
         "session missed",
     ),
     "srs_kernel": Column("the kernel's SRS total that the SRS items sum to", "points", "0-40", "session missed"),
+    "expected_ors": Column(
+        "expected ORS at the client's own session for their intake ORS band (routine outcome monitoring)",
+        "ORS points",
+        "0-40",
+    ),
+    "not_on_track": Column(
+        "the kernel's ORS of this attended session is more than monitoring_margin below expected_ors",
+        "true/false",
+        "true, false",
+    ),
     # truth: clients (the kernel's client table)
     "attachment": Column("attachment style", "category", "secure, anxious, avoidant"),
     "cultural_mismatch": Column("client and therapist of different cultural backgrounds", "true/false", "true, false"),
@@ -247,6 +257,16 @@ COLUMNS: dict[str, Column] = {
         "category",
         "recovered, improved, unchanged, deteriorated, dropped_out",
     ),
+    "flagged": Column("not on track at one session or more (routine outcome monitoring)", "true/false", "true, false"),
+    "first_flagged": Column(
+        "the client's own session of the first not-on-track signal", "session", "2 or more", "never flagged"
+    ),
+    "feedback_sessions": Column(
+        "sessions in which the therapist acted on a not-on-track signal (0 unless feedback_enabled)",
+        "count",
+        "0 or more",
+    ),
+    "sessions_added": Column("sessions that acted-on signals added to the planned course", "sessions", "0 or more"),
     "wai_therapist_dyad": Column(
         "standard normal draw of the therapist's lasting misjudgement of this client (times wai_therapist_dyad_sd)",
         "z",

@@ -54,12 +54,6 @@ class ExpectedCourse:
         }
 
 
-def band_labels(band_edges: tuple[float, ...]) -> list[str]:
-    """Human labels of the intake bands: '<10', '10-15', ..., '>=25'."""
-    inner = [f"{low:g}-{high:g}" for low, high in zip(band_edges[:-1], band_edges[1:], strict=True)]
-    return [f"<{band_edges[0]:g}", *inner, f">={band_edges[-1]:g}"]
-
-
 def compute_course(recipe: dict[str, Any] = RECIPE) -> ExpectedCourse:
     """Run the recipe's reference cohort and average its ORS by intake band and session."""
     from simulation.config import Params

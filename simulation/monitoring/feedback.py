@@ -38,7 +38,14 @@ class Signal:
 
 
 def monitor(
-    xp: Any, p: Any, feedback_use: Array, intake_ors: Array, ors: Array, attended: Array, own_session: int | Array, u: Array
+    xp: Any,
+    p: Any,
+    feedback_use: Array,
+    intake_ors: Array,
+    ors: Array,
+    attended: Array,
+    own_session: int | Array,
+    u: Array,
 ) -> Signal:
     """Compare the session's ORS with the expected course of the client's intake band; a therapist
     acts on a signal with probability ``feedback_use`` (their trait: the same reading of the trait as

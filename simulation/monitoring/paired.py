@@ -63,6 +63,10 @@ def paired_effects(replicates: int, clients: int, seed: int, workers: int = 1) -
         for figure in ("change_difference", "dropout_difference"):
             values = chosen[figure].to_numpy()
             half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-            row |= {figure: values.mean(), f"{figure}_low": values.mean() - half, f"{figure}_high": values.mean() + half}
+            row |= {
+                figure: values.mean(),
+                f"{figure}_low": values.mean() - half,
+                f"{figure}_high": values.mean() + half,
+            }
         rows.append(row)
     return per_replicate, pd.DataFrame(rows)
