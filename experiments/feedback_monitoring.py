@@ -36,8 +36,8 @@ def plot_effects(effects: pd.DataFrame, stamp: str, path: Path) -> None:
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     position = np.arange(len(effects))[::-1]
     for axis, figure_name, scale, label in (
-        (axes[0], "change_difference", 1.0, "difference in ORS change, feedback on - off (points)"),
-        (axes[1], "dropout_difference", 100.0, "difference in dropout, feedback on - off (percentage points)"),
+        (axes[0], "change_difference", 1.0, "ORS change, feedback on - off (points)"),
+        (axes[1], "dropout_difference", 100.0, "dropout, feedback on - off (percentage points)"),
     ):
         mean = effects[figure_name].to_numpy() * scale
         low, high = effects[f"{figure_name}_low"].to_numpy() * scale, effects[f"{figure_name}_high"].to_numpy() * scale
