@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from simulation import calibration, measures
 from simulation.backend import run_key
+from simulation.readers import UnreadableFileError, read_json_object, read_table
 from simulation.runs import Run
 from simulation.store import OutputExistsError, ParquetStream, atomic_outputs, remove_stale_partials, versions
 from simulation.sweeps.study import Study
@@ -310,10 +311,36 @@ def open_study_folder(study: Study, design: pd.DataFrame, out: Path, overwrite: 
         return fresh
     if not path.exists():
         raise OutputExistsError(f"{out} exists and holds no sweep manifest; pass --overwrite or choose another --out")
-    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored = read_json_object(path, "a sweep manifest")
     if stored.get("study_file") != study.text or stored.get("runs_per_part") != study.runs_per_part:
         raise OutputExistsError(f"{out} holds a different study; pass --overwrite to replace it")
+    if not _same_parts(stored, fresh):
+        raise UnreadableFileError(
+            f"{path} cannot be read as a sweep manifest: its parts do not match the study's; "
+            "pass --overwrite to start the study again"
+        )
     return stored
+
+
+PART_PLAN = ("part", "runs", "files")  # what a manifest's part entry must say as the study plans it
+
+
+def _same_parts(stored: dict, fresh: dict) -> bool:
+    """Whether a stored manifest lists the parts the study plans, each marked done or not (a manifest
+    edited by hand or damaged does not)."""
+    parts = stored.get("parts")
+    return (
+        isinstance(parts, list)
+        and len(parts) == len(fresh["parts"])
+        and all(
+            isinstance(part, dict)
+            and isinstance(part.get("done"), bool)
+            and all(part.get(key) == planned[key] for key in PART_PLAN)
+            for part, planned in zip(parts, fresh["parts"], strict=True)
+        )
+        and isinstance(stored.get("complete"), bool)
+        and stored.get("files") == fresh["files"]
+    )
 
 
 def run_study(
@@ -410,10 +437,11 @@ def _finish(out: Path, manifest: dict, study: Study) -> StudyResult:
                 stream = ParquetStream(paths[name])
                 try:
                     for part in manifest["parts"]:
-                        stream.write(pd.read_parquet(out / "parts" / part["files"][study.outputs.index(output)]))
+                        path = out / "parts" / part["files"][study.outputs.index(output)]
+                        stream.write(read_table(path, f"a part of the {output} table"))
                 finally:
                     stream.close()
         manifest["complete"] = True
         _write_json_atomically(out, MANIFEST, manifest)
-    clients = pd.read_parquet(out / "clients.parquet") if "clients" in study.outputs else None
-    return StudyResult(study, pd.read_parquet(out / "summary.parquet"), clients)
+    clients = read_table(out / "clients.parquet", "the clients table") if "clients" in study.outputs else None
+    return StudyResult(study, read_table(out / "summary.parquet", "the summary table"), clients)
