@@ -7,6 +7,7 @@ stderr naming the problem and what is valid, exit status 2, and nothing written.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from simulation.config import (
     to_toml,
 )
 from simulation.formats import FORMATS, get_format
+from simulation.readers import UnreadableFileError
 from simulation.instruments.items import WaiSchedule
 from simulation.store import (
     DEFAULT_CHUNK,
@@ -184,9 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--wai-schedule",
-        default="3,5,8,last",
         metavar="SESSIONS",
-        help="sessions at whose end the WAI-SR is given, e.g. 3,5,8,last, or all (default 3,5,8,last)",
+        help="sessions at whose end the WAI-SR is given (1 to the course's last), e.g. 3,5,8,last, or all "
+        "(default 3,5,8,last, without the sessions past a shorter course)",
     )
     generate.add_argument("--file-format", choices=FILE_FORMATS, default="parquet", help="table files (parquet)")
     _add_chunk_option(generate)
@@ -312,7 +314,7 @@ def command_generate(args: argparse.Namespace) -> None:
     if args.out is None:
         raise UsageError("generate needs --out DIR (where to write the data set)")
     try:
-        schedule = WaiSchedule.parse(args.wai_schedule)
+        schedule = None if args.wai_schedule is None else WaiSchedule.parse(args.wai_schedule)
     except ValueError as error:
         raise UsageError(str(error)) from None
     figures, truth = generate_to_directory(
@@ -383,23 +385,47 @@ COMMANDS = {
 }
 
 
+def os_error_behind(error: BaseException) -> OSError | None:
+    """The OS error that caused ``error``, if any: the error itself, or one it was raised from or while
+    handling (a full disk makes pyarrow's writer fail, and closing it then raises 'Operation on closed
+    file', which would hide 'No space left on device')."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and (seen.errno is not None or seen.strerror is not None):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def os_error_message(error: OSError, out: Path | None) -> str:
+    """An OS error in plain words, naming the file, or the output folder for a file in a temporary
+    staging folder (which is removed)."""
+    where = str(error.filename) if error.filename else None
+    if where is None or (out is not None and ".partial-" in where):
+        where = str(out) if out is not None else "the output"
+    if error.errno == errno.ENOSPC:
+        return f"no space left on device while writing {where}"
+    return f"{where}: {error.strerror or error}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``alliance`` command; returns the exit status."""
+    """Entry point of the ``alliance`` command; returns the exit status: 0, or 2 for bad input and for
+    errors of the operating system (no space left, no permission, a file where a folder should be),
+    each said in one line on stderr."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(arguments)
     args.command_line = ["alliance", *arguments]  # recorded with the outputs
     try:
         COMMANDS[args.command](args)
-    except (ParameterError, UsageError, OutputExistsError, BackendError, RunDirError) as error:
+    except (ParameterError, UsageError, OutputExistsError, BackendError, RunDirError, UnreadableFileError) as error:
         print(f"alliance {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:
-        print(
-            f"alliance {args.command}: error: could not write {error.filename or 'the output'}: "
-            f"{error.strerror or error}",
-            file=sys.stderr,
-        )
-        return 1
+    except Exception as error:
+        cause = os_error_behind(error)
+        if cause is None:
+            raise  # a bug: the traceback is wanted
+        print(f"alliance {args.command}: error: {os_error_message(cause, getattr(args, 'out', None))}", file=sys.stderr)
+        return 2
     return 0
 
 
