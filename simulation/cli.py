@@ -23,8 +23,8 @@ from simulation.config import (
     to_toml,
 )
 from simulation.formats import FORMATS, get_format
-from simulation.readers import UnreadableFileError
 from simulation.instruments.items import WaiSchedule
+from simulation.readers import UnreadableFileError
 from simulation.store import (
     DEFAULT_CHUNK,
     OutputExistsError,

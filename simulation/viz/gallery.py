@@ -115,7 +115,9 @@ def read_run(run_dir: Path) -> RunTables:
     therapists = read_table(run_dir / "therapists.parquet", "a therapists table", THERAPIST_COLUMNS)
     unit_file = UNIT_FILES.get(format_name)
     units = (
-        None if unit_file is None else read_table(run_dir / unit_file, f"a {format_name} table", UNIT_COLUMNS.get(format_name))
+        None
+        if unit_file is None
+        else read_table(run_dir / unit_file, f"a {format_name} table", UNIT_COLUMNS.get(format_name))
     )
     stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"], format_name)
     return RunTables(sessions, clients, therapists, stamp, format_name, units)
