@@ -20,6 +20,7 @@ from simulation.config import (
     Params,
     RunRecipe,
     markdown_table,
+    shown,
     to_toml,
 )
 from simulation.formats import FORMATS, get_format
@@ -55,10 +56,10 @@ def _count(option: str, low: int, high: int):
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{option} must be a whole number from {low} to {high}; got {text!r}"
+                f"{option} must be a whole number from {low} to {high}; got {shown(text)}"
             ) from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{option} must be from {low} to {high}; got {value}")
+            raise argparse.ArgumentTypeError(f"{option} must be from {low} to {high}; got {shown(value)}")
         return value
 
     return parse

@@ -840,7 +840,7 @@ def _unknown_message(name: str) -> str:
 
     close = difflib.get_close_matches(name, PARAMETERS, n=3)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    return f"unknown parameter '{name}'.{hint} Run 'alliance params' for the full list."
+    return f"unknown parameter {shown(name)}.{hint} Run 'alliance params' for the full list."
 
 
 def _assignments_text(values: dict[str, float | int | bool]) -> str:
@@ -904,7 +904,7 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, float | int | boo
     for assignment in assignments:
         name, sep, text = assignment.partition("=")
         if not sep or not name.strip():
-            raise ParameterError(f"--set takes KEY=VALUE (e.g. repair_skill_mean=0.7); got {assignment!r}")
+            raise ParameterError(f"--set takes KEY=VALUE (e.g. repair_skill_mean=0.7); got {shown(assignment)}")
         changes[name.strip()] = parse_value(name.strip(), text)
     return changes
 
@@ -992,7 +992,7 @@ PRESETS: dict[str, Preset] = {
 def preset(name: str) -> Preset:
     """The preset called ``name``; a :class:`ParameterError` lists the valid names if none is."""
     if name not in PRESETS:
-        raise ParameterError(f"unknown preset '{name}'; choose one of: {', '.join(PRESETS)}")
+        raise ParameterError(f"unknown preset {shown(name)}; choose one of: {', '.join(PRESETS)}")
     return PRESETS[name]
 
 

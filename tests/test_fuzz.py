@@ -157,6 +157,30 @@ def test_bad_config_files_are_refused_naming_the_file(tmp_path, command, case):
     assert line.count(str(config)) == 1
 
 
+LONG_OPTIONS = {
+    "--clients 400 nines": (["run", "--clients", NINES], "--clients must be from 1 to"),
+    "--seed 400 nines": (["run", "--seed", NINES], "--seed must be from 0 to"),
+    "--chunk 5000 nines": (["run", "--chunk", "9" * 5000], "--chunk must be"),
+    "a long unknown parameter": (["run", "--set", f"{'x' * 500}=1"], "unknown parameter"),
+    "--set without =": (["run", "--set", "x" * 500], "--set takes KEY=VALUE"),
+    "--preset long": (["run", "--preset", "x" * 500], "unknown preset"),
+    "--wai-schedule 5000 nines": (["generate", "--wai-schedule", "9" * 5000], "--wai-schedule must be"),
+    "--wai-schedule superscript": (["generate", "--wai-schedule", "\u00b2"], "--wai-schedule must be"),
+}
+
+
+@pytest.mark.parametrize("case", LONG_OPTIONS)
+def test_long_values_are_echoed_short(tmp_path, case):
+    """One line, the value cut short (a 400-digit number was echoed whole); argparse's own refusals
+    print the usage first, then the one line that says what is wrong."""
+    argv, message = LONG_OPTIONS[case]
+    out = tmp_path / "out"
+    status, err = call([*argv, "--out", str(out)])
+    assert status == 2 and "Traceback" not in err and not out.exists()
+    last = err.strip().splitlines()[-1]
+    assert message in last and len(last) < 300, last
+
+
 # --- cross-parameter rules and the WAI-SR schedule ---------------------------------------------------
 
 
