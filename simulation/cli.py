@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import errno
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from simulation.backend import BACKENDS, BackendError
 from simulation.calibration import CALIBRATION_CLIENTS, CALIBRATION_SEED, calibrate, calibrate_format, format_target
@@ -46,6 +48,16 @@ DEFAULT_PORT = 8765
 
 class UsageError(ValueError):
     """A bad command-line value (the message names the option and its valid range)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, refusing in one line: 'alliance run: error: --clients must be from 1 to ...; see
+    alliance run --help' (argparse prints its usage first and names the option twice)."""
+
+    def error(self, message: str) -> NoReturn:
+        option = re.match(r"argument ([^:]+): (?=\1 )", message)  # 'argument --chunk: --chunk must be ...'
+        text = message[option.end() :] if option else message
+        self.exit(2, f"{self.prog}: error: {text}; see {self.prog} --help\n")
 
 
 def _count(option: str, low: int, high: int):
@@ -133,9 +145,7 @@ def resolve_params(args: argparse.Namespace) -> Params:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="alliance", description="Simulate the therapeutic alliance over courses of therapy."
-    )
+    parser = OneLineParser(prog="alliance", description="Simulate the therapeutic alliance over courses of therapy.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
