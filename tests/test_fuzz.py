@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import simulation.store
 from simulation.cli import main
 from simulation.config import PARAMETERS, load_toml, parse_value
+from simulation.sweeps.study import SAMPLERS, STUDY_KEYS, StudyError, parse_study
 
 NINES = "9" * 400
 SMALL_RUN = ["--clients", "20"]
@@ -277,6 +278,49 @@ def test_bad_studies_are_refused_before_any_work(tmp_path, case):
     out = tmp_path / "out"
     line = assert_refused(["sweep", str(study), "--out", str(out), "--workers", "0"], out, message)
     assert line.count(str(study)) == 1 and len(line) < 400  # the file named once, long values cut short
+
+
+TOML_VALUES = [
+    "inf", "-inf", "nan", NINES, "-" + NINES, "1e400", "-1", "0", "1", "2", "3", "64", "0.5", "3.0", "true",
+    "false", '""', '"x"', '"grid"', '"lhs"', '"sobol"', '"morris"', '"group"', '"family"', "[]", "[1]", "[[1]]",
+    '["summary"]', '["summary", "clients"]', '["clients"]', '["working"]', "{}", "{ a = 1 }", "1979-05-27",
+    "[0, 1]", "[0.2, 0.8]", "[1, 0]", "[0, inf]", "[nan, 1]", "[0.5]", "[true, false]",
+]  # fmt: skip
+STUDY_BASE = "[vary.repair_skill_mean]\nrange = [0.2, 0.8]\nsteps = 2\n"
+SIZE_LIMITS = ("study.max_runs", "study.max_memory_gib")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(STUDY_KEYS), value=st.sampled_from(TOML_VALUES), sampler=st.sampled_from(SAMPLERS))
+def test_any_study_setting_is_taken_or_refused_in_one_line(key, value, sampler):
+    """Every [study] key with strange TOML values: a checked study, or one StudyError line that names
+    the key (or the size limit it breaks); never another exception."""
+    sampler_line = "" if key == "sampler" else f'sampler = "{sampler}"\n'
+    text = f"[study]\n{sampler_line}{key} = {value}\n{STUDY_BASE}"
+    try:
+        parse_study(text)
+    except StudyError as error:
+        message = str(error)
+        assert "\n" not in message and len(message) < 400, message
+        assert f"study.{key}" in message or any(limit in message for limit in SIZE_LIMITS), message
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(["repair_skill_mean", "course_length", "repair_enabled"]),
+    spec=st.dictionaries(st.sampled_from(["levels", "range", "steps"]), st.sampled_from(TOML_VALUES), max_size=3),
+    sampler=st.sampled_from(SAMPLERS),
+)
+def test_any_vary_table_is_taken_or_refused_in_one_line(name, spec, sampler):
+    """[vary.NAME] tables with strange levels, ranges and steps: a checked study, or one StudyError
+    line that names the table; never another exception."""
+    body = "".join(f"{key} = {value}\n" for key, value in spec.items())
+    try:
+        parse_study(f'[study]\nsampler = "{sampler}"\n[vary.{name}]\n{body}')
+    except StudyError as error:
+        message = str(error)
+        assert "\n" not in message and len(message) < 400, message
+        assert f"vary.{name}" in message or name in message or any(limit in message for limit in SIZE_LIMITS), message
 
 
 # --- damaged outputs: manifests and Parquet files read back -----------------------------------------

@@ -219,7 +219,7 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
 
     sampler = settings.get("sampler", "grid")
     if sampler not in SAMPLERS:
-        raise StudyError(f"{where}: unknown sampler {shown(sampler)}; choose one of: {', '.join(SAMPLERS)}")
+        raise StudyError(f"{where}: unknown study.sampler {shown(sampler)}; choose one of: {', '.join(SAMPLERS)}")
     format_name = settings.get("format", "individual")
     if not isinstance(format_name, str) or format_name not in FORMATS:
         raise StudyError(f"{where}: unknown study.format {shown(format_name)}; choose one of: {', '.join(FORMATS)}")
@@ -233,7 +233,11 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     outputs = [name for name in OUTPUTS if name in outputs]  # the parts are written in this order
     fixed = _table(document, "parameters", where)
     try:
-        base = apply_presets(presets).replace(**fixed)
+        preset_base = apply_presets(presets)
+    except ParameterError as error:
+        raise StudyError(f"{where}: study.presets: {error}") from None
+    try:
+        base = preset_base.replace(**fixed)
     except ParameterError as error:
         raise StudyError(f"{where}: {error}") from None
 
@@ -243,6 +247,11 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     replicates = _whole(settings, "replicates", 1, 1, 1_000_000, where)
     clients = _whole(settings, "clients", 1000, 1, MAX_CLIENTS, where)
     samples = _whole(settings, "samples", 0 if sampler == "grid" else 64, 0 if sampler == "grid" else 1, 10**7, where)
+    morris_levels = _whole(settings, "morris_levels", 4, 2, 100, where)
+    if morris_levels % 2:  # SALib warns that odd levels bias the Morris sample
+        raise StudyError(
+            f"{where}: study.morris_levels must be an even whole number from 2 to 100; got {morris_levels}"
+        )
     if sampler == "sobol" and samples & (samples - 1):
         raise StudyError(f"{where}: study.samples must be a power of 2 for the sobol sampler; got {samples}")
     study = Study(
@@ -263,13 +272,13 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
         max_memory_gib=_real(settings, "max_memory_gib", DEFAULT_MAX_MEMORY_GIB, 1, MAX_MEMORY_GIB, where),
         runs_per_part=_whole(settings, "runs_per_part", 0, 0, 10**9, where),
         second_order=_switch(settings, "second_order", False, where),
-        morris_levels=_whole(settings, "morris_levels", 4, 2, 100, where),
+        morris_levels=morris_levels,
     )
     n_points = _point_count(study)
     n_runs = n_points * replicates
     if n_runs > study.max_runs:
         raise StudyError(
-            f"{where}: the sweep has {n_runs} runs ({n_points} points x {replicates} replicates), "
+            f"{where}: the sweep has {shown(n_runs)} runs ({shown(n_points)} points x {replicates} replicates), "
             f"over study.max_runs = {study.max_runs}; raise max_runs (up to {MAX_RUNS:,}) or shrink the sweep"
         )
     needed = memory_estimate(study, n_runs)
