@@ -209,7 +209,7 @@ def test_resolution_not_shorter_than_the_course_is_refused_naming_both(tmp_path)
         ("100", [], 12),
         ("13", [], 12),
         ("3,5,8,last", ["--set", "course_length=6"], 6),
-        ("25", ["--format", "group", "--set", "open_groups=true", "--clients-per-therapist", "16"], 24),
+        ("13", ["--format", "group", "--set", "open_groups=true", "--clients-per-therapist", "16"], 12),
     ],
 )
 def test_wai_schedule_past_the_course_is_refused_with_its_range(tmp_path, schedule, extra, last):
