@@ -434,9 +434,9 @@ def user_errors() -> tuple[type[Exception], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``alliance`` command; returns the exit status: 0, or 2 for bad input and for
-    errors of the operating system (no space left, no permission, a file where a folder should be),
-    each said in one line on stderr."""
+    """Entry point of the ``alliance`` command; returns the exit status: 0, or 2 for bad input, for
+    errors of the operating system (no space left, no permission, a file where a folder should be) and
+    for running out of memory, each said in one line on stderr."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(arguments)
     args.command_line = ["alliance", *arguments]  # recorded with the outputs
@@ -444,6 +444,14 @@ def main(argv: list[str] | None = None) -> int:
         COMMANDS[args.command](args)
     except user_errors() as error:
         print(f"alliance {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except MemoryError as error:  # numpy: 'Unable to allocate 22.9 GiB for an array with shape ...'
+        reason = str(error).split(" for an array")[0] or "out of memory"
+        print(
+            f"alliance {args.command}: error: not enough memory ({reason}); a smaller --chunk or fewer clients "
+            "needs less",
+            file=sys.stderr,
+        )
         return 2
     except Exception as error:
         cause = os_error_behind(error)

@@ -476,3 +476,15 @@ def test_out_under_a_file_says_so(tmp_path, command):
     blocker.write_text("not a folder")
     out = blocker / "out"
     assert_refused([command, "--out", str(out), *COMMANDS[command]], out, "Not a directory")
+
+
+def test_running_out_of_memory_says_so(tmp_path, monkeypatch):
+    """A --chunk too big for the machine (simulated: the allocation fails as numpy's does)."""
+
+    def allocate(*args, **kwargs):
+        raise MemoryError("Unable to allocate 335. GiB for an array with shape (100000000, 12) and data type float64")
+
+    monkeypatch.setattr(simulation.store, "simulate_rows", allocate)
+    out = tmp_path / "out"
+    line = assert_refused(["run", "--out", str(out), *SMALL_RUN], out, "not enough memory", "335. GiB", "--chunk")
+    assert "shape" not in line
