@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import simulation.store
 from simulation.cli import main
-from simulation.config import PARAMETERS, load_toml, parse_value
+from simulation.config import PARAMETERS, ParameterError, Params, load_toml, parse_value
 from simulation.sweeps.study import SAMPLERS, STUDY_KEYS, StudyError, parse_study
 
 NINES = "9" * 400
@@ -104,6 +104,34 @@ def test_any_set_value_is_taken_or_refused_in_one_line(name, text):
         else:
             line = assert_refused(argv, out, name)
             assert len(line) < 300  # a long value is echoed cut short
+
+
+TOML_TYPED_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**300, max_value=10**400),
+    st.floats(),
+    st.text(max_size=20),
+    st.lists(st.floats(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    st.dates(),
+    st.times(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(sorted(PARAMETERS)), value=TOML_TYPED_VALUES)
+def test_any_typed_value_is_taken_or_refused_in_one_line(name, value):
+    """What a TOML file or a study can hand Params (any type tomllib makes, and more): a Params whose
+    value is of the parameter's type, or one ParameterError line that names the parameter."""
+    try:
+        taken = getattr(Params().replace(**{name: value}), name)
+    except ParameterError as error:
+        message = str(error)
+        assert "\n" not in message and name in message and len(message) < 300, message
+    else:
+        assert type(taken) is PARAMETERS[name].kind and taken == value
 
 
 # --- whole-number and real parameters: inf, nan, 400 nines, in every place a value can come from ---
