@@ -4,7 +4,7 @@ A manifest or table can be missing, truncated, empty, binary, swapped for anothe
 hand. Every reader goes through :func:`reading`, which turns what json, pyarrow or the OS raise into
 one :class:`UnreadableFileError` line that names the file, so that the command line reports it with
 exit status 2 instead of a traceback. (Whether the files of a folder belong together is a separate
-check: the manifest's hashes, simulation.store.)
+check, made first: the manifest's checksums, simulation.store.open_checked.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -36,13 +36,13 @@ def _reason(error: BaseException) -> str:
 @contextmanager
 def reading(path: Path, what: str) -> Iterator[None]:
     """Read ``path`` inside this block: a missing, unreadable, truncated or malformed file becomes one
-    :class:`UnreadableFileError` line, '<path> cannot be read as <what>: <reason>'."""
+    :class:`UnreadableFileError` line, '<path> is not <what>: <reason>'."""
     try:
         yield
     except (OSError, ValueError, pa.ArrowException) as error:  # UnicodeDecodeError, JSONDecodeError: ValueErrors
         if isinstance(error, UnreadableFileError):
             raise
-        raise UnreadableFileError(f"{path} cannot be read as {what}: {_reason(error)}") from None
+        raise UnreadableFileError(f"{path} is not {what}: {_reason(error)}") from None
 
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
@@ -50,12 +50,17 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     with reading(path, what):
         document = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(document, dict):
-        raise UnreadableFileError(f"{path} cannot be read as {what}: it holds a JSON {type(document).__name__}")
+        raise UnreadableFileError(f"{path} is not {what}: it holds a JSON {type(document).__name__}")
     return document
 
 
-def read_table(path: Path, what: str, columns: Sequence[str] | None = None, **options: Any) -> pd.DataFrame:
-    """A Parquet table (``columns``: those that must be there, and only those are read); a truncated,
-    empty, non-Parquet file or one without those columns is refused in one line naming it."""
+def read_table(
+    path: Path, what: str, columns: Sequence[str] | None = None, source: BinaryIO | None = None, **options: Any
+) -> pd.DataFrame:
+    """The Parquet table ``path`` (read from ``source``, its handle, when given: the bytes a checksum
+    was checked on); ``columns``: those that must be there, and only those are read. A truncated, empty,
+    non-Parquet file or one without those columns is refused in one line naming it."""
     with reading(path, what):
-        return pd.read_parquet(path, columns=None if columns is None else list(columns), **options)
+        return pd.read_parquet(
+            path if source is None else source, columns=None if columns is None else list(columns), **options
+        )

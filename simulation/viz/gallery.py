@@ -10,6 +10,7 @@ its own figures (FORMAT_GALLERY).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,16 @@ from matplotlib.figure import Figure
 from simulation.config import shown
 from simulation.formats import FORMATS
 from simulation.readers import read_json_object, read_table
-from simulation.store import RUN_FILES, UNIT_FILES, atomic_outputs, check_free, run_files
+from simulation.store import (
+    MANIFEST,
+    RUN_FILES,
+    UNIT_FILES,
+    atomic_outputs,
+    check_free,
+    open_checked,
+    output_lock,
+    run_files,
+)
 from simulation.viz import data
 from simulation.viz.figure import Stamp, save_figure
 from simulation.viz.plots import (
@@ -71,18 +81,27 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
     if not run_dir.is_dir():
         raise RunDirError(f"RUN_DIR {run_dir} does not exist or is not a directory")
     missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
+    if missing == [MANIFEST]:  # the tables without the manifest, published last: an unfinished write
+        raise RunDirError(
+            f"RUN_DIR {run_dir} has no manifest.json: a writer is publishing it or was stopped before it "
+            "finished; wait for it, or run it again with --overwrite"
+        )
     if missing:
         raise RunDirError(f"RUN_DIR {run_dir} is not a run directory ('alliance run --out' writes it): no {missing[0]}")
-    manifest = read_json_object(run_dir / "manifest.json", "a run manifest")
+    manifest = read_json_object(run_dir / MANIFEST, "a run manifest")
     parameters = manifest.get("parameters")
     recorded = {
         "n_clients": manifest.get("n_clients"),
         "seed": manifest.get("seed"),
-        "parameters.course_length": parameters.get("course_length") if isinstance(parameters, dict) else None,
+        "course_length": parameters.get("course_length") if isinstance(parameters, dict) else None,
     }
-    wrong = [key for key, value in recorded.items() if isinstance(value, bool) or not isinstance(value, int)]
+    wrong = [key for key, value in recorded.items() if type(value) is not int]
     if wrong:
         raise RunDirError(f"RUN_DIR {run_dir}: manifest.json is not a run manifest ({wrong[0]} is not a whole number)")
+    if not isinstance(manifest.get("checksums"), dict):
+        raise RunDirError(
+            f"RUN_DIR {run_dir}: manifest.json records no checksums (an older version wrote it); run it again"
+        )
     present = [name for name, file in UNIT_FILES.items() if (run_dir / file).is_file()]
     format_name = manifest.get("format") or (present[0] if present else "individual")
     if not isinstance(format_name, str) or format_name not in FORMATS:
@@ -99,26 +118,33 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
 
 
 def read_run(run_dir: Path) -> RunTables:
-    """Read a run directory; :class:`RunDirError` (one line) when it is not one,
+    """Read a run directory; :class:`RunDirError` (one line) when it is not one, MixedOutputError
+    when a table does not belong with its manifest (each is read from the bytes checked),
     :class:`~simulation.readers.UnreadableFileError` when a table cannot be read or lacks a column the
-    figures need (a damaged or swapped file)."""
+    figures need."""
     manifest, format_name = run_manifest(run_dir)
-    sessions = read_table(
-        run_dir / "sessions.parquet",
-        "a sessions table",
-        READ_COLUMNS + FORMAT_COLUMNS.get(format_name, []),
-        filters=[("client_id", "<=", SESSION_CLIENTS)],
-    )
-    clients = read_table(
-        run_dir / "clients.parquet", "a clients table", CLIENT_COLUMNS + FORMAT_CLIENT_COLUMNS.get(format_name, [])
-    )
-    therapists = read_table(run_dir / "therapists.parquet", "a therapists table", THERAPIST_COLUMNS)
-    unit_file = UNIT_FILES.get(format_name)
-    units = (
-        None
-        if unit_file is None
-        else read_table(run_dir / unit_file, f"a {format_name} table", UNIT_COLUMNS.get(format_name))
-    )
+    with ExitStack() as stack:
+        handles = {
+            name: stack.enter_context(open_checked(run_dir / name, manifest["checksums"].get(name), run_dir / MANIFEST))
+            for name in run_files(format_name)
+            if name != MANIFEST
+        }
+
+        def table(name: str, what: str, columns: list[str] | None, **options) -> pd.DataFrame:
+            return read_table(run_dir / name, what, columns, source=handles[name], **options)
+
+        sessions = table(
+            "sessions.parquet",
+            "a sessions table",
+            READ_COLUMNS + FORMAT_COLUMNS.get(format_name, []),
+            filters=[("client_id", "<=", SESSION_CLIENTS)],
+        )
+        clients = table(
+            "clients.parquet", "a clients table", CLIENT_COLUMNS + FORMAT_CLIENT_COLUMNS.get(format_name, [])
+        )
+        therapists = table("therapists.parquet", "a therapists table", THERAPIST_COLUMNS)
+        unit_file = UNIT_FILES.get(format_name)
+        units = None if unit_file is None else table(unit_file, f"a {format_name} table", UNIT_COLUMNS.get(format_name))
     stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"], format_name)
     return RunTables(sessions, clients, therapists, stamp, format_name, units)
 
@@ -220,10 +246,11 @@ def write_gallery(run_dir: Path, out: Path, overwrite: bool = False) -> list[str
     files = gallery_files(format_name)
     others = tuple(name for other in FORMAT_GALLERY for name in gallery_files(other) if name not in files)
     check_free(out, (*files, *others), overwrite)
-    run = read_run(run_dir)
-    with atomic_outputs(out, files, overwrite, replaces=others) as paths:
-        for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
-            figure = Figure(figsize=size, layout="constrained")
-            draw(run, figure)
-            save_figure(figure, run.stamp.text(), paths[f"{name}.png"], paths[f"{name}.svg"])
+    with output_lock(out):  # a second writer into ``out`` is refused before the run is read
+        run = read_run(run_dir)
+        with atomic_outputs(out, files, overwrite, replaces=others, lock_held=True) as paths:
+            for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
+                figure = Figure(figsize=size, layout="constrained")
+                draw(run, figure)
+                save_figure(figure, run.stamp.text(), paths[f"{name}.png"], paths[f"{name}.svg"])
     return list(files)
