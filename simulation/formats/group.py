@@ -11,10 +11,12 @@ Per session:
   blend (1 - ``cohesion_weight``) x their alliance with the leader + ``cohesion_weight`` x their
   cohesion: in a group much of what holds and helps a member is the group, not the leader alone.
 - *member-member ruptures*: two members who both attend rupture with a hazard that falls with their
-  tie; the tie drops by ``member_rupture_severity``. The leader notices it (attunement: it happens in
-  the room) and repairs it with the same five steps and the same repair skill as a member-leader
-  rupture (dynamics.repair); a repaired one leaves the tie above where it was (the V shape), one left
-  open for ``repair_window`` sessions stays unresolved.
+  tie; the tie drops by ``member_rupture_severity``. It then runs through the same rupture lifecycle
+  as a member-leader rupture (dynamics.repair, on the pair matrices): the leader notices it as a
+  confrontation (it is enacted in the room), with their attunement, the two members' openness and a
+  low SRS of either member (:func:`pair_view`), and repairs it with the same five steps and repair
+  skill; a repaired one leaves the tie above where it was (the V shape), one left open for
+  ``repair_window`` sessions stays unresolved.
 - *witnessing*: a member who attends sees the ruptures of the others that end that session: each one
   left unresolved (member-leader or member-member) costs ``witness_unresolved_loss`` cohesion, each
   one repaired gives ``witness_repair_gain``.
@@ -138,11 +140,12 @@ class Group(Format):
         severity = pair_p.member_rupture_severity
         track = dynamics.RuptureTrack(own.pair_open, own.pair_detected, own.pair_step, own.pair_age)
         track, (ties,), (pre_tie,) = dynamics.open_ruptures(xp, track, onset, severity, (ties,), (own.pre_tie,), (1.0,))
-        # the leader notices (attunement; in the room, fully visible) and repairs with the five steps
-        noticed = detect_u < traits.attunement[:, None]
-        leader = SimpleNamespace(repair_skill=traits.repair_skill[:, None], defensiveness=traits.defensiveness[:, None])
+        # the leader notices it as they notice a member's rupture with them, and repairs it the same way
+        pair = pair_view(xp, traits, members, record.srs_alert)
+        kind = xp.full(ties.shape, dynamics.CONFRONTATION, dtype=xp.int8)  # enacted in the room
+        noticed = dynamics.detection(xp, pair_p, pair, kind, pair.srs_alert, detect_u)
         track, (ties,), resolved, expired = dynamics.tend_ruptures(
-            xp, pair_p, leader, track, onset, together, True, noticed, repair_u, severity, (ties,), (pre_tie,)
+            xp, pair_p, pair, track, onset, together, True, noticed, repair_u, severity, (ties,), (pre_tie,)
         )
         grown = ties + pair_p.tie_growth_rate * (1.0 - ties)
         ties = xp.where(together & ~track.open, dynamics.unit_clip(xp, grown), ties)
@@ -178,6 +181,25 @@ def p_column(xp: Any, value: Any) -> Any:
     """A parameter as it broadcasts against a (rows, width) matrix: scalars as they are, per-row
     arrays (stacked runs) as a column."""
     return value[:, None] if hasattr(value, "shape") and value.ndim == 1 else value
+
+
+def pair_view(xp: Any, traits: Any, members: Members, srs_alert: Array) -> SimpleNamespace:
+    """Each (row, member j) pair as the leader meets it in the rupture lifecycle (dynamics.repair):
+    with the leader's attunement, repair skill and defensiveness; the pair's openness is the mean of the
+    two members', it is online where either member is, and a low SRS of either member (this session)
+    alerts the leader. Symmetric in the two members, so both rows of a pair see the same figures."""
+
+    def of_member_j(values: Array, fill: Any) -> Array:
+        return unit_matrix(xp, members, values, fill)[0]
+
+    return SimpleNamespace(
+        attunement=traits.attunement[:, None],
+        repair_skill=traits.repair_skill[:, None],
+        defensiveness=traits.defensiveness[:, None],
+        openness=0.5 * (traits.openness[:, None] + of_member_j(traits.openness, 0.0)),
+        online=traits.online[:, None] | of_member_j(traits.online, False),
+        srs_alert=srs_alert[:, None] | of_member_j(srs_alert, False),
+    )
 
 
 class PairParams:
