@@ -1,5 +1,5 @@
 """ODD 7.10 Detection, 7.11 Repair (with the V shape) and 7.12 Expiry and lasting deficit: the rupture
-lifecycle after onset.
+lifecycle, from the drop at onset (7.8; the hazard is :mod:`simulation.dynamics.onset`'s) on.
 
 The lifecycle serves a client's rupture with their therapist (relation rows: 1-D arrays) and a
 rupture between two members of a group (pair matrices: rows x members, simulation.formats.group)
