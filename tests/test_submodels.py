@@ -16,6 +16,8 @@ import pytest
 from simulation import dynamics
 from simulation.config import Params
 from simulation.dynamics import session as session_module
+from simulation.formats.base import Members
+from simulation.formats.group import pair_view
 
 xp = np
 P = Params()
@@ -155,6 +157,25 @@ def test_detection_rises_with_attunement_openness_and_an_srs_alert():
         > plain
         > chance_of_detection(P, 0.5, False, online=True)
     )
+
+
+def test_a_pair_is_seen_with_both_members_openness_and_either_members_srs_alert():
+    """Member pairs (formats.group.pair_view): symmetric figures, and the row's detection chance with
+    the visibility of a confrontation, the pair's mean openness and either member's alert."""
+    members = Members.of(xp, np.arange(3), np.full(3, 3), np.ones(3, np.int16), 3)
+    t = traits(3, openness=np.array([0.2, 0.8, 0.5]), attunement=0.6)
+    pair = pair_view(xp, t, members, np.array([False, False, True]))
+    np.testing.assert_array_equal(pair.openness, pair.openness.T)
+    np.testing.assert_array_equal(pair.srs_alert, pair.srs_alert.T)
+    assert pair.openness[0, 2] == pytest.approx(0.35) and pair.srs_alert[0, 2] and not pair.srs_alert[0, 1]
+    chance = dynamics.detection_chance(xp, P, pair.attunement, 1.0, pair.openness, pair.srs_alert)
+
+    def alone(openness: float) -> float:
+        return dynamics.detection_chance(xp, P, np.array([0.6]), 1.0, np.array([openness]), np.array([False]))[0]
+
+    assert alone(0.5) == pytest.approx(0.6) and chance[0, 1] == pytest.approx(alone(0.5))  # mean openness 0.5
+    assert alone(0.35) < alone(0.5)
+    assert chance[0, 2] == pytest.approx(alone(0.35) + P.srs_detection_boost * (1 - alone(0.35)))  # 2's alert
 
 
 def test_repair_steps_are_geometric_and_capped_at_five():

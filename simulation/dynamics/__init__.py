@@ -37,12 +37,14 @@ from simulation.dynamics.onset import challenge_weakness, rupture_hazard, ruptur
 from simulation.dynamics.repair import (
     RuptureTrack,
     detection,
+    detection_chance,
     lasting_deficit,
     open_ruptures,
     repair,
     repair_step_chance,
     tend_ruptures,
     v_shape,
+    visibility,
 )
 from simulation.dynamics.session import INDIVIDUAL, Context, FormatContext, SessionDraws, step_session
 from simulation.dynamics.stage import goals_met, next_stage
@@ -122,6 +124,7 @@ __all__ = [
     "challenge_weakness",
     "composite",
     "detection",
+    "detection_chance",
     "draw_clients",
     "draw_therapists",
     "dropout_cause",
@@ -152,5 +155,6 @@ __all__ = [
     "therapist_view",
     "unit_clip",
     "v_shape",
+    "visibility",
     "week_of_symptoms",
 ]

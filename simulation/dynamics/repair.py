@@ -27,18 +27,26 @@ from simulation.dynamics.state import (
 )
 
 
-def detection(xp: Any, p: Any, t: Any, kind: Array, srs_alert: Array, u: Array) -> Array:
-    """Whether the therapist notices an open rupture this session (7.10).
-
-    Chance = attunement x visibility (withdrawal less visible, more so online) x the client's
-    openness; a low SRS that the therapist looks at adds a share of the remaining chance. ``t`` has
-    ``attunement``, ``online`` and ``openness`` (of a relation, or of a pair as the leader meets it).
-    """
+def visibility(xp: Any, p: Any, t: Any, kind: Array) -> Array:
+    """How visible an open rupture is (7.10): 1 for a confrontation; ``withdrawal_visibility`` for a
+    withdrawal, times ``online_visibility`` when the client meets online (``t.online``)."""
     withdrawal_visibility = p.withdrawal_visibility * select(xp, t.online, p.online_visibility, 1.0)
-    visibility = xp.where(kind == CONFRONTATION, 1.0, withdrawal_visibility)
-    chance = unit_clip(xp, t.attunement * visibility * (1.0 + p.openness_effect * (2.0 * t.openness - 1.0)))
-    chance = xp.where(srs_alert, chance + p.srs_detection_boost * (1.0 - chance), chance)
-    return u < chance
+    return xp.where(kind == CONFRONTATION, 1.0, withdrawal_visibility)
+
+
+def detection_chance(
+    xp: Any, p: Any, attunement: Array, visible: Array | float, openness: Array, srs_alert: Array
+) -> Array:
+    """Chance that the therapist notices an open rupture this session (7.10): attunement x visibility x
+    the client's openness; a low SRS that the therapist looks at adds a share of the remaining chance."""
+    chance = unit_clip(xp, attunement * visible * (1.0 + p.openness_effect * (2.0 * openness - 1.0)))
+    return xp.where(srs_alert, chance + p.srs_detection_boost * (1.0 - chance), chance)
+
+
+def detection(xp: Any, p: Any, t: Any, kind: Array, srs_alert: Array, u: Array) -> Array:
+    """Whether the therapist notices a relation's open rupture of ``kind`` this session (7.10): ``t``
+    has the relation's ``attunement``, ``online`` and ``openness``."""
+    return u < detection_chance(xp, p, t.attunement, visibility(xp, p, t, kind), t.openness, srs_alert)
 
 
 def repair_step_chance(xp: Any, p: Any, t: Any) -> Array:

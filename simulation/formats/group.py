@@ -142,8 +142,8 @@ class Group(Format):
         track, (ties,), (pre_tie,) = dynamics.open_ruptures(xp, track, onset, severity, (ties,), (own.pre_tie,), (1.0,))
         # the leader notices it as they notice a member's rupture with them, and repairs it the same way
         pair = pair_view(xp, traits, members, record.srs_alert)
-        kind = xp.full(ties.shape, dynamics.CONFRONTATION, dtype=xp.int8)  # enacted in the room
-        noticed = dynamics.detection(xp, pair_p, pair, kind, pair.srs_alert, detect_u)
+        chance = dynamics.detection_chance(xp, pair_p, pair.attunement, 1.0, pair.openness, pair.srs_alert)
+        noticed = detect_u < chance  # visible as a confrontation is: enacted in the room
         track, (ties,), resolved, expired = dynamics.tend_ruptures(
             xp, pair_p, pair, track, onset, together, True, noticed, repair_u, severity, (ties,), (pre_tie,)
         )
@@ -185,20 +185,17 @@ def p_column(xp: Any, value: Any) -> Any:
 
 def pair_view(xp: Any, traits: Any, members: Members, srs_alert: Array) -> SimpleNamespace:
     """Each (row, member j) pair as the leader meets it in the rupture lifecycle (dynamics.repair):
-    with the leader's attunement, repair skill and defensiveness; the pair's openness is the mean of the
-    two members', it is online where either member is, and a low SRS of either member (this session)
-    alerts the leader. Symmetric in the two members, so both rows of a pair see the same figures."""
-
-    def of_member_j(values: Array, fill: Any) -> Array:
-        return unit_matrix(xp, members, values, fill)[0]
-
+    with the leader's attunement, repair skill and defensiveness (columns); the pair's openness is the
+    mean of the two members', and a low SRS of either member this session alerts the leader. Symmetric
+    in the two members, so both rows of a pair see the same figures."""
+    openness, _ = unit_matrix(xp, members, traits.openness, 0.0)
+    alert, _ = unit_matrix(xp, members, srs_alert, False)
     return SimpleNamespace(
         attunement=traits.attunement[:, None],
         repair_skill=traits.repair_skill[:, None],
         defensiveness=traits.defensiveness[:, None],
-        openness=0.5 * (traits.openness[:, None] + of_member_j(traits.openness, 0.0)),
-        online=traits.online[:, None] | of_member_j(traits.online, False),
-        srs_alert=srs_alert[:, None] | of_member_j(srs_alert, False),
+        openness=0.5 * (traits.openness[:, None] + openness),
+        srs_alert=srs_alert[:, None] | alert,
     )
 
 
