@@ -23,7 +23,6 @@ The modules are the submodels of docs/ODD.md section 7, one to one:
 """
 
 from simulation.dynamics.attendance import (
-    EARLY_DROPOUT_SESSIONS,
     attendance,
     dropout_cause,
     dropout_chance,
@@ -92,7 +91,6 @@ __all__ = [
     "CONFRONTATION",
     "DISENGAGED",
     "DROPOUT_CAUSES",
-    "EARLY_DROPOUT_SESSIONS",
     "ENGAGEMENT",
     "EXPLORATION",
     "IMPROVED",

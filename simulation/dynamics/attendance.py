@@ -20,8 +20,7 @@ from simulation.dynamics.state import (
     logistic,
     select,
 )
-
-EARLY_DROPOUT_SESSIONS = 3  # dropout_early_weight applies in the client's sessions 1-3
+from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 
 
 def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array) -> Array:
