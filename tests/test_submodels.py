@@ -357,7 +357,7 @@ def test_ors_and_the_therapists_view_are_missing_for_a_missed_session():
 def test_the_individual_seam_hands_every_input_back_and_the_member_seam_blends():
     plain, alliance, bond = dynamics.INDIVIDUAL, np.array([0.4, 0.6]), np.array([0.5, 0.5])
     assert plain.own_session(4) == 4 and plain.acted_on(alliance) is alliance
-    assert plain.sided(xp, bond, np.ones(2, bool)) is bond and plain.dropout_shift == 0.0
+    assert plain.sided(xp, bond, np.ones(2, bool)) is bond and plain.dropout_shift is None
     draws, planned, cause = (np.zeros(2),) * 3, np.zeros(2, bool), np.zeros(2, np.int8)
     assert plain.endings_drawn(draws) is draws
     assert all(a is b for a, b in zip(plain.unit_endings(planned, cause, planned), (planned, cause), strict=True))
@@ -369,8 +369,9 @@ def test_the_individual_seam_hands_every_input_back_and_the_member_seam_blends()
     )
     np.testing.assert_allclose(member.acted_on(alliance), [0.75 * 0.4 + 0.25, 0.75 * 0.6])
     np.testing.assert_allclose(member.sided(xp, bond, np.ones(2, bool)), [0.5 + 0.2 * 0.5, 0.5 - 0.2 * 0.5])
-    assert list(dynamics.at_intake(xp, member.own_session(4) == 1, np.array([7, 7]), np.array([0, 0]))) == [7, 0]
-    assert dynamics.at_intake(xp, True, bond, alliance) is bond
+    assert list(dynamics.at_intake(xp, member.own_session(4) == 1, np.array([7, 7]), lambda: np.zeros(2))) == [7, 0]
+    assert dynamics.at_intake(xp, True, bond, lambda: pytest.fail("computed at the intake")) is bond
+    assert dynamics.at_intake(xp, False, bond, lambda: alliance) is alliance
 
 
 # --- the package and docs/ODD.md section 7 name each other ------------------------------------------

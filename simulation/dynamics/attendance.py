@@ -44,12 +44,12 @@ def dropout_chance(
     alliance: Array,
     attended: Array,
     session: int | Array,
-    shift: float | Array = 0.0,
+    shift: Array | None = None,
 ) -> Array:
     """Per-session dropout probability (7.14): weak alliance, open or unresolved ruptures, a missed
     session, the first three sessions and low motivation raise it. ``session`` is the client's own
     session number (an array where members started at different sessions); ``shift`` adds a format's
-    log-odds (the family's split)."""
+    log-odds (the family's split; None: none)."""
     ruptures = as_float(xp, s.rupture_open) + xp.astype(s.unresolved, xp.float64)
     early = session <= EARLY_DROPOUT_SESSIONS
     log_odds = (
@@ -60,7 +60,7 @@ def dropout_chance(
         + p.dropout_early_weight * (float(early) if isinstance(early, bool) else as_float(xp, early))
         + p.dropout_motivation_weight * (0.5 - t.motivation)
     )
-    return logistic(xp, log_odds + shift)
+    return logistic(xp, log_odds if shift is None else log_odds + shift)
 
 
 def dropout_cause(
@@ -72,7 +72,7 @@ def dropout_cause(
     attended: Array,
     session: int | Array,
     u: tuple[Array, Array, Array],
-    shift: float | Array = 0.0,
+    shift: Array | None = None,
 ) -> Array:
     """Competing reasons to end the course early this session (7.14), each with its own draw; the code
     of the first that applies (DROPOUT_CAUSES), NOT_DROPPED if none: disengagement

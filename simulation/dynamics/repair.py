@@ -94,7 +94,8 @@ def open_ruptures(
     components after the drop, and the levels before the open ruptures."""
     kept = tuple(xp.where(onset, now, old) for now, old in zip(components, before, strict=True))
     drop = as_float(xp, onset) * severity
-    dropped = tuple(unit_clip(xp, now - share * drop) for now, share in zip(components, shares, strict=True))
+    shared = tuple(drop if share == 1.0 else share * drop for share in shares)  # 1.0 x: exact, but a pass
+    dropped = tuple(unit_clip(xp, now - fall) for now, fall in zip(components, shared, strict=True))
     return RuptureTrack(track.open | onset, track.detected, track.step, track.age), dropped, kept
 
 

@@ -27,7 +27,7 @@ class FormatContext:
     nothing: it is the individual format's, and each of its methods hands its input back unchanged,
     so the individual session update computes exactly the plain operations."""
 
-    dropout_shift: float | Array = 0.0  # log-odds added to disengaged dropout
+    dropout_shift: Array | None = None  # log-odds added to disengaged dropout
 
     def own_session(self, session: int) -> int | Array:
         """Each client's own session number at the unit's session ``session``."""
@@ -75,7 +75,7 @@ class Context(FormatContext):
     #                        symptom change): the group's cohesion, or the family's shared alliance
     shared_weight: float | Array  # its weight (the member's own alliance has the rest)
     bond_shift: Array  # signed share of the bond gap (or of the bond) gained per attended session
-    dropout_shift: float | Array = 0.0  # log-odds added to disengaged dropout (the family's split)
+    dropout_shift: Array | None = None  # log-odds added to disengaged dropout (the family's split)
     ending_draws: tuple[Array, Array, Array] | None = None  # dropout draws shared by a unit that ends together
     end_together: Callable[[Array, Array, Array], tuple[Array, Array]] = keep_endings  # (planned_end, cause,
     #                        active) -> (planned_end, cause) for the whole unit
@@ -170,8 +170,8 @@ def step_session(
     own_session = context.own_session(session)
     intake = own_session == 1  # the intake is attended, in engagement
     acted_before = context.acted_on(composite(xp, p, s.bond, s.goal, s.task))
-    attended = at_intake(xp, intake, s.active, attendance(xp, p, t, s, acted_before, u.attendance))  # 7.4
-    stage = at_intake(xp, intake, s.stage, next_stage(xp, p, t, s, own_session, attended))  # 7.6
+    attended = at_intake(xp, intake, s.active, lambda: attendance(xp, p, t, s, acted_before, u.attendance))  # 7.4
+    stage = at_intake(xp, intake, s.stage, lambda: next_stage(xp, p, t, s, own_session, attended))  # 7.6
     ors = ors_reading(xp, p, s.wellbeing, attended, u.ors_error)  # 7.5
     bond, goal, task = grow_alliance(xp, p, t, s, attended)  # 7.7
     grown = (context.sided(xp, bond, attended), goal, task)

@@ -5,6 +5,7 @@ the submodels share. Every helper is written against an array namespace ``xp`` a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,13 +67,13 @@ def select(xp: Any, condition: Array, chosen: Array | float, otherwise: Array | 
     return xp.where(condition, chosen, otherwise)
 
 
-def at_intake(xp: Any, intake: bool | Array, at_first: Array, later: Array) -> Array:
-    """``at_first`` where this is the client's first session, ``later`` elsewhere. ``intake`` is one
-    bool when every row shares one calendar (the individual format) and a per-row mask when members
-    joined at different sessions (open groups)."""
+def at_intake(xp: Any, intake: bool | Array, at_first: Array, later: Callable[[], Array]) -> Array:
+    """``at_first`` where this is the client's first session, ``later()`` elsewhere. ``intake`` is one
+    bool when every row shares one calendar (the individual format: ``later`` is then not computed at
+    the intake) and a per-row mask when members joined at different sessions (open groups)."""
     if isinstance(intake, bool):
-        return at_first if intake else later
-    return xp.where(intake, at_first, later)
+        return at_first if intake else later()
+    return xp.where(intake, at_first, later())
 
 
 @dataclass(frozen=True)
