@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from simulation import calibration, measures
 from simulation.backend import run_key
+from simulation.extras import require
 from simulation.runs import Run
 from simulation.store import OutputExistsError, ParquetStream, atomic_outputs, remove_stale_partials, versions
 from simulation.sweeps.study import Study
@@ -203,9 +204,8 @@ def local_executor(workers: int | None = None) -> cf.Executor:
 def dask_executor(address: str) -> tuple[cf.Executor, object]:
     """An executor on the Dask cluster whose scheduler is at ``address`` (tcp://host:port), and its
     client (close it when done)."""
-    from distributed import Client
-
-    client = Client(address, timeout=CONNECT_SECONDS)
+    distributed = require("distributed", "dask", "--scheduler (a Dask cluster)")
+    client = distributed.Client(address, timeout=CONNECT_SECONDS)
     return client.get_executor(pure=False), client
 
 
