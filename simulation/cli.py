@@ -21,6 +21,7 @@ from simulation.config import (
     markdown_table,
     to_toml,
 )
+from simulation.extras import MissingExtraError
 from simulation.formats import FORMATS, get_format
 from simulation.instruments.items import WaiSchedule
 from simulation.store import (
@@ -361,14 +362,12 @@ def command_figures(args: argparse.Namespace) -> None:
 
 
 def command_app(args: argparse.Namespace) -> None:
-    from simulation.app import PortInUseError, serve  # imports Solara: only for this command
+    from simulation.app_server import PortInUseError, serve  # Solara (the app extra) only when serving
 
     try:
-        status = serve(args.port)
+        serve(args.port)
     except PortInUseError as error:
         raise UsageError(str(error)) from None
-    if status:
-        raise SystemExit(status)
 
 
 COMMANDS = {
@@ -390,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = ["alliance", *arguments]  # recorded with the outputs
     try:
         COMMANDS[args.command](args)
-    except (ParameterError, UsageError, OutputExistsError, BackendError, RunDirError) as error:
+    except (ParameterError, UsageError, OutputExistsError, BackendError, RunDirError, MissingExtraError) as error:
         print(f"alliance {args.command}: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
