@@ -26,6 +26,7 @@ from simulation.config import (
     to_toml,
 )
 from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED, DEFAULT_CHUNK, FILE_FORMATS
+from simulation.extras import MissingExtraError
 from simulation.formats import FORMATS, get_format
 
 # pandas, pyarrow, matplotlib, Dask, Solara and Mesa are imported inside the commands that need them,
@@ -397,14 +398,12 @@ def command_figures(args: argparse.Namespace) -> None:
 
 
 def command_app(args: argparse.Namespace) -> None:
-    from simulation.app import PortInUseError, serve  # imports Solara: only for this command
+    from simulation.app_server import PortInUseError, serve  # Solara (the app extra) only when serving
 
     try:
-        status = serve(args.port)
+        serve(args.port)
     except PortInUseError as error:
         raise UsageError(str(error)) from None
-    if status:
-        raise SystemExit(status)
 
 
 COMMANDS = {
@@ -452,7 +451,7 @@ def user_errors() -> tuple[type[Exception], ...]:
         ("simulation.readers", "UnreadableFileError"),
     )
     loaded = tuple(getattr(sys.modules[module], name) for module, name in lazy if module in sys.modules)
-    return (ParameterError, UsageError, BackendError, *loaded)
+    return (ParameterError, UsageError, BackendError, MissingExtraError, *loaded)
 
 
 def main(argv: list[str] | None = None) -> int:
