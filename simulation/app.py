@@ -20,8 +20,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
-from simulation.config import PARAMETERS, PRESETS
+from simulation.config import PARAMETERS
 from simulation.formats import FORMATS
+from simulation.presets import PRESETS
 from simulation.viz.classroom import FOLLOW_ATTACHMENT, FOLLOW_MODALITY, Classroom
 from simulation.viz.plots import plot_outcome_shares, plot_trajectory
 

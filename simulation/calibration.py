@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from simulation import measures, synthetic
-from simulation.config import Params, apply_presets
+from simulation.config import Params
 from simulation.dynamics import CLIENT_TRAITS, THERAPIST_TRAITS
 from simulation.instruments.scores import InstrumentFigures
+from simulation.presets import apply_presets
 from simulation.tables import Tables, simulate
 
 CALIBRATION_CLIENTS = 4000

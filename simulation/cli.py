@@ -12,17 +12,11 @@ from pathlib import Path
 
 from simulation.backend import BACKENDS, BackendError
 from simulation.calibration import CALIBRATION_CLIENTS, CALIBRATION_SEED, calibrate, calibrate_format, format_target
-from simulation.config import (
-    PARAMETERS,
-    PRESETS,
-    ParameterError,
-    Params,
-    RunRecipe,
-    markdown_table,
-    to_toml,
-)
+from simulation.config import PARAMETERS, ParameterError, Params, declared_in, markdown_table
 from simulation.formats import FORMATS, get_format
 from simulation.instruments.items import WaiSchedule
+from simulation.presets import PRESETS
+from simulation.recipe import RunRecipe, to_toml
 from simulation.store import (
     DEFAULT_CHUNK,
     OutputExistsError,
@@ -249,9 +243,13 @@ def command_run(args: argparse.Namespace) -> None:
 
 
 def parameter_table(params: Params) -> str:
-    """Every parameter: name, value, range, unit and meaning, grouped."""
-    lines, group = [], None
+    """Every parameter: name, value, range, unit and meaning, by concern and group, with the files that
+    declare each concern's parameters."""
+    lines, concern, group = [], None, None
     for name, spec in PARAMETERS.items():
+        if spec.concern != concern:
+            concern = spec.concern
+            lines.append(f"\n# {concern} ({', '.join(declared_in(concern))})")
         if spec.group != group:
             group = spec.group
             lines.append(f"\n[{group}]")

@@ -25,7 +25,7 @@ import pandas as pd
 
 from simulation import measures
 from simulation.backend import Domain, run_key
-from simulation.config import PARAMETERS, Params, RunRecipe
+from simulation.config import PARAMETERS, Params
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import get_format
 from simulation.instruments import codebook
@@ -52,6 +52,7 @@ from simulation.instruments.scores import (
     scale_scores,
     srs_below_cutoff,
 )
+from simulation.recipe import RunRecipe
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.store import DEFAULT_CHUNK, ParquetStream, atomic_outputs, check_free, versions, write_json
 from simulation.tables import build_tables, therapist_table
