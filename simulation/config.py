@@ -77,7 +77,8 @@ class Params(
     first, families last). Inheritance rather than ``dataclasses.make_dataclass`` keeps ``Params`` an
     ordinary class statement: type checkers and readers see every field with its type, and instances
     pickle by reference to this class (Dask ships them to workers). Only ``Params`` checks values; the
-    concern classes are declarations, not meant to be built on their own.
+    concern classes are declarations, not meant to be built on their own (tests/test_params_assembly.py
+    checks the order and that no name is declared twice).
     """
 
     def __new__(cls, *positional: Any, **values: Any) -> Params:
