@@ -10,4 +10,7 @@ made by :func:`simulation.params.declare.param`:
   :mod:`simulation.formats.family_params`.
 
 :class:`simulation.config.Params` is assembled from all of them and is what the rest of the code reads.
+A new concern (say, routine outcome monitoring) declares its class the same way beside its code, and
+``simulation.config`` lists it once in ``CONCERNS`` and once among the bases of ``Params``; the CLI,
+TOML files, sweeps, the page, the codebook and docs/ODD.md's tables then show its parameters.
 """
