@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.formats import FORMATS
-from simulation.store import DEFAULT_CHUNK as CHUNK  # clients per chunk, as `alliance run` cuts a cohort
+from simulation.defaults import DEFAULT_CHUNK as CHUNK  # clients per chunk, as `alliance run` cuts a cohort
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20240601

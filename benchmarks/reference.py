@@ -51,6 +51,7 @@ from simulation.dynamics import (
     WITHDRAWAL,
     WORKING,
 )
+from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, EARLY_DROPOUT_SESSIONS
 from simulation.runs import Run
 from simulation.tables import SESSION_COLUMNS, Tables, run_table
 
@@ -388,7 +389,7 @@ class ReferenceClient(mesa.Agent):
             + p.dropout_alliance_weight * (0.5 - alliance)
             + p.dropout_rupture_weight * (self.rupture_open + self.unresolved)
             + p.dropout_missed_weight * (not attended)
-            + p.dropout_early_weight * (session <= 3)
+            + p.dropout_early_weight * (session <= EARLY_DROPOUT_SESSIONS)
             + p.dropout_motivation_weight * (0.5 - self.motivation)
         )
 
@@ -409,7 +410,7 @@ class ReferenceClient(mesa.Agent):
         """Course figures with the timing definitions of DESIGN.md section 3."""
         columns = {name: position for position, name in enumerate(SESSION_COLUMNS)}
         attended = [row for row in self.history if row[columns["attended"]]]
-        first, last = measures.EARLY_SESSIONS
+        first, last = ALLIANCE_EARLY_SESSIONS
         early = [row[columns["alliance"]] for row in attended if first <= row[columns["session"]] <= last]
         return {
             "client_id": self.index + 1,

@@ -15,7 +15,8 @@ import pandas as pd
 
 from simulation.config import PARAMETERS
 from simulation.sweeps import Study, StudyResult, load_study, run_study
-from simulation.sweeps.analysis import paired, paired_differences, plot_paired, point_summary, save_figure
+from simulation.sweeps.analysis import paired, paired_differences, plot_paired, point_summary, study_stamp
+from simulation.viz.figure import save_figure
 
 HERE = Path(__file__).parent
 LABELS = {  # axis labels (with units) of the summary figures the experiments plot
@@ -86,7 +87,7 @@ def paired_report(
     for unused in axes.flat[len(figures) :]:
         unused.remove()
     figure.suptitle(f"{title}, the same clients: {study.replicates} paired replicates of {study.clients} clients")
-    save_figure(figure, folder / "paired.png", study)
+    save_figure(figure, study_stamp(study), folder / "paired.png")
     level = differences["level"].iloc[0]
     lines = [
         f"| {row.figure} | {row.mean_reference:.3f} | {row.mean_level:.3f} | {row.difference:+.3f} "
@@ -148,7 +149,7 @@ def trend_report(
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, title=axis_label(line), loc="outside right center")
     figure.suptitle(f"{title}: mean over {study.replicates} replicates, bars 95 % intervals")
-    save_figure(figure, folder / "trends.png", study)
+    save_figure(figure, study_stamp(study), folder / "trends.png")
     low, high = table[x].min(), table[x].max()
     ends = table[table[x].isin([low, high])].pivot_table(index=["figure", line], columns=x, values="mean")
     lines = [

@@ -105,7 +105,7 @@ def score(overrides: dict[str, float]) -> tuple[float, dict[str, float]]:
             for r in (measures.early_alliance_outcome_r(completed), measures.resolution_outcome_r(completed))
             if r <= 0.02
         )
-        penalty += 2.0 * sum(not t.low <= figures[t.key] <= t.high for t in calibration.TARGETS)
+        penalty += 2.0 * sum(not t.low <= figures[t.name] <= t.high for t in calibration.TARGETS)
         gain = measures.gain_per_session(tables.sessions)
         penalty += 1.0 if not gain[2] > gain[4] > gain[6] else 0.0  # early sessions help most
         losses.append(calibration.loss(figures) + penalty)

@@ -1,5 +1,5 @@
 """Repeatable search for the group and family formats' calibrated parameters (DESIGN.md section 5,
-the group and family rows; simulation.calibration.FORMAT_TARGETS).
+the group and family rows; simulation.figures.registry.FORMAT_CALIBRATION).
 
 A grid over two named parameters per format, each candidate scored on two cohorts of 3,000 members
 with seeds other than the calibration seed (so the search does not fit that cohort's noise) by the

@@ -41,7 +41,7 @@ def ablation_table(n_clients: int, seed: int) -> str:
     lines.append(f"| *target band* | {bands} | 0.3 - 0.5 |")
     for variant, changes in SWITCHED_OFF.items():
         report = calibration.calibrate(Params().replace(**changes), n_clients, seed)
-        cells = " | ".join(f"{report.values[t.key]:.3f}" for t in calibration.TARGETS)
+        cells = " | ".join(f"{report.values[t.name]:.3f}" for t in calibration.TARGETS)
         lines.append(f"| {variant} | {cells} | {report.preset_dropout['substance_use']:.3f} |")
     return "\n".join(lines)
 

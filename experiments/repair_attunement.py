@@ -17,7 +17,8 @@ import pandas as pd
 from _experiment import run_experiment, write_readme
 
 from simulation.dynamics import ATTACHMENT_STYLES
-from simulation.sweeps.analysis import save_figure
+from simulation.sweeps.analysis import study_stamp
+from simulation.viz.figure import save_figure
 
 MEASURES = {"dropout": "dropout rate", "recovered": "recovered share"}
 
@@ -60,7 +61,7 @@ def main() -> None:
             axes[row, column].set_title(f"{label}: {group} clients")
         figure.colorbar(image, ax=axes[row, :], label=f"{label} (share of clients)", shrink=0.9)
     figure.suptitle("Repair skill x attunement: dropout (top) and recovery (bottom) by attachment style")
-    save_figure(figure, folder / "heatmaps.png", study)
+    save_figure(figure, study_stamp(study), folder / "heatmaps.png")
 
     def corner(group: str, measure: str, repair: float, attunement: float) -> float:
         pick = table[

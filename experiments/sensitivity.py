@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from _experiment import run_experiment, write_readme
 
-from simulation.sweeps.analysis import plot_indices, save_figure, sensitivity
+from simulation.sweeps.analysis import plot_indices, sensitivity, study_stamp
+from simulation.viz.figure import save_figure
 
 FIGURES = {"mean_change": "mean ORS change", "dropout": "dropout rate", "recovered": "recovered share"}
 
@@ -29,7 +30,7 @@ def main() -> None:
     for ax, (name, label) in zip(axes, FIGURES.items(), strict=True):
         plot_indices(tables[name], ax, title=f"{label}")
     figure.suptitle(f"Sobol indices over {len(result.summary)} runs ({study.samples} Saltelli base samples)")
-    save_figure(figure, folder / "sobol.png", study)
+    save_figure(figure, study_stamp(study), folder / "sobol.png")
     ranking = {
         name: ", ".join(f"{p} ({table.loc[p, 'ST']:.2f})" for p in table.sort_values("ST", ascending=False).index[:3])
         for name, table in tables.items()

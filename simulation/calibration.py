@@ -3,152 +3,28 @@ mechanism checks that show the figures come from the mechanisms and not from dro
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from simulation import measures, synthetic
+from simulation import measures
 from simulation.config import Params
+from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED
 from simulation.dynamics import CLIENT_TRAITS, THERAPIST_TRAITS
+from simulation.figures.registry import CALIBRATION, FIGURES, FORMAT_CALIBRATION, FORMAT_REPORT, Figure
+from simulation.instruments import instrument_figures
 from simulation.instruments.scores import InstrumentFigures
 from simulation.presets import apply_presets
 from simulation.tables import Tables, simulate
 
-CALIBRATION_CLIENTS = 4000
-CALIBRATION_SEED = 20261128
-
-
-@dataclass(frozen=True)
-class Target:
-    """One published figure: its band, source and how it is computed from the tables."""
-
-    key: str
-    label: str
-    low: float
-    high: float
-    aim: float  # the value the calibration search aims at: the published point estimate, except where noted
-    source: str
-    compute: Callable[[Tables], float]
-    preset: str = ""  # the population preset of the cohort it is computed on ("": the parameters as given)
-    format: str = "individual"  # the format of the cohort it is computed on (simulation.formats)
-
-
-TARGETS: tuple[Target, ...] = (
-    Target(
-        "early_alliance_r",
-        "early alliance - outcome r",
-        0.20,
-        0.36,
-        0.28,
-        "Flückiger et al. 2018 (r = .28); Horvath et al. 2011",
-        lambda t: measures.early_alliance_outcome_r(t.clients),
-    ),
-    Target(
-        "dropout",
-        "dropout",
-        0.15,
-        0.30,
-        0.197,
-        "Swift & Greenberg 2012 (19.7 %)",
-        lambda t: measures.dropout_rate(t.clients),
-    ),
-    Target(
-        "missed",
-        "missed scheduled sessions",
-        0.08,
-        0.25,
-        0.20,
-        "Mitchell & Selmes 2007 (~20 %)",
-        lambda t: measures.missed_share(t.sessions),
-    ),
-    Target(
-        "resolution_r",
-        "rupture resolution - outcome r",
-        0.15,
-        0.40,
-        0.29,
-        "Eubanks, Muran & Safran 2018 (r = .29)",
-        lambda t: measures.resolution_outcome_r(t.clients),
-    ),
-    Target(
-        "improved_by_8",
-        "reliably improved by session 8",
-        0.35,
-        0.65,
-        0.50,
-        "Howard et al. 1986 (~50 %)",
-        lambda t: measures.improved_by_session(t.sessions, t.clients, 8),
-    ),
-    # aimed between Johns (5 %) and the band centre: 200 therapists estimate it to about +- 0.01
-    Target(
-        "therapist_share",
-        "therapist share of outcome variance",
-        0.03,
-        0.10,
-        0.06,
-        "Johns et al. 2019 (~5 %); Baldwin & Imel 2013",
-        lambda t: measures.therapist_share(t.clients),
-    ),
-    Target(
-        "alliance_dropout_d",
-        "early alliance, completers vs dropouts (d)",
-        0.35,
-        0.85,
-        0.55,
-        "Sharf, Primavera & Diener 2010 (d = .55)",
-        lambda t: measures.alliance_dropout_d(t.clients),
-    ),
-    Target(
-        "deterioration",
-        "reliable deterioration (2+ sessions)",
-        0.04,
-        0.12,
-        0.082,
-        "Hansen, Lambert & Forman 2002 (8.2 %); Lambert 2013 (5 - 10 %)",
-        lambda t: measures.deterioration_rate(t.clients),
-    ),
-    Target(
-        "substance_use_completion_ratio",
-        "substance use: completion, strong vs weak early alliance",
-        1.5,
-        4.0,
-        2.5,
-        "Ardito & Rabellino 2011 (2 to 3 times likelier to complete)",
-        lambda t: measures.completion_ratio(t.clients),
-        preset="substance_use",
-    ),
-)
-# the group and family rows of DESIGN.md section 5: computed as the first row, over members
-FORMAT_TARGETS: tuple[Target, ...] = (
-    Target(
-        "group_alliance_r",
-        "group: member-leader early alliance - outcome r",
-        0.10,
-        0.25,
-        0.17,
-        "Alldredge et al. 2021 (r = .17)",
-        lambda t: measures.early_alliance_outcome_r(t.clients),
-        format="group",
-    ),
-    Target(
-        "family_alliance_r",
-        "couple/family: early alliance - outcome r",
-        0.20,
-        0.40,
-        0.30,
-        "Friedlander et al. 2018 (r = .30)",
-        lambda t: measures.early_alliance_outcome_r(t.clients),
-        format="family",
-    ),
-)
+TARGETS = CALIBRATION  # the published figures on individual clients (simulation.figures.registry)
 SUBSTANCE_USE_DROPOUT = (0.30, 0.50)  # outpatient substance-use treatment (a mechanism check, not a target)
 
 
 def figures(tables: Tables, preset: str = "") -> dict[str, float]:
     """The simulated value of every target computed on the cohort of ``preset`` ("": as given)."""
-    return {target.key: target.compute(tables) for target in TARGETS if target.preset == preset}
+    return {target.name: target(tables) for target in TARGETS if target.preset == preset}
 
 
 def preset_cohorts(params: Params, n_clients: int, seed: int) -> dict[str, Tables]:
@@ -162,7 +38,7 @@ def preset_cohorts(params: Params, n_clients: int, seed: int) -> dict[str, Table
 
 def loss(values: dict[str, float]) -> float:
     """Sum of squared distances from each aimed-at figure, in half-band widths (0 = all on target)."""
-    return float(sum(((values[t.key] - t.aim) / (0.5 * (t.high - t.low))) ** 2 for t in TARGETS))
+    return float(sum(((values[t.name] - t.aim) / (0.5 * (t.high - t.low))) ** 2 for t in TARGETS))
 
 
 def explained_share(tables: Tables) -> float:
@@ -219,8 +95,8 @@ class Report:
             "|---|---|---|---|---|",
         ]
         for t in TARGETS:
-            value = self.values[t.key]
-            verdict = "yes" if t.low <= value <= t.high else "NO"
+            value = self.values[t.name]
+            verdict = "yes" if t.in_band(value) else "NO"
             lines.append(f"| {t.label} | {value:.3f} | {t.low:.2f} - {t.high:.2f} | {verdict} | {t.source} |")
         lines += ["", "Mechanism checks (same clients, same seed):", ""]
         lines += [f"- [{'x' if ok else ' '}] {text}" for text, ok in self.checks()]
@@ -260,8 +136,6 @@ def calibrate(
     params = params or Params()
     tables = simulate(params, n_clients, seed)
     without = simulate(params.replace(repair_enabled=False), n_clients, seed)
-    # the same clients measured item by item (whole caseloads: the last therapist's may be cut short)
-    measured = synthetic.generate(params, therapists=max(1, n_clients // params.clients_per_therapist), seed=seed)
     completed = tables.clients[~tables.clients["dropped_out"]]
     values = figures(tables)
     presets = preset_cohorts(params, n_clients, seed)
@@ -280,13 +154,13 @@ def calibrate(
         n_clients=n_clients,
         seed=seed,
         description=description or params.describe_changes(),
-        instruments=measured.figures,
+        instruments=instrument_figures(tables.sessions, params, seed),  # the same clients, item by item
     )
 
 
-def format_target(format_name: str) -> Target:
+def format_target(format_name: str) -> Figure:
     """The calibration target of the group or family format."""
-    return next(target for target in FORMAT_TARGETS if target.format == format_name)
+    return FORMAT_CALIBRATION[format_name]
 
 
 @dataclass(frozen=True)
@@ -303,7 +177,7 @@ class FormatReport:
 
     def to_markdown(self) -> str:
         target = format_target(self.format)
-        verdict = "yes" if target.low <= self.value <= target.high else "NO"
+        verdict = "yes" if target.in_band(self.value) else "NO"
         lines = [
             f"Calibration cohort: {self.n_clients} members in the {self.format} format, seed {self.seed}, "
             f"{self.description}.",
@@ -337,45 +211,26 @@ def calibrate_format(
     params = params or Params()
     tables = simulate(params, n_clients, seed, format=format_name)
     without = simulate(params.replace(repair_enabled=False), n_clients, seed, format=format_name)
-    clients = tables.clients
-    figures_ = {
-        "dropout": measures.dropout_rate(clients),
-        "missed scheduled sessions": measures.missed_share(tables.sessions),
-        "mean change (ORS points)": float(clients["change"].mean()),
-    }
+    figures_ = {figure.label: figure(tables) for figure in FORMAT_REPORT[format_name]}
     if format_name == "group":
-        figures_["mean cohesion"] = float(clients["cohesion_mean"].mean())
-        figures_["member-member ruptures per member"] = float(clients["member_ruptures"].mean())
+        cohesion, dropout = FIGURES["cohesion_mean"], FIGURES["dropout"]
         checks = [
-            (
-                "without repair, cohesion is lower",
-                float(without.clients["cohesion_mean"].mean()) < figures_["mean cohesion"],
-            ),
-            (
-                "without repair, more members drop out",
-                measures.dropout_rate(without.clients) > figures_["dropout"],
-            ),
+            ("without repair, cohesion is lower", cohesion(without) < cohesion(tables)),
+            ("without repair, more members drop out", dropout(without) > dropout(tables)),
         ]
     else:
-        families = tables.units
-        figures_["mean shared alliance"] = float(families["shared_alliance"].mean())
-        figures_["mean split"] = float(families["split"].mean())
+        family_dropout = FIGURES["family_dropout"]
         unsplit = simulate(params.replace(split_dropout_weight=0.0), n_clients, seed, format=format_name)
-        figures_["family dropout without the split's effect"] = float(unsplit.units["dropped_out"].mean())
-        figures_["family dropout"] = float(families["dropped_out"].mean())
+        with_split = figures_.pop(family_dropout.label)  # shown after the same families without the split
+        figures_[f"{family_dropout.label} without the split's effect"] = family_dropout(unsplit)
+        figures_[family_dropout.label] = with_split
         checks = [
-            (
-                "without the split's effect on dropout, fewer families drop out",
-                figures_["family dropout without the split's effect"] < figures_["family dropout"],
-            ),
-            (
-                "without repair, more families drop out",
-                float(without.units["dropped_out"].mean()) > figures_["family dropout"],
-            ),
+            ("without the split's effect on dropout, fewer families drop out", family_dropout(unsplit) < with_split),
+            ("without repair, more families drop out", family_dropout(without) > with_split),
         ]
     return FormatReport(
         format=format_name,
-        value=format_target(format_name).compute(tables),
+        value=format_target(format_name)(tables),
         figures=figures_,
         checks=checks,
         n_clients=n_clients,

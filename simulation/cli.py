@@ -11,23 +11,14 @@ import sys
 from pathlib import Path
 
 from simulation.backend import BACKENDS, BackendError
-from simulation.calibration import CALIBRATION_CLIENTS, CALIBRATION_SEED, calibrate, calibrate_format, format_target
 from simulation.config import PARAMETERS, ParameterError, Params, declared_in, markdown_table
+from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED, DEFAULT_CHUNK, FILE_FORMATS
 from simulation.formats import FORMATS, get_format
-from simulation.instruments.items import WaiSchedule
 from simulation.presets import PRESETS
 from simulation.recipe import RunRecipe, to_toml
-from simulation.store import (
-    DEFAULT_CHUNK,
-    OutputExistsError,
-    atomic_outputs,
-    check_free,
-    run_files,
-    run_to_directory,
-    write_json,
-)
-from simulation.synthetic import FILE_FORMATS, generate_to_directory
-from simulation.viz.gallery import RunDirError, write_gallery
+
+# pandas, pyarrow, matplotlib, Dask, Solara and Mesa are imported inside the commands that need them,
+# so that `alliance --help` and `alliance presets` stay fast (tests/test_api.py)
 
 DEFAULT_CLIENTS = 2000
 DEFAULT_SEED = 1
@@ -225,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def command_run(args: argparse.Namespace) -> None:
+    from simulation.store import run_files, run_to_directory
+
     if args.out is None:
         raise UsageError("run needs --out DIR (where to write the tables)")
     get_format(args.format)  # an unknown format is refused before anything is written
@@ -262,6 +255,8 @@ def parameter_table(params: Params) -> str:
 def command_params(args: argparse.Namespace) -> None:
     params = resolve_params(args)
     if args.out is not None:
+        from simulation.store import atomic_outputs
+
         with atomic_outputs(args.out, ("parameters.toml",), args.overwrite) as paths:
             paths["parameters.toml"].write_text(to_toml(params), encoding="utf-8")
     print(to_toml(params) if args.toml else markdown_table() if args.markdown else parameter_table(params))
@@ -274,6 +269,9 @@ def command_presets(args: argparse.Namespace) -> None:
 
 
 def command_calibrate(args: argparse.Namespace) -> None:
+    from simulation.calibration import calibrate, calibrate_format, format_target
+    from simulation.store import atomic_outputs, check_free, write_json
+
     recipe = resolve_recipe(args)
     params = recipe.params()
     get_format(args.format)
@@ -285,7 +283,7 @@ def command_calibrate(args: argparse.Namespace) -> None:
         values = report.values | {f"instruments.{name}": value for name, value in report.instruments.values().items()}
     else:
         report = calibrate_format(args.format, params, args.clients, args.seed, recipe.describe())
-        values = {format_target(args.format).key: report.value, **report.figures}
+        values = {format_target(args.format).name: report.value, **report.figures}
     text = report.to_markdown()
     print(text)
     if args.out is not None:
@@ -307,6 +305,9 @@ def command_calibrate(args: argparse.Namespace) -> None:
 
 
 def command_generate(args: argparse.Namespace) -> None:
+    from simulation.instruments.items import WaiSchedule
+    from simulation.synthetic import generate_to_directory
+
     if args.out is None:
         raise UsageError("generate needs --out DIR (where to write the data set)")
     try:
@@ -352,6 +353,8 @@ def command_sweep(args: argparse.Namespace) -> None:
 
 
 def command_figures(args: argparse.Namespace) -> None:
+    from simulation.viz.gallery import write_gallery
+
     if args.out is None:
         raise UsageError("figures needs --out DIR (where to write the figures)")
     names = write_gallery(args.run_dir, args.out, args.overwrite)
@@ -381,6 +384,14 @@ COMMANDS = {
 }
 
 
+def user_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean bad input (one line, exit status 2). Those of the modules that commands
+    import when they run are taken from those modules if they were imported (only they raise them)."""
+    lazy = (("simulation.store", "OutputExistsError"), ("simulation.viz.gallery", "RunDirError"))
+    loaded = tuple(getattr(sys.modules[module], name) for module, name in lazy if module in sys.modules)
+    return (ParameterError, UsageError, BackendError, *loaded)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``alliance`` command; returns the exit status."""
     arguments = sys.argv[1:] if argv is None else list(argv)
@@ -388,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = ["alliance", *arguments]  # recorded with the outputs
     try:
         COMMANDS[args.command](args)
-    except (ParameterError, UsageError, OutputExistsError, BackendError, RunDirError) as error:
+    except user_errors() as error:
         print(f"alliance {args.command}: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

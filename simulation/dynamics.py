@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulation.backend import Array, Draws
+from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 
 ORS_MAX = 40.0
 SRS_MAX = 40.0
@@ -455,7 +456,7 @@ def dropout_chance(
     number (an array where members started at different sessions); ``shift`` adds a format's log-odds
     (the family's split; None in the individual format)."""
     ruptures = as_float(xp, s.rupture_open) + xp.astype(s.unresolved, xp.float64)
-    early = session <= 3
+    early = session <= EARLY_DROPOUT_SESSIONS
     log_odds = (
         p.dropout_base_logit
         + p.dropout_alliance_weight * (0.5 - alliance)

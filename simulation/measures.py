@@ -1,5 +1,7 @@
 """Measures on the instruments' scales: reliable change, clinical significance, outcome categories,
-per-client course summaries and the calibration figures of DESIGN.md section 5.
+per-client course summaries and the functions that compute the figures of simulation.figures.registry
+(the calibration figures of DESIGN.md section 5 among them). Session numbers are each client's own
+(simulation.figures.windows).
 
 ORS: 0-40, higher is better; clinical cutoff 25 and reliable change index 5 points (Miller et al.
 2003; Duncan et al. 2003).
@@ -11,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from simulation.dynamics import RELIABLE_CHANGE
+from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, DOSE_RESPONSE_SESSION
 
 ORS_CUTOFF = 25.0
 OUTCOMES = ("recovered", "improved", "unchanged", "deteriorated", "dropped_out")
-EARLY_SESSIONS = (3, 5)  # alliance_early averages attended sessions 3-5
 
 
 def classify_outcomes(ors_intake: np.ndarray, ors_final: np.ndarray, dropped_out: np.ndarray) -> np.ndarray:
@@ -36,16 +38,18 @@ def classify_outcomes(ors_intake: np.ndarray, ors_final: np.ndarray, dropped_out
 def course_summary(columns: dict[str, np.ndarray], offsets: np.ndarray) -> dict[str, np.ndarray]:
     """Per-client figures from the client-major session columns (see tables.session_arrays).
 
-    ``ors_intake`` is session 1's ORS (the intake is always attended); ``ors_final`` the last
-    attended session's; ``alliance_early`` the mean client-view alliance over attended sessions 3-5
-    (NaN where none).
+    ``columns["session"]`` is each client's own session number (1 at their first). ``ors_intake`` is
+    session 1's ORS (the intake is always attended); ``ors_final`` the last attended session's;
+    ``alliance_early`` the mean client-view alliance over attended sessions ALLIANCE_EARLY_SESSIONS
+    (3-5; NaN where none).
     """
     attended = columns["attended"]
     session = columns["session"].astype(np.int64)
     scheduled = np.diff(np.append(offsets, session.size))
     attended_count = np.add.reduceat(attended.astype(np.int64), offsets)
     last_attended = np.maximum.reduceat(np.where(attended, session, 0), offsets)
-    early = attended & (session >= EARLY_SESSIONS[0]) & (session <= EARLY_SESSIONS[1])
+    first, last = ALLIANCE_EARLY_SESSIONS
+    early = attended & (session >= first) & (session <= last)
     early_count = np.add.reduceat(early.astype(np.int64), offsets)
     early_sum = np.add.reduceat(np.where(early, columns["alliance"], 0.0), offsets)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -59,7 +63,7 @@ def course_summary(columns: dict[str, np.ndarray], offsets: np.ndarray) -> dict[
     }
 
 
-# --- calibration figures (DESIGN.md section 5) ------------------------------------------------------
+# --- the functions of the figures (simulation.figures.registry; DESIGN.md section 5) -----------------
 
 
 def correlation(x: pd.Series, y: pd.Series) -> float:
@@ -99,10 +103,16 @@ def keyed(table: pd.DataFrame, identifier: str) -> list[str]:
     return ["run", identifier] if "run" in table.columns else [identifier]
 
 
-def improved_by_session(sessions: pd.DataFrame, clients: pd.DataFrame, session: int = 8) -> float:
-    """Among clients who attend ``session``: share whose ORS there is >= intake + 5 (pooled over the
-    runs of a multi-run table)."""
-    there = sessions[(sessions["session"] == session) & sessions["attended"]]
+def own_session(sessions: pd.DataFrame) -> pd.Series:
+    """Each row's session on the client's own calendar: ``member_session`` in a group or family table
+    (a member who joins an open group late starts at their own session 1), else ``session``."""
+    return sessions["member_session"] if "member_session" in sessions.columns else sessions["session"]
+
+
+def improved_by_session(sessions: pd.DataFrame, clients: pd.DataFrame, session: int = DOSE_RESPONSE_SESSION) -> float:
+    """Among clients who attend their own session ``session``: share whose ORS there is >= intake + 5
+    (pooled over the runs of a multi-run table)."""
+    there = sessions[(own_session(sessions) == session) & sessions["attended"]]
     key = keyed(clients, "client_id")
     wanted = pd.MultiIndex.from_frame(there[key]) if len(key) > 1 else pd.Index(there[key[0]])
     intake = clients.set_index(key)["ors_intake"].reindex(wanted).to_numpy(dtype=float)
@@ -110,10 +120,10 @@ def improved_by_session(sessions: pd.DataFrame, clients: pd.DataFrame, session: 
 
 
 def gain_per_session(sessions: pd.DataFrame) -> pd.Series:
-    """Mean ORS gain since the previous attended session, by session number (dose-response; pooled
-    over the runs of a multi-run table, never differencing across runs)."""
+    """Mean ORS gain since the previous attended session, by the client's own session number
+    (dose-response; pooled over the runs of a multi-run table, never differencing across runs)."""
     key = keyed(sessions, "client_id")
-    attended = sessions[sessions["attended"]].sort_values([*key, "session"])
+    attended = sessions[sessions["attended"]].assign(session=own_session(sessions)).sort_values([*key, "session"])
     gain = attended.groupby(key)["ors"].diff().astype(float)
     return gain.groupby(attended["session"]).mean()
 

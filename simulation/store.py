@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from simulation import measures
+from simulation.defaults import DEFAULT_CHUNK
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import get_format
 from simulation.recipe import RunRecipe
@@ -37,9 +38,6 @@ def run_files(format_name: str = "individual") -> tuple[str, ...]:
     """The files ``alliance run`` writes in ``format_name``: the usual four, plus the unit table."""
     unit_file = UNIT_FILES.get(format_name)
     return RUN_FILES if unit_file is None else (*RUN_FILES[:3], unit_file, RUN_FILES[3])
-
-
-DEFAULT_CHUNK = 100_000
 
 
 class OutputExistsError(FileExistsError):

@@ -26,11 +26,12 @@ import pandas as pd
 from simulation import measures
 from simulation.backend import Domain, run_key
 from simulation.config import PARAMETERS, Params
+from simulation.defaults import DEFAULT_CHUNK, FILE_FORMATS
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import get_format
 from simulation.instruments import codebook
+from simulation.instruments.administer import administer
 from simulation.instruments.items import (
-    OBSERVER_MARKERS,
     ORS_ITEMS,
     ORS_OFFSETS,
     SRS_ITEMS,
@@ -42,22 +43,17 @@ from simulation.instruments.items import (
     WAI_THRESHOLDS,
     WaiSchedule,
     intake_draw,
-    measure,
 )
 from simulation.instruments.scores import (
     InstrumentFigures,
     clinically_significant,
-    item_columns,
     reliable_change,
-    scale_scores,
-    srs_below_cutoff,
 )
 from simulation.recipe import RunRecipe
 from simulation.runs import Rows, Run, simulate_rows
-from simulation.store import DEFAULT_CHUNK, ParquetStream, atomic_outputs, check_free, versions, write_json
+from simulation.store import ParquetStream, atomic_outputs, check_free, versions, write_json
 from simulation.tables import build_tables, therapist_table
 
-FILE_FORMATS = ("parquet", "csv")
 TABLES = ("sessions", "clients", "therapists", "truth/sessions", "truth/clients", "truth/therapists")
 DOCUMENTS = ("truth/parameters.json", "codebook.json", "codebook.md", "README.md")
 UNIT_TRUTH_COLUMNS = ("cohesion", "member_rupture", "shared_alliance", "split")  # latent unit figures, per session
@@ -230,40 +226,12 @@ class Truths:
         }
 
 
-def _nullable(values: np.ndarray, dtype: str) -> pd.api.extensions.ExtensionArray:
-    """Float values with NaN for missing as a nullable integer or boolean array."""
-    missing = np.isnan(values)
-    filled = np.where(missing, 0, values)
-    if dtype == "boolean":
-        return pd.arrays.BooleanArray(filled.astype(bool), missing)
-    return pd.arrays.IntegerArray(filled.astype(dtype.lower()), missing)
-
-
 def _chunk_tables(design: Design, start: int, stop: int) -> tuple[dict[str, pd.DataFrame], Truths]:
     """The tables of clients ``start:stop`` (the therapist tables are made once, by :func:`_therapist_tables`)."""
     runs = [design.run()]
     kernel = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs, start, stop)), with_therapists=False)
     sessions, clients = kernel.sessions, kernel.clients
-    observed, latent = measure(sessions, design.params, design.seed, design.schedule)
-
-    ids = {"client_id": sessions["client_id"], "therapist_id": sessions["therapist_id"]}
-    ids["unit_id"] = sessions["unit_id"] if "unit_id" in sessions.columns else sessions["therapist_id"]
-    ids.update({name: sessions[name] for name in ("format", "role") if name in sessions.columns})
-    timing = {name: sessions[name] for name in ("session", "member_session", "attended") if name in sessions.columns}
-    items = {name: _nullable(values, "Int8") for name, values in observed.items() if not name.startswith("rupture_")}
-    long = pd.DataFrame({**ids, **timing, **items})
-    scores = scale_scores(long)
-    columns = {**ids, **timing}
-    for form in ("wai_client", "wai_therapist", "srs", "ors"):
-        columns.update({name: long[name] for name in item_columns(form)})
-        columns.update({name: values for name, values in scores.items() if name.startswith(f"{form}_")})
-    columns["srs_below_cutoff"] = srs_below_cutoff(pd.Series(scores["srs_total"]))
-    columns["rupture_client"] = _nullable(observed["rupture_client"], "boolean")
-    columns["rupture_therapist"] = _nullable(observed["rupture_therapist"], "boolean")
-    columns["rupture_observer"] = pd.Categorical.from_codes(
-        observed["rupture_observer"], categories=list(OBSERVER_MARKERS)
-    )
-    long = pd.DataFrame(columns)  # every column shares the sessions table's RangeIndex
+    long, latent = administer(sessions, design.params, design.seed, design.schedule)
 
     firsts = long.groupby("client_id", sort=False).head(1)
     lasts = long[long["attended"]].groupby("client_id", sort=False).tail(1)

@@ -35,6 +35,8 @@ import pandas as pd
 
 from simulation.backend import Domain, Draws, run_key
 from simulation.config import Params
+from simulation.figures.windows import WAI_SESSIONS
+from simulation.measures import own_session
 
 ITEM_MAX = 10  # SRS and ORS items are 0-10 (a 10 cm line scored to whole cm)
 ITEMS_PER_SCALE = 4  # SRS and ORS
@@ -57,9 +59,10 @@ WAI_LAST = "last"  # in a schedule: the client's last attended session
 @dataclass(frozen=True)
 class WaiSchedule:
     """When the WAI-SR is given: at the end of the listed sessions (when attended) and, with ``last``,
-    at the client's last attended session; ``every`` gives it at every attended session."""
+    at the client's last attended session; ``every`` gives it at every attended session. Sessions are
+    the client's own (a member who joins an open group late has their own session 1 there)."""
 
-    sessions: tuple[int, ...] = (3, 5, 8)
+    sessions: tuple[int, ...] = WAI_SESSIONS
     last: bool = True
     every: bool = False
 
@@ -87,10 +90,11 @@ class WaiSchedule:
         attended = sessions["attended"].to_numpy()
         if self.every:
             return attended.copy()
-        session = sessions["session"].to_numpy()
+        own = own_session(sessions)
+        session = own.to_numpy()
         given = attended & np.isin(session, self.sessions)
         if self.last:
-            last = sessions["session"].where(sessions["attended"], 0).groupby(_client_key(sessions)).transform("max")
+            last = own.where(sessions["attended"], 0).groupby(_client_key(sessions)).transform("max")
             given |= attended & (session == last.to_numpy())
         return given
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.dynamics import RELIABLE_CHANGE
+from simulation.figures.registry import INSTRUMENT
 from simulation.instruments.items import ITEMS_PER_SCALE, WAI_ITEMS, WAI_SUBSCALE_OF_ITEM, WAI_SUBSCALES
 from simulation.measures import ORS_CUTOFF
 
@@ -124,43 +125,9 @@ class Moments:
         return float(r), float(d)
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One instrument figure: label, target band (low, high) and source."""
-
-    label: str
-    low: float
-    high: float
-    source: str
-
-
-FIGURES = {
-    "wai_client_goal_alpha": Figure(
-        "WAI-SR client goal alpha", 0.80, 0.92, "Hatcher & Gillaspy 2006; Munder et al. 2010"
-    ),
-    "wai_client_task_alpha": Figure(
-        "WAI-SR client task alpha", 0.80, 0.92, "Hatcher & Gillaspy 2006; Munder et al. 2010"
-    ),
-    "wai_client_bond_alpha": Figure(
-        "WAI-SR client bond alpha", 0.80, 0.92, "Hatcher & Gillaspy 2006; Munder et al. 2010"
-    ),
-    "wai_therapist_goal_alpha": Figure("WAI-SR therapist goal alpha", 0.80, 0.92, "Hatcher & Gillaspy 2006"),
-    "wai_therapist_task_alpha": Figure("WAI-SR therapist task alpha", 0.80, 0.92, "Hatcher & Gillaspy 2006"),
-    "wai_therapist_bond_alpha": Figure("WAI-SR therapist bond alpha", 0.80, 0.92, "Hatcher & Gillaspy 2006"),
-    "wai_client_therapist_r": Figure(
-        "WAI-SR totals, client vs therapist: r", 0.25, 0.47, "Tryon, Blackwell & Hammel 2007 (r = .36)"
-    ),
-    "wai_client_minus_therapist_d": Figure(
-        "WAI-SR totals, client minus therapist: d", 0.4, 0.8, "Tryon, Blackwell & Hammel 2007 (d = .63)"
-    ),
-    "ors_alpha": Figure("ORS alpha", 0.82, 0.92, "Miller et al. 2003; Bringhurst et al. 2006"),
-    "srs_alpha": Figure("SRS alpha", 0.88, 0.97, "Duncan et al. 2003"),
-    "srs_at_or_above_cutoff": Figure(
-        "SRS sessions at 36 or more (ceiling)", 0.5, 1.0, "Duncan et al. 2003; Reese et al. 2013"
-    ),
-}
-"""The instrument figures of DESIGN.md section 5 with their bands; the ceiling band ("most sessions")
-is ours. Alphas are over every administration (a client's several sessions count as several rows)."""
+FIGURES = {figure.name: figure for figure in INSTRUMENT}
+"""The instrument figures of DESIGN.md section 5 with their bands (simulation.figures.registry). Alphas
+are over every administration (a client's several sessions count as several rows)."""
 
 
 class InstrumentFigures:
@@ -197,7 +164,7 @@ class InstrumentFigures:
         lines = ["| figure | simulated | target | in band | source |", "|---|---|---|---|---|"]
         for name, value in self.values().items():
             figure = FIGURES[name]
-            inside = "yes" if figure.low <= value <= figure.high else "no"
+            inside = "yes" if figure.in_band(value) else "no"
             lines.append(
                 f"| {figure.label} | {value:.3f} | {figure.low:g} - {figure.high:g} | {inside} | {figure.source} |"
             )

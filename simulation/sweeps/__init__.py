@@ -2,9 +2,8 @@
 resumable Parquet output (execute.py), and summaries and sensitivity indices of the results
 (analysis.py)."""
 
+from simulation.figures.registry import FORMAT_FIGURES, RUN_FIGURES
 from simulation.sweeps.execute import (
-    FIGURES,
-    FORMAT_FIGURES,
     StudyResult,
     dask_executor,
     local_executor,
@@ -12,6 +11,8 @@ from simulation.sweeps.execute import (
     simulate_part,
 )
 from simulation.sweeps.study import SAMPLERS, Study, StudyError, load_study, parse_study
+
+FIGURES = tuple(figure.name for figure in RUN_FIGURES)  # a summary's figures of every run, by name
 
 __all__ = [
     "FIGURES",

@@ -4,8 +4,6 @@ draws already computed numbers and returns the Axes."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -151,17 +149,12 @@ def plot_indices(indices: pd.DataFrame, ax: plt.Axes | None = None, title: str |
     return ax
 
 
-def save_figure(figure: plt.Figure, path: Path, study: Study) -> Path:
-    """Stamp the study (clients per run, sessions, replicates, seed, version) on the figure, save it
-    as PNG and close it."""
+def study_stamp(study: Study) -> str:
+    """The provenance line of a study's figure (simulation.viz.figure.save_figure stamps it): clients
+    per run, sessions, replicates, seed and version."""
     sessions = "varied" if "course_length" in study.names else study.base.course_length
-    stamp = (
+    return (
         f"study {study.name}: {study.clients} {study.people} per run, {sessions} sessions at most, "
         f"{study.replicates} replicate(s), "
         f"seed {study.seed}, alliance-dynamics {versions()['alliance-dynamics']}"
     )
-    figure.text(0.99, -0.01, stamp, ha="right", va="top", fontsize=7, color="0.4")  # below the axes
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(figure)
-    return path

@@ -23,8 +23,7 @@ import multiprocessing
 import os
 import threading
 import time
-import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +31,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from simulation import calibration, measures
 from simulation.backend import run_key
+from simulation.figures.registry import run_figures
 from simulation.runs import Run
 from simulation.store import OutputExistsError, ParquetStream, atomic_outputs, remove_stale_partials, versions
 from simulation.sweeps.study import Study
@@ -42,7 +41,6 @@ from simulation.tables import Tables, simulate_runs
 PASS_CLIENTS = 100_000  # clients simulated in one stacked pass at most (bounds a worker's memory)
 MANIFEST = "manifest.json"
 CONNECT_SECONDS = 20  # how long to try to reach a Dask scheduler
-OUTCOME_SHARES = tuple(name for name in measures.OUTCOMES if name != "dropped_out")  # dropout is a figure already
 
 
 @dataclass(frozen=True)
@@ -52,51 +50,6 @@ class StudyResult:
     study: Study
     summary: pd.DataFrame
     clients: pd.DataFrame | None
-
-
-CLIENT_FIGURES: dict[str, Callable[[pd.DataFrame], float]] = {
-    "mean_change": lambda clients: clients["change"].mean(),  # ORS points, intake to last attended
-    "alliance_early_mean": lambda clients: clients["alliance_early"].mean(),  # 0-1, sessions 3-5
-    "sessions_attended_mean": lambda clients: clients["sessions_attended"].mean(),
-    "ruptures_per_client": lambda clients: clients["ruptures"].mean(),
-    "ruptures_resolved_share": lambda clients: clients["ruptures_resolved"].sum() / clients["ruptures"].sum(),
-}
-FIGURES = (
-    *(target.key for target in calibration.TARGETS if not target.preset),  # those on the run's own cohort
-    *OUTCOME_SHARES,
-    *CLIENT_FIGURES,
-)
-# the group and family runs' own figures, after FIGURES: the format's calibration row (the member-level
-# early alliance - outcome r, calibration.format_target) and figures of its units (tables.unit_table)
-FORMAT_FIGURES: dict[str, dict[str, Callable[[Tables], float]]] = {
-    "individual": {},
-    "group": {
-        calibration.format_target("group").key: calibration.format_target("group").compute,
-        "cohesion_mean": lambda t: t.clients["cohesion_mean"].mean(),  # 0-1, members' mean over sessions attended
-        "group_dropout_share": lambda t: t.units["dropout"].mean(),  # 0-1, mean over groups of members' dropout
-    },
-    "family": {
-        calibration.format_target("family").key: calibration.format_target("family").compute,
-        "split_mean": lambda t: t.units["split"].mean(),  # 0-1, mean over families of their mean split
-        "shared_alliance_mean": lambda t: t.units["shared_alliance"].mean(),  # 0-1, mean over families
-        "family_dropout": lambda t: t.units["dropped_out"].mean(),  # share of families that dropped out together
-    },
-}
-
-
-def run_figures(tables: Tables, format_name: str = "individual") -> dict[str, float]:
-    """One run's FIGURES: those of `alliance calibrate` (calibration.figures), the outcome shares, and
-    CLIENT_FIGURES (over members in every format); then, in the group and family formats, the format's
-    FORMAT_FIGURES. NaN where a figure is undefined for the run (e.g. a correlation in a run with no
-    rupture)."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        values = calibration.figures(tables)
-        shares = tables.clients["outcome"].value_counts(normalize=True)
-        values.update({outcome: float(shares.get(outcome, 0.0)) for outcome in OUTCOME_SHARES})
-        values.update({name: float(compute(tables.clients)) for name, compute in CLIENT_FIGURES.items()})
-        values.update({name: float(compute(tables)) for name, compute in FORMAT_FIGURES[format_name].items()})
-    return values
 
 
 def _split_by_run(tables: Tables) -> list[Tables]:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import measures
+from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 
 TERCILES = ("low", "middle", "high")
 UNIT_FIGURES = {"group": "cohesion", "family": "split"}  # the unit's figure a member's trajectory shows
@@ -130,12 +131,9 @@ def dropout_survival(clients: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
 
 def dose_response(sessions: pd.DataFrame, clients: pd.DataFrame) -> pd.DataFrame:
     """Per session s (2 to the longest course): the share of clients attending session s whose ORS
-    there is reliably above intake (5+ points; Howard et al. 1986), and how many attend it. In a
-    group or family s is the member's own session (``member_session``: 1 at their first)."""
-    if "member_session" in sessions:  # a group or family: the member's own session number
-        sessions = sessions.assign(session=sessions["member_session"])
-    attended = sessions[sessions["attended"]]
-    counts = attended.groupby("session").size()
+    there is reliably above intake (5+ points; Howard et al. 1986; measures.improved_by_session), and
+    how many attend it. s is the client's own session (a group member's 1 is their first)."""
+    counts = measures.own_session(sessions)[sessions["attended"]].value_counts().sort_index()
     rows = [
         {"session": s, "improved": measures.improved_by_session(sessions, clients, s), "n": int(counts[s])}
         for s in counts.index
@@ -173,21 +171,21 @@ def cohesion_by_session(sessions: pd.DataFrame, clients: pd.DataFrame) -> pd.Dat
 
 
 SPLIT_BINS = ("lowest", "low", "middle", "high", "highest")
-EARLY_SESSIONS = 3  # the kernel adds dropout_early_weight to the dropout log-odds in sessions 1-3
 
 
 def split_dropout(sessions: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
     """Weekly family dropout by the family's split at that session (the range of its members'
     alliances, 0-1, from the state before the session, which is what the dropout hazard reads).
 
-    One observation per family and session it was in therapy after the first EARLY_SESSIONS: in
-    those the kernel adds early dropout while the members' alliances have not yet drifted apart, so
-    keeping them would pile early dropouts into the low-split bins and hide the split's effect. A
+    One observation per family and session it was in therapy after the first EARLY_DROPOUT_SESSIONS
+    (simulation.figures.windows): in those the kernel adds early dropout while the members' alliances
+    have not yet drifted apart, so keeping them would pile early dropouts into the low-split bins and
+    hide the split's effect. A
     family drops out at its last scheduled session when ``dropped_out``. Returns one row per split
     fifth (SPLIT_BINS, over the family-sessions, labelled with its range): ``family_sessions``,
     ``dropouts``, ``rate`` (0-1) and its 95% Wilson interval (``low``, ``high``).
     """
-    sessions = sessions[sessions["session"] > EARLY_SESSIONS]
+    sessions = sessions[measures.own_session(sessions) > EARLY_DROPOUT_SESSIONS]
     weekly = sessions.groupby(["unit_id", "session"], as_index=False)["split"].first()
     ending = families.set_index("unit_id")
     last = weekly["unit_id"].map(ending["sessions_scheduled"])

@@ -1,4 +1,4 @@
-"""Colours shared by every figure and the one helper that stamps and saves a figure.
+"""Colours shared by every figure and the one helper that stamps and saves a figure (:func:`save_figure`).
 
 The palette is Okabe & Ito's (2008), safe for the common colour-vision deficiencies. Outcomes, stages
 and rupture markers keep one colour each across the page and the gallery.
@@ -63,10 +63,20 @@ class Stamp:
         )
 
 
-def save_figure(figure: Figure, stamp: Stamp, png: Path, svg: Path) -> None:
-    """Stamp the figure with its provenance, write it as PNG and SVG, and close it."""
+def save_figure(figure: Figure, stamp: str, *paths: Path) -> None:
+    """Stamp the figure with its provenance (``stamp``: one line in small type at its foot), write it
+    to each path (PNG or SVG by the suffix, no timestamps: the same figure gives the same bytes) and
+    release it (a figure made through pyplot is closed there too). The one save helper, for the
+    gallery and for the experiments' study figures."""
     figure.set_layout_engine("constrained", rect=(0.0, 0.03, 1.0, 0.97))  # room for the stamp
-    figure.text(0.99, 0.005, stamp.text(), ha="right", va="bottom", fontsize=7, color=OKABE_ITO["grey"])
-    figure.savefig(png, dpi=110, metadata={"Software": None})
-    figure.savefig(svg, metadata={"Date": None, "Creator": None})
+    figure.text(0.99, 0.005, stamp, ha="right", va="bottom", fontsize=7, color=OKABE_ITO["grey"])
+    for path in paths:
+        if path.suffix == ".svg":
+            figure.savefig(path, metadata={"Date": None, "Creator": None})
+        else:
+            figure.savefig(path, dpi=110, metadata={"Software": None})
+    if figure.canvas.manager is not None:  # made by pyplot, which keeps it until closed
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
     figure.clear()

@@ -203,5 +203,5 @@ def write_gallery(run_dir: Path, out: Path, overwrite: bool = False) -> list[str
         for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
             figure = Figure(figsize=size, layout="constrained")
             draw(run, figure)
-            save_figure(figure, run.stamp, paths[f"{name}.png"], paths[f"{name}.svg"])
+            save_figure(figure, run.stamp.text(), paths[f"{name}.png"], paths[f"{name}.svg"])
     return list(files)

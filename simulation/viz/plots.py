@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from simulation.viz.data import EARLY_SESSIONS, V_GROUPS, WITNESS_GROUPS
+from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
+from simulation.viz.data import V_GROUPS, WITNESS_GROUPS
 from simulation.viz.figure import (
     CATEGORY_COLOURS,
     COMPONENT_COLOURS,
@@ -231,7 +232,7 @@ def plot_split_dropout(data: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xticks(list(positions), data["split"])
     ax.set(
         xlabel="the family's split that week (range of the members' alliances, 0-1; fifths of the family-weeks "
-        f"from session {EARLY_SESSIONS + 1} on)",
+        f"from session {EARLY_DROPOUT_SESSIONS + 1} on)",
         ylabel="families dropping out that week (%)",
         ylim=(0, max(float(data["high"].max()) * 1.2, 0.01)),
         title="A split alliance: families drop out most in weeks when their members are furthest apart",

@@ -1,0 +1,10 @@
+"""Defaults and choices that the command line shows, defined here once and read by the modules that
+use them: importing this module imports nothing, so that building the ``alliance`` parser (``--help``,
+``presets``) does not import pandas, pyarrow or the simulation itself."""
+
+from __future__ import annotations
+
+DEFAULT_CHUNK = 100_000  # clients simulated at once when a cohort is streamed to files (bounds memory)
+FILE_FORMATS = ("parquet", "csv")  # table files of a synthetic data set
+CALIBRATION_CLIENTS = 4000  # the calibration cohort (DESIGN.md section 5: at least 2,000 clients)
+CALIBRATION_SEED = 20261128
