@@ -30,7 +30,7 @@ from simulation.defaults import DEFAULT_CHUNK, FILE_FORMATS
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import get_format
 from simulation.instruments import codebook
-from simulation.instruments.administer import administer
+from simulation.instruments.administration import administer
 from simulation.instruments.items import (
     ORS_ITEMS,
     ORS_OFFSETS,

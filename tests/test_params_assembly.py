@@ -60,13 +60,21 @@ def test_fields_of_every_concern_are_checked():
 
 
 def test_declarations_import_without_the_kernel_and_formats_import_first():
-    """The declarations (and so ``simulation.config``) load without numpy or the formats' mechanics, and
-    a format module imported before ``simulation.config`` still finds ``Params`` (no import cycle)."""
-    light = "import sys, simulation.config; print(sorted({'numpy', 'simulation.formats.group'} & set(sys.modules)))"
+    """The declarations (and so ``simulation.config``) load without numpy, pandas, the formats'
+    mechanics or the instruments' administration, and a module of the formats or instruments imported
+    before ``simulation.config`` still finds ``Params`` (no import cycle); the packages' lazy names stay
+    the functions whatever was imported first."""
+    heavy = "{'numpy', 'pandas', 'simulation.formats.group', 'simulation.instruments.administration'}"
+    light = f"import sys, simulation.config; print(sorted({heavy} & set(sys.modules)))"
     for code, expected in [
         (light, "[]"),
         ("import simulation.formats.group as g, simulation.config as c; print(g.Params is c.Params)", "True"),
         ("from simulation.formats import FORMATS, Format; print(sorted(FORMATS))", "['family', 'group', 'individual']"),
+        (
+            "import simulation.instruments.administration; from simulation.instruments import administer; "
+            "print(callable(administer))",
+            "True",
+        ),
     ]:
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
         assert done.stdout.strip() == expected
