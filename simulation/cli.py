@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from simulation.backend import BACKENDS, BackendError
@@ -47,6 +48,18 @@ def _count(option: str, low: int, high: int):
     return parse
 
 
+def _nonempty[T](option: str, kind: Callable[[str], T], valid: str) -> Callable[[str], T]:
+    """An argparse type: ``kind`` of a text that is not empty or blank (an empty --out would mean the
+    current folder; an empty --scheduler, no cluster), with a message naming the option and ``valid``."""
+
+    def parse(text: str) -> T:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{option} must be {valid}; got an empty value")
+        return kind(text)
+
+    return parse
+
+
 def _add_parameter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset",
@@ -73,6 +86,9 @@ def _add_clients_option(parser: argparse.ArgumentParser, low: int, default: int,
     )
 
 
+OUT_DIR = _nonempty("--out", Path, "a folder path")
+
+
 def _add_output_options(parser: argparse.ArgumentParser, seed: int, out_help: str) -> None:
     parser.add_argument(
         "--seed",
@@ -80,7 +96,7 @@ def _add_output_options(parser: argparse.ArgumentParser, seed: int, out_help: st
         default=seed,
         help=f"random seed (same seed, same bytes; default {seed})",
     )
-    parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
+    parser.add_argument("--out", type=OUT_DIR, metavar="DIR", help=out_help)
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
@@ -138,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parameter_options(params)
     params.add_argument("--toml", action="store_true", help="print the (resolved) parameters as TOML instead")
     params.add_argument("--markdown", action="store_true", help="print the defaults as a Markdown table")
-    params.add_argument("--out", type=Path, metavar="DIR", help="also write DIR/parameters.toml")
+    params.add_argument("--out", type=OUT_DIR, metavar="DIR", help="also write DIR/parameters.toml")
     params.add_argument("--overwrite", action="store_true", help="replace an existing parameters.toml")
 
     commands.add_parser("presets", help="list the presets, one line each")
@@ -184,13 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--out to resume a study that was stopped.",
     )
     sweep.add_argument("study", type=Path, metavar="STUDY.toml", help="the study file")
-    sweep.add_argument("--out", type=Path, metavar="DIR", help="output directory (required)")
+    sweep.add_argument("--out", type=OUT_DIR, metavar="DIR", help="output directory (required)")
     sweep.add_argument(
         "--workers",
         type=_count("--workers", 0, 4096),
         help="local worker processes (default: all cores; 0: in this process)",
     )
-    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
+    sweep.add_argument(
+        "--scheduler",
+        type=_nonempty("--scheduler", str, "a Dask scheduler address tcp://HOST:PORT"),
+        metavar="tcp://HOST:PORT",
+        help="run on this Dask cluster instead",
+    )
     sweep.add_argument("--overwrite", action="store_true", help="replace a different study's results in --out")
 
     figures = commands.add_parser(
@@ -201,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run dropout by the family's split) from the tables that 'alliance run' wrote.",
     )
     figures.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a directory written by 'alliance run --out'")
-    figures.add_argument("--out", type=Path, metavar="DIR", help="where to write the figures (required)")
+    figures.add_argument("--out", type=OUT_DIR, metavar="DIR", help="where to write the figures (required)")
     figures.add_argument("--overwrite", action="store_true", help="replace existing figure files")
 
     app = commands.add_parser(
@@ -328,7 +349,7 @@ def command_generate(args: argparse.Namespace) -> None:
     )
     print(f"Synthetic data set of {truth['clients']} clients, {truth['therapists']} therapists ({args.format})")
     print(figures.to_markdown())
-    print(f"Wrote {args.out}/ (sessions, clients, therapists, truth/, codebook.json, codebook.md, README.md)")
+    print(f"Wrote {args.out}/ (sessions, clients, therapists, truth/, codebook.json, codebook.md, README.md, manifest)")
 
 
 def command_sweep(args: argparse.Namespace) -> None:
@@ -387,7 +408,11 @@ COMMANDS = {
 def user_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input (one line, exit status 2). Those of the modules that commands
     import when they run are taken from those modules if they were imported (only they raise them)."""
-    lazy = (("simulation.store", "OutputExistsError"), ("simulation.viz.gallery", "RunDirError"))
+    lazy = (
+        ("simulation.store", "OutputExistsError"),
+        ("simulation.store", "OutputFolderError"),  # a folder another process writes, or one that mixes
+        ("simulation.viz.gallery", "RunDirError"),
+    )
     loaded = tuple(getattr(sys.modules[module], name) for module, name in lazy if module in sys.modules)
     return (ParameterError, UsageError, BackendError, *loaded)
 

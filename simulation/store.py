@@ -1,20 +1,30 @@
 """Writing results: a cohort simulated in chunks and streamed to Parquet, written atomically, with a
 manifest that lets anyone remake the run (how its parameters were made, the parameters themselves,
-seed, command line and versions). Nothing is overwritten unless asked."""
+seed, command line and versions). Nothing is overwritten unless asked.
+
+Every output folder has one writer at a time (:func:`output_lock`) and is published as a whole, its
+manifest last (:func:`atomic_outputs`); the manifest records every other file's checksum and the
+model's code version (:func:`write_manifest`), which readers check (:func:`open_checked`). See
+docs/ODD.md 4.12."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import platform
 import re
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -30,7 +40,7 @@ from simulation.recipe import RunRecipe
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.tables import build_tables, therapist_table
 
-RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")
+RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")  # manifest last
 UNIT_FILES = {"group": "groups.parquet", "family": "families.parquet"}  # the unit table of each format
 
 
@@ -44,6 +54,18 @@ class OutputExistsError(FileExistsError):
     """An output file exists and --overwrite was not given."""
 
 
+class OutputFolderError(ValueError):
+    """An output folder that cannot be written or read as asked (one line naming the folder or file)."""
+
+
+class OutputBusyError(OutputFolderError):
+    """Another process is writing the output folder."""
+
+
+class MixedOutputError(OutputFolderError):
+    """A file of an output folder does not belong with its manifest (another output's, or changed)."""
+
+
 def check_free(directory: Path, names: tuple[str, ...], overwrite: bool) -> None:
     """Refuse (before any work) to overwrite existing outputs unless ``overwrite``."""
     if directory.exists() and not directory.is_dir():
@@ -54,6 +76,13 @@ def check_free(directory: Path, names: tuple[str, ...], overwrite: bool) -> None
 
 
 PARTIAL_PREFIX = ".partial-"
+LOCK_NAME = ".lock"  # the writer lock inside an output folder (fcntl.flock; holds the writer's pid)
+MANIFEST = "manifest.json"  # published last: the commit point of an output set (see atomic_outputs)
+
+
+def is_transient(name: str) -> bool:
+    """Whether ``name`` in an output folder is a writer's lock or temporary entry, not an output."""
+    return name == LOCK_NAME or name.startswith(PARTIAL_PREFIX)
 
 
 def _writer_alive(name: str) -> bool:
@@ -83,37 +112,192 @@ def remove_stale_partials(directory: Path) -> list[Path]:
     return stale
 
 
+def _open_lock_file(directory: Path) -> tuple[int, bool]:
+    """Open (creating it, and the folder, when missing) ``directory``'s lock file and take its
+    exclusive flock without waiting. Returns the descriptor and whether this call made the folder."""
+    created = False
+    path = directory / LOCK_NAME
+    while True:
+        if directory.exists() and not directory.is_dir():
+            raise OutputExistsError(f"{directory} exists and is not a directory")
+        try:
+            directory.mkdir(parents=True)
+            created = True
+        except FileExistsError:
+            pass
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except FileNotFoundError:  # the folder went meanwhile (its maker failed and removed it): again
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(descriptor)
+            raise OutputBusyError(
+                f"{directory} is being written by another process (pid {holder}); wait for it or choose another --out"
+            ) from None
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        if current is not None and os.path.samestat(current, os.fstat(descriptor)):
+            return descriptor, created
+        os.close(descriptor)  # locked a lock file that its holder had just removed: take the new one
+
+
+@contextmanager
+def output_lock(directory: Path) -> Iterator[None]:
+    """Hold the writer lock of the output folder ``directory`` (made when missing): one writer at a
+    time. A second writer is refused at once (OutputBusyError). The lock is an OS lock (flock) on
+    ``directory/.lock``: the OS releases it when its process dies, so a killed writer (kill -9) never
+    leaves a stale lock; the file is removed on release (under the lock; a writer that opened the
+    old file checks it still is the folder's lock file). A folder this call made and that stays
+    empty is removed again."""
+    descriptor, created = _open_lock_file(directory)
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        (directory / LOCK_NAME).unlink(missing_ok=True)
+        os.close(descriptor)
+        if created:
+            with suppress(OSError):  # not empty: outputs written, or another writer's lock
+                directory.rmdir()
+
+
+def _publish(staging: Path, directory: Path, names: tuple[str, ...], replaces: tuple[str, ...]) -> None:
+    """Move the staged files ``names`` into ``directory`` and remove ``replaces``, the manifest last.
+    When the set has a manifest and other files, the old manifest goes first: in between the folder
+    has no manifest, so a writer killed there leaves a folder every reader refuses, never one that
+    passes for a whole set (and the manifest's checksums catch any other mix)."""
+    files = [name for name in names if name != MANIFEST]
+    if MANIFEST in names and files:
+        (directory / MANIFEST).unlink(missing_ok=True)
+    for name in files:
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / name, directory / name)
+    for other in replaces:
+        (directory / other).unlink(missing_ok=True)
+    if MANIFEST in names:
+        os.replace(staging / MANIFEST, directory / MANIFEST)
+
+
 @contextmanager
 def atomic_outputs(
-    directory: Path, names: tuple[str, ...], overwrite: bool, replaces: tuple[str, ...] = ()
+    directory: Path,
+    names: tuple[str, ...],
+    overwrite: bool,
+    replaces: tuple[str, ...] = (),
+    lock_held: bool = False,
 ) -> Iterator[dict[str, Path]]:
-    """Yield temporary paths for ``names``; on success move them all into place, on error remove them.
+    """Yield temporary paths for ``names``; on success publish them all (see :func:`_publish`), on
+    error remove them.
 
-    The temporary files sit in ``directory`` itself, so each final move is an atomic rename. The
-    staging folder is named after this process (``.partial-<pid>-...``), so that the next writer into
-    ``directory`` can tell a killed writer's leftovers from a live one's and remove them.
-    ``replaces`` names files of the same kind of output that this one does not write (e.g. another
-    format's unit table): they too are refused without ``overwrite``, and removed on success, so that a
-    folder never mixes two outputs.
+    The folder's writer lock (:func:`output_lock`) is held throughout, unless ``lock_held`` says the
+    caller holds it already (a sweep holds its study folder's). The temporary files sit in a staging
+    folder in ``directory`` itself, so each final move is an atomic rename; it is named after this
+    process (``.partial-<pid>-...``), so that the next writer can tell a killed writer's leftovers
+    and remove them. ``replaces`` names files of the same kind of output that this one does not
+    write (e.g. another format's unit table): they too are refused without ``overwrite``, and
+    removed on success, so that a folder never mixes two outputs. Files of other names are left alone.
     """
-    check_free(directory, (*names, *replaces), overwrite)
-    created = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(directory)
-    staging = Path(tempfile.mkdtemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", dir=directory))
+    with nullcontext() if lock_held else output_lock(directory):
+        check_free(directory, (*names, *replaces), overwrite)
+        directory.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(directory)
+        staging = Path(tempfile.mkdtemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", dir=directory))
+        try:
+            for name in names:  # a name may sit in a subfolder (a data set's truth/)
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            yield {name: staging / name for name in names}
+            _publish(staging, directory, names, replaces)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+# --- model version and checksums -------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@cache
+def model_version() -> str:
+    """The version of the model's code: the first 16 hex digits of a SHA-256 over every .py file of
+    the package (relative path and bytes, in path order). It changes with any change of the code,
+    whatever the package's version number says; computed once per process."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@cache
+def git_commit() -> str | None:
+    """The git commit of the checkout the package runs from, or None (an installed wheel, no git)."""
     try:
-        for name in names:  # a name may sit in a subfolder (a data set's truth/)
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-        yield {name: staging / name for name in names}
-        for name in names:
-            (directory / name).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / name, directory / name)
-        for name in replaces:
-            (directory / name).unlink(missing_ok=True)
-    finally:
-        shutil.rmtree(staging)
-        if created and not any(directory.iterdir()):
-            directory.rmdir()  # a failed run leaves no empty folder behind
+        found = subprocess.run(
+            ["git", "-C", str(PACKAGE.parent), "rev-parse", "--show-toplevel", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found[1] if len(found) == 2 and Path(found[0]).resolve() == PACKAGE.parent else None
+
+
+def model_record() -> dict[str, str | None]:
+    """What the manifests record of the code: ``version`` (:func:`model_version`, compared on
+    resume) and ``git_commit`` (for people; None outside a git checkout)."""
+    return {"version": model_version(), "git_commit": git_commit()}
+
+
+def _read_checksum(handle: BinaryIO) -> dict[str, object]:
+    """The checksum record of what ``handle`` holds from its position on: SHA-256 (hex) and size
+    (bytes), read in blocks of 1 MiB."""
+    digest, size = hashlib.sha256(), 0
+    while block := handle.read(1 << 20):
+        digest.update(block)
+        size += len(block)
+    return {"sha256": digest.hexdigest(), "bytes": size}
+
+
+def checksum(path: Path) -> dict[str, object]:
+    """A file's checksum record as manifests keep it: SHA-256 (hex) and size (bytes)."""
+    with path.open("rb") as handle:
+        return _read_checksum(handle)
+
+
+def open_checked(path: Path, record: object, manifest: Path) -> BinaryIO:
+    """Open ``path`` for reading after checking its size and SHA-256 against ``record`` (its entry
+    in the checksums of ``manifest``): the one check every reader of an output folder makes. Reading
+    the tables from the handle returned reads the very bytes checked, even if a writer replaces the
+    file meanwhile. :class:`MixedOutputError` (one line naming the file) when it does not belong."""
+    if not (isinstance(record, dict) and set(record) == {"sha256", "bytes"}):
+        raise MixedOutputError(f"{manifest} records no checksum for {path.name}; remake the folder")
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise MixedOutputError(f"{path} is missing though {manifest} lists it; remake the folder") from None
+    if _read_checksum(handle) != record:
+        handle.close()
+        raise MixedOutputError(
+            f"{path} does not belong with {manifest} (its size or SHA-256 differs: the folder mixes two "
+            "outputs or the file was changed); remake the folder"
+        )
+    handle.seek(0)
+    return handle
+
+
+def write_manifest(paths: dict[str, Path], document: dict) -> None:
+    """Write ``document`` to the staged ``paths[MANIFEST]`` with the checksum of every other staged
+    file (``checksums``) and the model's code version (``model``); call it after the other files."""
+    checksums = {name: checksum(path) for name, path in paths.items() if name != MANIFEST}
+    write_json(paths[MANIFEST], document | {"checksums": checksums, "model": model_record()})
 
 
 def versions() -> dict[str, str]:
@@ -235,7 +419,8 @@ def run_to_directory(
 ) -> Summary:
     """Simulate a cohort of ``n_clients`` members in ``format_name`` with the parameters that
     ``recipe`` makes, in chunks of members, and stream its tables to ``out`` (see :func:`run_files`);
-    the manifest records the format, the recipe and the parameters.
+    the manifest records the format, the recipe, the parameters and every file's checksum, and is
+    published last (:func:`atomic_outputs`).
 
     Memory stays bounded by the chunk size; the results, to the byte, do not depend on it (random
     draws are keyed by client, unit and pair, see simulation.backend; chunks are cut at unit
@@ -264,8 +449,8 @@ def run_to_directory(
             for stream in streams.values():
                 stream.close()
         therapist_table(runs).to_parquet(paths["therapists.parquet"], index=False)
-        write_json(
-            paths["manifest.json"],
+        write_manifest(
+            paths,
             {
                 "command": "run",
                 "format": format_name,
@@ -276,7 +461,7 @@ def run_to_directory(
                 "parameters": params.as_dict(),
                 "versions": versions(),
                 "summary": summary.as_dict(),
-                "files": [name for name in files if name != "manifest.json"],
+                "files": [name for name in files if name != MANIFEST],
             },
         )
     return summary

@@ -5,7 +5,8 @@ generate``) streams them, chunk by chunk, to a folder: the observed tables (a lo
 client and scheduled session with every item score, a client table, a therapist table), ``truth/``
 (the latent states per session, the kernel's client and therapist tables, and parameters.json with
 every parameter, the measurement model, the missingness mechanisms and the true effects an analyst
-tries to recover), codebook.json, codebook.md and README.md.
+tries to recover), codebook.json, codebook.md, README.md and, published last, manifest.json (every other
+file's checksum; simulation.store).
 
 Random draws are keyed by run, client and session (simulation.backend), and every reported figure is
 computed from exact integer moments or exactly rounded sums, so the bytes do not depend on the chunk
@@ -51,11 +52,19 @@ from simulation.instruments.scores import (
 )
 from simulation.recipe import RunRecipe
 from simulation.runs import Rows, Run, simulate_rows
-from simulation.store import ParquetStream, atomic_outputs, check_free, versions, write_json
+from simulation.store import (
+    MANIFEST,
+    ParquetStream,
+    atomic_outputs,
+    check_free,
+    versions,
+    write_json,
+    write_manifest,
+)
 from simulation.tables import build_tables, therapist_table
 
 TABLES = ("sessions", "clients", "therapists", "truth/sessions", "truth/clients", "truth/therapists")
-DOCUMENTS = ("truth/parameters.json", "codebook.json", "codebook.md", "README.md")
+DOCUMENTS = ("truth/parameters.json", "codebook.json", "codebook.md", "README.md", MANIFEST)  # manifest last
 UNIT_TRUTH_COLUMNS = ("cohesion", "member_rupture", "shared_alliance", "split")  # latent unit figures, per session
 WAI_POINTS_PER_UNIT = 4 * WAI_ITEMS * float(np.mean(WAI_LOADINGS))  # WAI-SR total points per alliance unit
 TRUTH_SESSION_COLUMNS = ("stage", "bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
@@ -469,6 +478,10 @@ Remake it, to the byte, with the same package version:
 
 {files}
 
+`manifest.json`, written last, holds every other file's SHA-256 and size and the version of the
+simulator's code: a folder without it is incomplete, and a file whose checksum differs is not part of
+this data set.
+
 The long table `sessions` has one row per client and scheduled session up to the end of the course
 (none after a dropout or planned ending). Items of a missed session, of a session off the WAI-SR
 schedule, or left blank are missing. `truth/parameters.json` holds the parameters with their units and
@@ -517,7 +530,8 @@ def generate_to_directory(
     format: str = "individual",
 ) -> tuple[InstrumentFigures, dict]:
     """Write a synthetic data set to ``out`` (see the module docstring), chunk by chunk, atomically:
-    nothing is written if anything fails, nothing overwritten without ``overwrite``. Returns the
+    nothing is written if anything fails, nothing overwritten without ``overwrite``; manifest.json
+    (every file's checksum, the model's code version) is published last. Returns the
     instrument figures and the truth document."""
     if file_format not in FILE_FORMATS:
         raise ValueError(f"--file-format must be one of {', '.join(FILE_FORMATS)}; got {file_format!r}")
@@ -547,4 +561,5 @@ def generate_to_directory(
         write_json(paths["codebook.json"], book)
         paths["codebook.md"].write_text(codebook.to_markdown(book), encoding="utf-8")
         paths["README.md"].write_text(readme(design, file_format, parameters, figures), encoding="utf-8")
+        write_manifest(paths, {"command": "generate", "format": design.format, "file_format": file_format})
     return figures, parameters

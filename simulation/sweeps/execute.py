@@ -9,7 +9,9 @@ however the study was cut up, run or interrupted.
 
 Output folder::
 
-    DIR/manifest.json           study file, parameters, design, seeds, versions, which parts are done
+    DIR/manifest.json           study file, parameters, design, seeds, versions, the model's code version,
+                                which parts are done (with their files' checksums), complete or not
+    DIR/.lock                   while a process writes the study (one at a time; simulation.store)
     DIR/parts/part-00012.parquet          summary rows of part 12 (one row per run)
     DIR/parts/part-00012.clients.parquet  its client rows (when outputs has "clients")
     DIR/summary.parquet, DIR/clients.parquet   all parts joined in run order, once every part is done
@@ -24,6 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +37,24 @@ from tqdm import tqdm
 from simulation.backend import run_key
 from simulation.figures.registry import run_figures
 from simulation.runs import Run
-from simulation.store import OutputExistsError, ParquetStream, atomic_outputs, remove_stale_partials, versions
+from simulation.store import (
+    MANIFEST,
+    OutputExistsError,
+    OutputFolderError,
+    ParquetStream,
+    atomic_outputs,
+    checksum,
+    is_transient,
+    model_record,
+    open_checked,
+    output_lock,
+    remove_stale_partials,
+    versions,
+)
 from simulation.sweeps.study import Study
 from simulation.tables import Tables, simulate_runs
 
 PASS_CLIENTS = 100_000  # clients simulated in one stacked pass at most (bounds a worker's memory)
-MANIFEST = "manifest.json"
 CONNECT_SECONDS = 20  # how long to try to reach a Dask scheduler
 
 
@@ -207,9 +222,10 @@ def final_names(outputs: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f"{name}.parquet" for name in outputs)
 
 
-def _write_json_atomically(directory: Path, name: str, document: dict) -> None:
-    with atomic_outputs(directory, (name,), overwrite=True) as paths:
-        paths[name].write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+def _write_manifest(out: Path, manifest: dict) -> None:
+    """Replace the study's manifest atomically (the caller holds the folder's lock)."""
+    with atomic_outputs(out, (MANIFEST,), overwrite=True, lock_held=True) as paths:
+        paths[MANIFEST].write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
 
 
 def new_manifest(study: Study, design: pd.DataFrame) -> dict:
@@ -236,6 +252,7 @@ def new_manifest(study: Study, design: pd.DataFrame) -> dict:
             "k = i, or k = the replicate when paired",
         },
         "versions": versions(),
+        "model": model_record(),
         "runs_per_part": study.runs_per_part,
         "parts": [
             {
@@ -254,19 +271,34 @@ def new_manifest(study: Study, design: pd.DataFrame) -> dict:
 def open_study_folder(study: Study, design: pd.DataFrame, out: Path, overwrite: bool) -> dict:
     """The manifest to continue from: a fresh one for a new folder (or with ``overwrite``), the
     stored one when ``out`` holds this same study (resume). Refuses a folder that holds another
-    study or other files unless ``overwrite``. Writes nothing."""
+    study or other files unless ``overwrite``, and parts written by another version of the model's
+    code (simulation.store.model_version). Writes nothing; the caller holds the folder's lock."""
     path = out / MANIFEST
     fresh = new_manifest(study, design)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out} exists and is not a directory")
-    if overwrite or not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith(".partial-")):
+    if overwrite or not out.exists() or all(is_transient(entry.name) for entry in out.iterdir()):
         return fresh
     if not path.exists():
         raise OutputExistsError(f"{out} exists and holds no sweep manifest; pass --overwrite or choose another --out")
-    stored = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        parts = stored["parts"] if isinstance(stored, dict) else None
+        valid = isinstance(parts, list) and all(isinstance(part, dict) for part in parts)
+    except (ValueError, KeyError):  # not JSON, not UTF-8, no parts
+        valid = False
+    if not valid:
+        raise OutputFolderError(f"{path} is not a sweep manifest; pass --overwrite or choose another --out")
     if stored.get("study_file") != study.text or stored.get("runs_per_part") != study.runs_per_part:
         raise OutputExistsError(f"{out} holds a different study; pass --overwrite to replace it")
-    return stored
+    code = model_record()
+    other = next((part for part in parts if part.get("done") and part.get("model_version") != code["version"]), None)
+    if other is not None:
+        raise OutputFolderError(
+            f"parts in {out} were written by model version {other.get('model_version') or 'unknown'}, this is "
+            f"{code['version']}; use a new --out or --overwrite"
+        )
+    return stored | {"model": code}
 
 
 def run_study(
@@ -285,8 +317,22 @@ def run_study(
     processes, ``workers`` of them (all cores by default; 0: in this process).
     """
     design = study.design()
-    parts = {number: list(part) for number, part in enumerate(study.parts(design))}
     out = Path(out) if out is not None else None
+    with output_lock(out) if out is not None else nullcontext():  # one writer of a study folder at a time
+        return _run_study(study, design, out, workers, executor, overwrite, progress)
+
+
+def _run_study(
+    study: Study,
+    design: pd.DataFrame,
+    out: Path | None,
+    workers: int | None,
+    executor: cf.Executor | None,
+    overwrite: bool,
+    progress: bool | None,
+) -> StudyResult:
+    """run_study's work, under the study folder's lock when there is a folder."""
+    parts = {number: list(part) for number, part in enumerate(study.parts(design))}
     manifest = open_study_folder(study, design, out, overwrite) if out is not None else None
     if manifest is not None:
         parts = {number: runs for number, runs in parts.items() if not _finished(out, manifest["parts"][number])}
@@ -323,13 +369,21 @@ def run_study(
 
 
 def _finished(out: Path, part: dict) -> bool:
-    return part["done"] and all((out / "parts" / name).exists() for name in part["files"])
+    """Whether ``part`` is done and its files are there (a missing one makes it run again); a file
+    there that does not match its checksum is refused (MixedOutputError), not silently replaced."""
+    if not (part["done"] and all((out / "parts" / name).exists() for name in part["files"])):
+        return False
+    for name in part["files"]:
+        open_checked(out / "parts" / name, part.get("checksums", {}).get(name), out / MANIFEST).close()
+    return True
 
 
 def _prepare(out: Path, manifest: dict, overwrite: bool) -> None:
-    """Create the folder (emptying a replaced study's parts), clear killed writers' temporary files,
-    and write the manifest."""
+    """Write the manifest, empty a replaced study's parts and joined files (after the new manifest,
+    so that a kill in between leaves them unmarked: they run again), and clear killed writers'
+    temporary files."""
     (out / "parts").mkdir(parents=True, exist_ok=True)
+    _write_manifest(out, manifest)
     if overwrite and not any(part["done"] for part in manifest["parts"]):
         for stale in (out / "parts").glob("part-*.parquet"):
             stale.unlink()
@@ -337,36 +391,51 @@ def _prepare(out: Path, manifest: dict, overwrite: bool) -> None:
             (out / name).unlink(missing_ok=True)
     remove_stale_partials(out)
     remove_stale_partials(out / "parts")
-    _write_json_atomically(out, MANIFEST, manifest)
 
 
 def _store_part(
     out: Path, manifest: dict, number: int, tables: dict[str, pd.DataFrame], outputs: tuple[str, ...]
 ) -> None:
-    """Write a finished part atomically, then mark it done in the manifest (also atomically): a kill
-    between the two only makes the part run again."""
+    """Write a finished part atomically, then mark it done in the manifest (also atomically) with its
+    files' checksums and the model's code version: a kill between the two only makes the part run
+    again."""
     names = part_names(number, outputs)
-    with atomic_outputs(out / "parts", names, overwrite=True) as paths:
+    with atomic_outputs(out / "parts", names, overwrite=True, lock_held=True) as paths:
         for name, output in zip(names, outputs, strict=True):
             tables[output].to_parquet(paths[name], index=False)
-    manifest["parts"][number]["done"] = True
-    _write_json_atomically(out, MANIFEST, manifest)
+        checksums = {name: checksum(paths[name]) for name in names}
+    manifest["parts"][number] |= {"done": True, "checksums": checksums, "model_version": manifest["model"]["version"]}
+    _write_manifest(out, manifest)
 
 
 def _finish(out: Path, manifest: dict, study: Study) -> StudyResult:
-    """Join the parts in run order into the final files (streamed: memory stays at one part), mark the
-    study complete, and return its tables."""
+    """Join the parts in run order into the final files (streamed: memory stays at one part; each
+    part checked against its checksum), publish them, then mark the study complete with their
+    checksums; return its tables, read from the bytes checked. A study marked complete whose final
+    files went is unmarked first, so that the manifest never vouches for files being replaced."""
     names = final_names(study.outputs)
+    manifest_path = out / MANIFEST
     if not manifest["complete"] or not all((out / name).exists() for name in names):
-        with atomic_outputs(out, names, overwrite=True) as paths:
+        if manifest["complete"]:
+            manifest["complete"] = False
+            manifest.pop("checksums", None)
+            _write_manifest(out, manifest)
+        with atomic_outputs(out, names, overwrite=True, lock_held=True) as paths:
             for output, name in zip(study.outputs, names, strict=True):
                 stream = ParquetStream(paths[name])
                 try:
                     for part in manifest["parts"]:
-                        stream.write(pd.read_parquet(out / "parts" / part["files"][study.outputs.index(output)]))
+                        file = part["files"][study.outputs.index(output)]
+                        record = part.get("checksums", {}).get(file)
+                        with open_checked(out / "parts" / file, record, manifest_path) as handle:
+                            stream.write(pd.read_parquet(handle))
                 finally:
                     stream.close()
-        manifest["complete"] = True
-        _write_json_atomically(out, MANIFEST, manifest)
-    clients = pd.read_parquet(out / "clients.parquet") if "clients" in study.outputs else None
-    return StudyResult(study, pd.read_parquet(out / "summary.parquet"), clients)
+            checksums = {name: checksum(paths[name]) for name in names}
+        manifest |= {"complete": True, "checksums": checksums}
+        _write_manifest(out, manifest)
+    tables = {}
+    for output, name in zip(study.outputs, names, strict=True):
+        with open_checked(out / name, manifest.get("checksums", {}).get(name), manifest_path) as handle:
+            tables[output] = pd.read_parquet(handle)
+    return StudyResult(study, tables["summary"], tables.get("clients"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulation.formats import FORMATS
-from simulation.store import RUN_FILES, UNIT_FILES, atomic_outputs, check_free, run_files
+from simulation.store import (
+    MANIFEST,
+    RUN_FILES,
+    UNIT_FILES,
+    atomic_outputs,
+    check_free,
+    open_checked,
+    output_lock,
+    run_files,
+)
 from simulation.viz import data
 from simulation.viz.figure import Stamp, save_figure
 from simulation.viz.plots import (
@@ -64,16 +74,29 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
     if not run_dir.is_dir():
         raise RunDirError(f"RUN_DIR {run_dir} does not exist or is not a directory")
     missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
+    if missing == [MANIFEST]:  # the tables without the manifest, published last: an unfinished write
+        raise RunDirError(
+            f"RUN_DIR {run_dir} has no manifest.json: a writer is publishing it or was stopped before it "
+            "finished; wait for it, or run it again with --overwrite"
+        )
     if missing:
         raise RunDirError(f"RUN_DIR {run_dir} is not a run directory ('alliance run --out' writes it): no {missing[0]}")
     try:
-        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-        Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"])
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+        counts = {"n_clients": manifest["n_clients"], "seed": manifest["seed"]}
+        counts["course_length"] = manifest["parameters"]["course_length"]
+        wrong = [name for name, value in counts.items() if type(value) is not int]
+        if wrong:
+            raise TypeError(f"{wrong[0]} is not a whole number")
+    except (ValueError, KeyError, TypeError) as error:  # not JSON, not UTF-8, or not shaped like a manifest
         raise RunDirError(f"RUN_DIR {run_dir}: manifest.json is not a run manifest ({error})") from None
+    if not isinstance(manifest.get("checksums"), dict):
+        raise RunDirError(
+            f"RUN_DIR {run_dir}: manifest.json records no checksums (an older version wrote it); run it again"
+        )
     present = [name for name, file in UNIT_FILES.items() if (run_dir / file).is_file()]
     format_name = manifest.get("format") or (present[0] if present else "individual")
-    if format_name not in FORMATS:
+    if not isinstance(format_name, str) or format_name not in FORMATS:
         raise RunDirError(f"RUN_DIR {run_dir}: manifest.json names an unknown format '{format_name}'")
     missing = [name for name in run_files(format_name) if not (run_dir / name).is_file()]
     if missing:
@@ -87,16 +110,23 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
 
 
 def read_run(run_dir: Path) -> RunTables:
-    """Read a run directory; :class:`RunDirError` (one line) when it is not one."""
+    """Read a run directory; :class:`RunDirError` (one line) when it is not one, MixedOutputError
+    when a table does not belong with its manifest (each is read from the bytes checked)."""
     manifest, format_name = run_manifest(run_dir)
-    sessions = pd.read_parquet(
-        run_dir / "sessions.parquet",
-        columns=READ_COLUMNS + FORMAT_COLUMNS.get(format_name, []),
-        filters=[("client_id", "<=", SESSION_CLIENTS)],
-    )
-    clients = pd.read_parquet(run_dir / "clients.parquet")
-    therapists = pd.read_parquet(run_dir / "therapists.parquet")
-    units = pd.read_parquet(run_dir / UNIT_FILES[format_name]) if format_name in UNIT_FILES else None
+    with ExitStack() as stack:
+        tables = {
+            name: stack.enter_context(open_checked(run_dir / name, manifest["checksums"].get(name), run_dir / MANIFEST))
+            for name in run_files(format_name)
+            if name != MANIFEST
+        }
+        sessions = pd.read_parquet(
+            tables["sessions.parquet"],
+            columns=READ_COLUMNS + FORMAT_COLUMNS.get(format_name, []),
+            filters=[("client_id", "<=", SESSION_CLIENTS)],
+        )
+        clients = pd.read_parquet(tables["clients.parquet"])
+        therapists = pd.read_parquet(tables["therapists.parquet"])
+        units = pd.read_parquet(tables[UNIT_FILES[format_name]]) if format_name in UNIT_FILES else None
     stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"], format_name)
     return RunTables(sessions, clients, therapists, stamp, format_name, units)
 
@@ -198,10 +228,11 @@ def write_gallery(run_dir: Path, out: Path, overwrite: bool = False) -> list[str
     files = gallery_files(format_name)
     others = tuple(name for other in FORMAT_GALLERY for name in gallery_files(other) if name not in files)
     check_free(out, (*files, *others), overwrite)
-    run = read_run(run_dir)
-    with atomic_outputs(out, files, overwrite, replaces=others) as paths:
-        for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
-            figure = Figure(figsize=size, layout="constrained")
-            draw(run, figure)
-            save_figure(figure, run.stamp.text(), paths[f"{name}.png"], paths[f"{name}.svg"])
+    with output_lock(out):  # a second writer into ``out`` is refused before the run is read
+        run = read_run(run_dir)
+        with atomic_outputs(out, files, overwrite, replaces=others, lock_held=True) as paths:
+            for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
+                figure = Figure(figsize=size, layout="constrained")
+                draw(run, figure)
+                save_figure(figure, run.stamp.text(), paths[f"{name}.png"], paths[f"{name}.svg"])
     return list(files)
