@@ -355,7 +355,9 @@ class ReferenceClient(mesa.Agent):
 
     def symptom_change(self, alliance: float, attended: bool) -> float:
         """Latent well-being after the week: an attended session closes a share of the gap to the level
-        within reach, a share that decays with the sessions attended before; every week adds noise."""
+        within reach, a share that decays with the sessions attended before; a harmful one (a negative
+        share, on a very weak alliance) takes that share of well-being's distance to the floor (0)
+        instead; every week adds noise."""
         p, t = self.model.params, self.therapist
         change = 0.0
         if attended:
@@ -376,7 +378,7 @@ class ReferenceClient(mesa.Agent):
             rate = min(max(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
             reach = clip(1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
             within_reach = self.intake + reach * (self.attainable - self.intake) - self.setback
-            change = rate * (within_reach - self.wellbeing)
+            change = rate * (within_reach - self.wellbeing if rate >= 0.0 else self.wellbeing)
         return clip(self.wellbeing + change + p.symptom_noise_sd * self.model.random.gauss(), 0.0, ORS_MAX)
 
     def dropout_chance(self, alliance: float, attended: bool, session: int, shift: float = 0.0) -> float:
@@ -677,9 +679,8 @@ class ReferenceFamilyModel(ReferenceModel):
         for family_index in range(n_families):
             family = ReferenceFamily(self, family_index, self.therapists[family_index // per_therapist])
             members = range(family_index * size, min((family_index + 1) * size, n_clients))
-            couple = len(members) == 2
-            for place, index in enumerate(members):
-                role = PARTNER if couple else (PARENT, ADOLESCENT, PARENT, SIBLING, SIBLING)[place]
+            for place, index in enumerate(members):  # a smaller last family takes the first places
+                role = PARTNER if size == 2 else (PARENT, ADOLESCENT, PARENT, SIBLING, SIBLING)[place]
                 family.members.append(ReferenceMember(self, index, family, role))
             if len(family.members) > 1:
                 family.sided = family.members[int(self.random.random() * len(family.members))]

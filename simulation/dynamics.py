@@ -409,12 +409,17 @@ def symptom_change(
     dose: Array,
     z: Array,
 ) -> Array:
-    """Latent well-being after the session: an attended session closes a share of the gap to the
-    level within reach (negatively accelerated dose-response), scaled by stage, alliance, skill and
-    productive challenge, and decaying with the sessions already attended (``dose``; Howard et al.
+    """Latent well-being after the session: an attended session closes a share (the rate) of the gap
+    to the level within reach (negatively accelerated dose-response), scaled by stage, alliance, skill
+    and productive challenge, and decaying with the sessions already attended (``dose``; Howard et al.
     1986: early sessions help most); every week adds noise. The alliance also sets how much of the attainable
     gain is within reach: all of it at ``full_reach_alliance``, less on a weaker alliance; lasting harm
-    (``setback``, ORS points) lowers the level within reach."""
+    (``setback``, ORS points) lowers the level within reach.
+
+    A very weak alliance makes the rate negative: the session harms, and takes that share of the
+    distance from well-being down to the floor (0) instead, so that harm always lowers well-being
+    (a negative rate times the gap would raise a client above the level within reach) and harms
+    more the weaker the alliance."""
     stage_factor = xp.where(
         stage == ENGAGEMENT,
         p.engagement_change_factor,
@@ -437,7 +442,8 @@ def symptom_change(
     rate = xp.minimum(xp.maximum(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
     reach = unit_clip(xp, 1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))
     within_reach = t.intake + reach * (t.attainable - t.intake) - setback
-    change = as_float(xp, attended) * rate * (within_reach - wellbeing)
+    distance = xp.where(rate >= 0.0, within_reach - wellbeing, wellbeing)  # harm: towards the floor
+    change = as_float(xp, attended) * rate * distance
     return xp.clip(wellbeing + change + p.symptom_noise_sd * z, 0.0, ORS_MAX)
 
 

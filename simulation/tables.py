@@ -230,6 +230,19 @@ def _unit_means(values: pd.Series, starts: np.ndarray) -> np.ndarray:
         return np.where(counts > 0, sums / counts, np.nan)
 
 
+def _unit_roles(roles: pd.Series, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Each unit's members' roles in member order, joined by commas (e.g. "parent,adolescent"): read
+    from the members' rows, since they follow from each run's format parameters (formats.family)."""
+    codes = roles.cat.codes.to_numpy()
+    place = np.arange(sizes.max(initial=1))
+    present = place[None, :] < sizes[:, None]
+    matrix = np.where(present, codes[np.minimum(starts[:, None] + place[None, :], codes.size - 1)], -1)
+    kinds, which = np.unique(matrix, axis=0, return_inverse=True)
+    labels = roles.cat.categories
+    names = np.array([",".join(labels[code] for code in kind if code >= 0) for kind in kinds], dtype=object)
+    return names[which.reshape(-1)]
+
+
 def unit_table(clients: pd.DataFrame, format_name: str) -> pd.DataFrame:
     """One row per group or family (and run): ``unit_id``, ``therapist_id`` (the leader), ``size``,
     ``alliance_early`` (the members' mean), the members' mean ``change``; groups: mean ``cohesion``
@@ -251,12 +264,7 @@ def unit_table(clients: pd.DataFrame, format_name: str) -> pd.DataFrame:
         table["member_ruptures"] = grouped["member_ruptures"].sum() // 2  # each rupture is on both members
         table["dropout"] = _unit_means(clients["dropped_out"], starts)
     else:
-        format_ = get_format(format_name)  # roles follow from the family size (formats.family)
-        names = {
-            size: ",".join(format_.roles[code] for code in format_.role_codes(np.arange(size), np.full(size, size)))
-            for size in table["size"].unique()
-        }
-        table["roles"] = table["size"].map(names)
+        table["roles"] = _unit_roles(clients["role"], starts, table["size"].to_numpy())
         table["shared_alliance"] = grouped["shared_alliance"].first()
         table["split"] = grouped["split"].first()
         table["dropped_out"] = grouped["dropped_out"].first()

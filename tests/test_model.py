@@ -24,7 +24,7 @@ def test_model_tables_equal_the_batch_path():
     model.run_model()
     batch = simulate(Params(), 250, 21)
     for name in ("sessions", "clients", "therapists"):
-        pd.testing.assert_frame_equal(getattr(model.tables(), name), getattr(batch, name))
+        pd.testing.assert_frame_equal(getattr(model.tables(), name), getattr(batch, name), check_exact=True)
 
 
 def test_step_is_one_session_and_time_advances():

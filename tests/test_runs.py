@@ -19,12 +19,12 @@ def test_chunks_equal_the_whole_cohort():
     ]
     for name in ("sessions", "clients"):
         joined = pd.concat([getattr(piece, name) for piece in pieces], ignore_index=True)
-        pd.testing.assert_frame_equal(joined, getattr(whole, name))
+        pd.testing.assert_frame_equal(joined, getattr(whole, name), check_exact=True)
 
 
 def test_same_seed_same_tables_and_other_seed_other_tables():
     first, again, other = simulate(Params(), 300, 4), simulate(Params(), 300, 4), simulate(Params(), 300, 5)
-    pd.testing.assert_frame_equal(first.sessions, again.sessions)
+    pd.testing.assert_frame_equal(first.sessions, again.sessions, check_exact=True)
     assert not first.clients["change"].equals(other.clients["change"])
 
 
@@ -40,8 +40,8 @@ def test_kernel_runs_on_a_strict_array_api_namespace(monkeypatch):
     runs = [Run(Params(), 200, 8)]
     result = simulate_rows(runs, Rows.of_runs(runs), backend="strict")
     tables = build_tables(runs, result)
-    pd.testing.assert_frame_equal(tables.sessions, reference.sessions)
-    pd.testing.assert_frame_equal(tables.clients, reference.clients)
+    pd.testing.assert_frame_equal(tables.sessions, reference.sessions, check_exact=True)
+    pd.testing.assert_frame_equal(tables.clients, reference.clients, check_exact=True)
 
 
 def test_unknown_backend_is_refused():

@@ -128,7 +128,7 @@ def test_each_stacked_run_equals_that_run_simulated_alone():
         for name in ("sessions", "clients", "therapists"):
             part = getattr(stacked, name)
             part = part[part["run"] == index].drop(columns="run").reset_index(drop=True)
-            pd.testing.assert_frame_equal(part, getattr(alone, name))
+            pd.testing.assert_frame_equal(part, getattr(alone, name), check_exact=True)
         own_row = stacked.runs[stacked.runs["run"] == index].drop(columns="run").reset_index(drop=True)
         pd.testing.assert_frame_equal(own_row, alone.runs.drop(columns="run"))
 

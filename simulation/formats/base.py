@@ -71,10 +71,23 @@ def unit_matrix(xp: Any, members: Members, values: Array, fill: Any) -> tuple[Ar
     return xp.where(members.valid, values[members.index], fill), members.valid
 
 
+def member_sum(xp: Any, matrix: Array) -> Array:
+    """The sum of each row of a (rows, width) matrix over its members, added one member at a time in
+    member order. Each unit's sum is then the same bits whatever the width of the pass (the largest
+    unit of the runs sharing it): the padding past a unit's size is 0.0, comes last, and adding +0.0
+    is exact. A pairwise reduction (``xp.sum``) groups its terms by the width, so a unit's figure
+    would depend in the last bit on the other units of its pass (issue 21)."""
+    total = xp.zeros(matrix.shape[:1], dtype=matrix.dtype)
+    for column in range(matrix.shape[1]):
+        total = total + matrix[:, column]
+    return total
+
+
 def unit_sum(xp: Any, members: Members, values: Array) -> Array:
-    """For each row, the sum of ``values`` over the members of its unit (a segment reduction)."""
-    matrix, _ = unit_matrix(xp, members, values, 0)
-    return xp.sum(matrix, axis=1)
+    """For each row, the sum of ``values`` over the members of its unit (a segment reduction, in
+    member order: see :func:`member_sum`)."""
+    matrix, _ = unit_matrix(xp, members, values, 0.0)
+    return member_sum(xp, matrix)
 
 
 def others(xp: Any, members: Members, valid: Array) -> Array:
@@ -101,8 +114,9 @@ class Format:
         """A therapist's caseload in units: ``clients_per_therapist`` members' worth, at least one unit."""
         return max(1, params.clients_per_therapist // self.unit_size(params))
 
-    def role_codes(self, member: np.ndarray, size: np.ndarray) -> np.ndarray:
-        """Role of each member (an index into ``roles``) from its place in the unit and the unit size."""
+    def role_codes(self, params: Params, member: np.ndarray) -> np.ndarray:
+        """Role of each member (an index into ``roles``) from the run's parameters and the member's
+        place in the unit (a smaller last unit takes the first places)."""
         return np.zeros(member.size, dtype=np.int8)
 
     def start_sessions(self, params: Params, member: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -129,7 +143,7 @@ class Format:
             size=sizes,
             therapist=unit // self.units_per_therapist(params),
             start=self.start_sessions(params, member, sizes),
-            role=self.role_codes(member, sizes),
+            role=self.role_codes(params, member),
         )
 
     def n_therapists(self, params: Params, n_members: int) -> int:

@@ -32,7 +32,7 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import Format, Members, SessionInputs, unit_matrix
+from simulation.formats.base import Format, Members, SessionInputs, member_sum, unit_matrix
 
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
 
@@ -52,8 +52,8 @@ def family_figures(xp: Any, members: Members, alliance: Array, present: Array) -
     values, valid = unit_matrix(xp, members, alliance, 0.0)
     counted, _ = unit_matrix(xp, members, present, False)
     counted = counted & valid
-    n = xp.sum(xp.astype(counted, xp.float64), axis=1)
-    mean = xp.sum(xp.where(counted, values, 0.0), axis=1) / xp.maximum(n, 1.0)
+    n = member_sum(xp, xp.astype(counted, xp.float64))
+    mean = member_sum(xp, xp.where(counted, values, 0.0)) / xp.maximum(n, 1.0)
     high = xp.max(xp.where(counted, values, -1.0), axis=1)
     low = xp.min(xp.where(counted, values, 2.0), axis=1)
     split = xp.where(n > 1, high - low, 0.0)
@@ -68,11 +68,14 @@ class Family(Format):
     def unit_size(self, params: Params) -> int:
         return params.family_size
 
-    def role_codes(self, member: np.ndarray, size: np.ndarray) -> np.ndarray:
-        """Couples (size 2) are two partners; larger families are a parent, the adolescent they bring,
-        a second parent, then siblings."""
-        by_place = np.asarray([1, 2, 1, 3, 3], dtype=np.int8)[np.minimum(member, 4)]
-        return np.where(size == 2, np.int8(0), by_place).astype(np.int8)
+    def role_codes(self, params: Params, member: np.ndarray) -> np.ndarray:
+        """In the couple format (``family_size`` 2) every member is a partner. A family of 3-5 is a
+        parent, the adolescent they bring, a second parent, then siblings, by place; a smaller
+        remainder family (the last of a cohort) takes the first places of the full family, so that
+        a leftover two are a parent and an adolescent, not a couple."""
+        if params.family_size == 2:
+            return np.full(member.size, self.roles.index("partner"), dtype=np.int8)
+        return np.asarray([1, 2, 1, 3, 3], dtype=np.int8)[member]
 
     def adjust_clients(self, xp: Any, p: Any, clients: dict[str, Array], role: Array) -> dict[str, Array]:
         """Roles shift motivation and resistance: parents are more motivated, the adolescent less and

@@ -39,7 +39,7 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import Format, Members, SessionInputs, others, unit_matrix, unit_sum
+from simulation.formats.base import Format, Members, SessionInputs, member_sum, others, unit_matrix, unit_sum
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,12 @@ def group_cohesion(
     in_therapy, _ = unit_matrix(xp, members, present, False)
     in_therapy = in_therapy & valid
     peers = others(xp, members, valid) & in_therapy
-    n_peers = xp.sum(xp.astype(peers, xp.float64), axis=1)
+    n_peers = member_sum(xp, xp.astype(peers, xp.float64))
     mean_tie = xp.where(
-        n_peers > 0, xp.sum(xp.where(peers, ties, 0.0), axis=1) / xp.maximum(n_peers, 1.0), p.initial_tie_mean
+        n_peers > 0, member_sum(xp, xp.where(peers, ties, 0.0)) / xp.maximum(n_peers, 1.0), p.initial_tie_mean
     )
-    n_present = xp.maximum(xp.sum(xp.astype(in_therapy, xp.float64), axis=1), 1.0)
-    mean_alliance = xp.sum(xp.where(in_therapy, alliances, 0.0), axis=1) / n_present
+    n_present = xp.maximum(member_sum(xp, xp.astype(in_therapy, xp.float64)), 1.0)
+    mean_alliance = member_sum(xp, xp.where(in_therapy, alliances, 0.0)) / n_present
     weight = p.cohesion_tie_weight
     return dynamics.unit_clip(xp, weight * mean_tie + (1.0 - weight) * mean_alliance + witnessed)
 
@@ -167,8 +167,8 @@ class Group(Format):
         # witnessing: the others' ruptures that ended this session, member-leader and member-member
         leader_unresolved = xp.astype(after.unresolved > before.unresolved, xp.float64)
         leader_resolved = xp.astype(record.rupture_resolved, xp.float64)
-        pair_unresolved = xp.sum(xp.astype(expired, xp.float64), axis=1)
-        pair_resolved = xp.sum(xp.astype(resolved, xp.float64), axis=1)
+        pair_unresolved = member_sum(xp, xp.astype(expired, xp.float64))
+        pair_resolved = member_sum(xp, xp.astype(resolved, xp.float64))
         seen_unresolved = (unit_sum(xp, members, leader_unresolved) - leader_unresolved) + (
             0.5 * unit_sum(xp, members, pair_unresolved) - pair_unresolved
         )
@@ -177,7 +177,7 @@ class Group(Format):
         )
         change = p.witness_repair_gain * seen_resolved - p.witness_unresolved_loss * seen_unresolved
         witnessed = xp.clip(own.witnessed + xp.astype(attended, xp.float64) * change, -1.0, 1.0)
-        new_ruptures = xp.sum(xp.astype(onset, xp.int16), axis=1)
+        new_ruptures = member_sum(xp, xp.astype(onset, xp.int16))
         kept = GroupState(
             ties=ties,
             pair_open=pair_open,
