@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from simulation.config import ParameterError, Params
+from simulation.config import ParameterError, Params, shown
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ PRESETS: dict[str, Preset] = {
 def preset(name: str) -> Preset:
     """The preset called ``name``; a :class:`ParameterError` lists the valid names if none is."""
     if name not in PRESETS:
-        raise ParameterError(f"unknown preset '{name}'; choose one of: {', '.join(PRESETS)}")
+        raise ParameterError(f"unknown preset {shown(name)}; choose one of: {', '.join(PRESETS)}")
     return PRESETS[name]
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import tomli_w
 
-from simulation.config import ParameterError, Params, assignments_text, parse_assignments
-from simulation.presets import apply_presets, preset
+from simulation.config import ParameterError, Params, assignments_text, parse_assignments, shown
+from simulation.presets import PRESETS, apply_presets, preset
 
 # --- TOML ------------------------------------------------------------------------------------------
 
@@ -54,8 +54,11 @@ class ConfigFile:
                 "expected 'parameters' (a table) and optionally 'presets' (a list)"
             )
         presets = document.get("presets", [])
-        if not isinstance(presets, list):
-            raise ParameterError(f"config file {path}: 'presets' must be a list of preset names")
+        if not isinstance(presets, list) or not all(isinstance(name, str) for name in presets):
+            raise ParameterError(
+                f"config file {path}: 'presets' must be a list of preset names ({', '.join(PRESETS)}); "
+                f"got {shown(presets)}"
+            )
         with _naming(path):
             for name in presets:
                 preset(name)
