@@ -26,6 +26,8 @@ Members attend, drop out and end their course individually. In open groups (``op
 seats (rounded up) start at session 1 and the others join one at a time, one every
 ``admission_interval`` sessions; ``session`` in the tables is the group's session number and
 ``member_session`` the member's own (1 at their first session).
+
+The parameters named here are declared in :mod:`simulation.formats.group_params`.
 """
 
 from __future__ import annotations

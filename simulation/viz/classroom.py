@@ -19,9 +19,10 @@ import pandas as pd
 
 from simulation import dynamics
 from simulation.agents import Client, Family
-from simulation.config import PARAMETERS, PRESETS, ParameterError, apply_presets
+from simulation.config import PARAMETERS
 from simulation.formats import FORMATS
 from simulation.model import AllianceModel
+from simulation.presets import PRESETS, apply_presets
 from simulation.viz import data
 from simulation.viz.plots import Trajectory
 
@@ -135,9 +136,7 @@ class ClientTrace:
 def classroom_params(preset: str, changes: dict[str, Any]):
     """The preset's parameters, then every change that differs from the parameter's default (a
     control left at its default keeps the preset's value)."""
-    if preset not in PRESETS:
-        raise ParameterError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
-    params = apply_presets([preset])
+    params = apply_presets([preset])  # an unknown name: a ParameterError that lists the presets
     return params.replace(**{name: value for name, value in changes.items() if value != PARAMETERS[name].default})
 
 
@@ -145,7 +144,7 @@ class Classroom(AllianceModel):
     """The page's cohort and its twin with repair switched the other way.
 
     Args:
-        preset: a name from simulation.config.PRESETS, applied first.
+        preset: a name from simulation.presets.PRESETS, applied first.
         n_clients: cohort size (both cohorts).
         seed: the cohorts' seed (both cohorts: the same clients).
         follow_attachment, follow_modality: which client the trajectory views follow: the first whose
