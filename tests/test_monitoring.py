@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from simulation.config import Params
-from simulation.monitoring import feedback
+from simulation.dynamics import feedback
 from simulation.monitoring.course import BAND_EDGES, compute_course, expected_course, read_course
 from simulation.monitoring.record import CLIENT_COLUMNS, SESSION_COLUMNS
 from simulation.tables import simulate
@@ -109,14 +109,13 @@ def test_paired_clients_differ_only_where_their_therapist_acted_on_a_signal():
 def test_each_mechanism_changes_only_the_rows_acted_on():
     p = Params(**ON)
     acted = np.array([True, False, True, False])
-    noticing = np.array([True, True, False, False])
     goal, task, ceiling = np.full(4, 0.4), np.full(4, 0.5), np.full(4, 0.9)
     new_goal, new_task = feedback.revisit_goals(np, p, acted, goal, task, ceiling)
     np.testing.assert_allclose(new_goal, np.where(acted, 0.4 + p.feedback_agreement_gain * 0.5, 0.4))
     np.testing.assert_allclose(new_task, np.where(acted, 0.5 + p.feedback_agreement_gain * 0.4, 0.5))
     top = np.full(4, 0.99)  # a detection draw at the top of its range: noticed only through the talk
-    np.testing.assert_array_equal(feedback.talk_about_alliance(np, p, acted, noticing, top), acted & noticing)
-    assert not feedback.talk_about_alliance(np, p, acted, noticing, np.zeros(4)).any()
+    np.testing.assert_array_equal(feedback.talk_about_alliance(np, p, acted, top), acted)
+    assert not feedback.talk_about_alliance(np, p, acted, np.zeros(4)).any()
     np.testing.assert_allclose(feedback.retention_shift(np, p, acted, None), np.where(acted, -p.feedback_retention, 0))
     extension = np.array([0, 0, p.feedback_session_cap, 1], dtype=np.int16)
     np.testing.assert_array_equal(

@@ -1,6 +1,6 @@
 """The kernel's submodel of routine outcome monitoring (docs/ODD.md, "Routine outcome monitoring"):
 which relations are not on track at this session, whether their therapist acts on the signal, and
-what acting changes in the session. Pure array functions; :func:`simulation.dynamics.step_session`
+what acting changes in the session. Pure array functions; :func:`simulation.dynamics.session.step_session`
 calls them through one seam, and only when some run has ``feedback_enabled`` (off, the session update
 does exactly what it did before this submodel existed).
 
@@ -58,17 +58,37 @@ def monitor(
     return Signal(intake_ors, flagged, acted)
 
 
+def session_signal(
+    xp: Any, p: Any, t: Any, s: Any, draws: Any, session: int, ors: Array, attended: Array, own_session: int | Array
+) -> Signal:
+    """This session's signal for every relation, with its own draw ``feedback_acted`` (keyed by the
+    unit's session, like every draw)."""
+    (acted_u,) = draws.sample(("feedback_acted",), session)
+    return monitor(xp, p, t.feedback_use, s.intake_ors, ors, attended, own_session, acted_u)
+
+
+def monitoring_fields(xp: Any, p: Any, s: Any, signal: Signal) -> dict[str, Array]:
+    """The state's monitoring fields after the session: the intake ORS, the course's extension (more
+    sessions) and the count of sessions acted on."""
+    return dict(
+        intake_ors=signal.intake_ors,
+        extension=extend_course(xp, p, signal.acted, s.extension),
+        feedback_sessions=s.feedback_sessions + xp.astype(signal.acted, xp.int16),
+    )
+
+
 def revisit_goals(xp: Any, p: Any, acted: Array, goal: Array, task: Array, ceiling: Array) -> tuple[Array, Array]:
     """Goal and task agreement close a further ``feedback_agreement_gain`` of their gap to the ceiling."""
     gain = xp.astype(acted, xp.float64) * p.feedback_agreement_gain
     return goal + gain * xp.maximum(ceiling - goal, 0.0), task + gain * xp.maximum(ceiling - task, 0.0)
 
 
-def talk_about_alliance(xp: Any, p: Any, acted: Array, noticing: Array, detect_u: Array) -> Array:
-    """Open ruptures noticed through the talk about the alliance: the chance of noticing rises by
-    ``feedback_detection_gain`` (up to 1), with the session's own detection draw (the top of its range,
-    so that a rupture noticed without the talk is noticed with it too)."""
-    return acted & noticing & (detect_u >= 1.0 - p.feedback_detection_gain)
+def talk_about_alliance(xp: Any, p: Any, acted: Array, detect_u: Array) -> Array:
+    """Where the talk about the alliance notices an open, unnoticed rupture (the repair submodel keeps
+    only those): the chance of noticing rises by ``feedback_detection_gain`` (up to 1), with the
+    session's own detection draw (the top of its range, so that a rupture noticed without the talk is
+    noticed with it too)."""
+    return acted & (detect_u >= 1.0 - p.feedback_detection_gain)
 
 
 def retention_shift(xp: Any, p: Any, acted: Array, shift: Array | float | None) -> Array:
