@@ -107,7 +107,7 @@ def test_local_processes_and_dask_cluster_write_the_same_bytes(smoke, tmp_path):
     distributed = pytest.importorskip("distributed")
     assert main(["sweep", str(SMOKE), "--out", str(tmp_path / "local"), "--workers", "2"]) == 0
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=":0"
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://")
         assert (
