@@ -70,7 +70,7 @@ def browser(chromium):
     driver.quit()
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) -> object:
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 180.0) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from simulation.cli import main
-from simulation.config import PARAMETERS, PRESETS
+from simulation.config import PARAMETERS
+from simulation.presets import PRESETS
 from simulation.viz.classroom import PAGE_SETTINGS, Classroom, PageClassroom
 
 pytest.importorskip("solara", reason="the page needs the app extra (pip install -e '.[all,test]')")
