@@ -264,6 +264,31 @@ class Params:
         "Confrontation hazard of challenge on a weak alliance (per unit challenge x weakness).",
         "ruptures",
     )
+    reactance_hazard_weight: float = param(
+        0.0,
+        0.0,
+        10.0,
+        "log-odds",
+        "Reactance: rupture hazard per unit of client resistance x therapist challenge (Beutler et al. 2018).",
+        "ruptures",
+    )
+    reactance_change_weight: float = param(
+        0.0,
+        0.0,
+        20.0,
+        "log-multiplier",
+        "Reactance: log change-rate factor per unit of challenge x (reactance_pivot - resistance); a resistant "
+        "client changes slower, a compliant one faster, under a directive therapist (Beutler et al. 2018).",
+        "symptoms",
+    )
+    reactance_pivot: float = param(
+        0.25,
+        0.0,
+        1.0,
+        "0-1",
+        "Reactance: client resistance at which challenge neither speeds nor slows change.",
+        "symptoms",
+    )
     challenge_alliance_threshold: float = param(
         0.60, 0.0, 1.0, "0-1", "Alliance above which challenge is productive, below which it is risky.", "ruptures"
     )

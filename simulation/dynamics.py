@@ -8,7 +8,8 @@ arrays (numpy allocates the results of elementwise operations anyway).
 
 Submodels (docs/ODD.md names them): :func:`draw_clients` and :func:`draw_therapists`
 (initialisation), :func:`attendance`, :func:`next_stage`, :func:`grow_alliance`,
-:func:`rupture_onset`, :func:`srs_total`, :func:`detection`, :func:`repair`, :func:`v_shape`,
+:func:`reactance_change_factor` and :func:`reactance_hazard` (reactance), :func:`rupture_onset`,
+:func:`srs_total`, :func:`detection`, :func:`repair`, :func:`v_shape`,
 :func:`life_event_loss`, :func:`symptom_change`, :func:`dropout_chance` and :func:`dropout_cause`,
 composed by :func:`step_session`, which also holds the short steps of expiry and endings inline.
 The group and family formats (simulation.formats) add to a session through a :class:`Context`.
@@ -312,6 +313,21 @@ def challenge_weakness(xp: Any, p: Any, alliance: Array) -> Array:
     return unit_clip(xp, (p.challenge_alliance_threshold - alliance) / (p.challenge_alliance_threshold + 1e-9))
 
 
+def reactance_change_factor(xp: Any, p: Any, t: Traits) -> Array:
+    """Reactance (Beutler et al. 2018): how a client's resistance meets the therapist's directiveness
+    (challenge), as a factor on the symptom-change rate. Above ``reactance_pivot`` resistance, challenge
+    slows change (a reactant client resists direction); below it, challenge speeds change; 1 for a
+    nondirective therapist. Log-linear, so always positive (reactance slows change; harm comes from the
+    alliance)."""
+    return xp.exp(p.reactance_change_weight * t.challenge * (p.reactance_pivot - t.resistance))
+
+
+def reactance_hazard(xp: Any, p: Any, t: Traits) -> Array:
+    """Reactance's log-odds on the rupture hazard: challenge on a resistant client provokes ruptures,
+    whatever the alliance (``reactance_hazard_weight`` per unit of resistance x challenge)."""
+    return p.reactance_hazard_weight * t.resistance * t.challenge
+
+
 def rupture_hazard(xp: Any, p: Any, t: Traits, stage: Array, goal: Array, task: Array, alliance: Array) -> Array:
     """Per-session rupture probability from the risk factors of DESIGN.md section 2."""
     log_odds = (
@@ -326,6 +342,7 @@ def rupture_hazard(xp: Any, p: Any, t: Traits, stage: Array, goal: Array, task: 
         + p.pitfalls_weight * t.pitfalls
         + p.poor_fit_weight * (1.0 - t.fit)
         + p.challenge_hazard_weight * t.challenge * challenge_weakness(xp, p, alliance)
+        + reactance_hazard(xp, p, t)
     )
     return logistic(xp, log_odds)
 
@@ -435,6 +452,7 @@ def symptom_change(
         p.change_rate
         * stage_factor
         * challenge_factor
+        * reactance_change_factor(xp, p, t)
         * xp.maximum(1.0 + p.skill_effect * (t.skill - 0.5), 0.0)  # no skill: no change (harm comes from the alliance)
         * xp.exp(-p.dose_decay * xp.astype(dose, xp.float64))
         * (1.0 + p.alliance_effect * (alliance - 0.5))

@@ -187,6 +187,32 @@ CALIBRATION: tuple[Figure, ...] = (
     ),
 )
 
+# the paired contrast of DESIGN.md section 5 (simulation.calibration.directiveness_contrast): the same
+# clients with every therapist's challenge low vs high; not a figure of one run's tables
+DIRECTIVENESS: dict[str, Figure] = {
+    "reactant": Figure(
+        "directiveness_reactant_d",
+        "directiveness x reactance: top resistance third, d (low - high challenge)",
+        "among the top third of clients by resistance: Cohen's d of change, challenge 0.1 minus 0.9 (same clients)",
+        "d",
+        low=0.45,
+        high=1.10,
+        aim=0.79,
+        source="Beutler, Edwards & Someah 2018 (d = .79)",
+    ),
+    "compliant": Figure(
+        "directiveness_compliant_d",
+        "directiveness x reactance: bottom resistance third, d (high - low challenge)",
+        "among the bottom third by resistance: Cohen's d of change, challenge 0.9 minus 0.1; band: above 0 "
+        "and under the top third's d",
+        "d",
+        low=0.0,
+        high=0.79,
+        aim=0.3,
+        source="Beutler, Edwards & Someah 2018 (reverse for low reactance, to a lesser degree)",
+    ),
+}
+
 # the group and family rows of DESIGN.md section 5: computed as the first row, over members
 FORMAT_CALIBRATION: dict[str, Figure] = {
     "group": Figure(
