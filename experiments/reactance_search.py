@@ -6,7 +6,8 @@ A seeded Latin hypercube, then a seeded local refinement, over the three reactan
 resistant clients). Each candidate runs, on each search seed (not the calibration seed), the paired
 contrast of simulation.calibration.directiveness_contrast and the calibration cohort with its presets,
 and is scored by the contrast's distance from d = .79 (in half-band widths), +2 when the bottom third's
-d is not above 0 and under the top third's, plus simulation.calibration.loss of the calibration
+d is not above 0 and under the top third's, the substance-use preset's dropout's distance from the
+middle of 30-50 % (+2 outside it: a mechanism check of ``alliance calibrate``), plus simulation.calibration.loss of the calibration
 figures and +2 per figure outside its band. Prints the best point and its mean figures; copy it into
 simulation/config.py and check four seeds with tests/test_calibration.py (slow).
 
@@ -21,7 +22,7 @@ import numpy as np
 from scipy.stats import qmc
 from tqdm import tqdm
 
-from simulation import calibration
+from simulation import calibration, measures
 from simulation.config import Params
 from simulation.figures.registry import DIRECTIVENESS
 
@@ -29,7 +30,7 @@ SEARCHED = {
     "reactance_hazard_weight": (0.0, 4.0),
     "reactance_change_weight": (1.0, 10.0),
     "reactance_pivot": (0.12, 0.30),
-    "change_rate": (0.10, 0.15),
+    "change_rate": (0.12, 0.20),
 }
 SEARCH_SEEDS = (101, 202)
 REFINE_STEP = 0.05  # SD of a refinement step, as a share of each parameter's searched range
@@ -43,10 +44,15 @@ def score(overrides: dict[str, float], n_clients: int) -> tuple[float, dict[str,
     for seed in SEARCH_SEEDS:
         figures = calibration.directiveness_contrast(params, n_clients, seed)
         figures |= calibration.figures(calibration.simulate(params, n_clients, seed))
+        penalty = 0.0
         for preset, cohort in calibration.preset_cohorts(params, n_clients, seed).items():
             figures |= calibration.figures(cohort, preset)
+            dropout = figures[f"{preset}_dropout"] = measures.dropout_rate(cohort.clients)
+            low, high = calibration.SUBSTANCE_USE_DROPOUT  # the mechanism check of alliance calibrate
+            penalty += ((dropout - 0.5 * (low + high)) / (0.5 * (high - low))) ** 2
+            penalty += 2.0 * float(not low <= dropout <= high)
         top, bottom = figures[reactant.name], figures[compliant.name]
-        penalty = ((top - reactant.aim) / (0.5 * (reactant.high - reactant.low))) ** 2
+        penalty += ((top - reactant.aim) / (0.5 * (reactant.high - reactant.low))) ** 2
         penalty += 2.0 * float(not reactant.in_band(top)) + 2.0 * float(not 0.0 < bottom < top)
         penalty += 2.0 * sum(not t.in_band(figures[t.name]) for t in calibration.TARGETS)
         losses.append(calibration.loss(figures) + penalty)
