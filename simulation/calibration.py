@@ -3,6 +3,7 @@ mechanism checks that show the figures come from the mechanisms and not from dro
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,8 @@ def explained_share(tables: Tables) -> float:
     clients = clients[clients["alliance_early"].notna()]
     outcome = clients["change"].to_numpy(dtype=float)
     variables = ["alliance_early", "wellbeing_intake", "fit", *CLIENT_TRAITS, *THERAPIST_TRAITS]
+    if len(clients) <= len(variables) + 1 or np.ptp(outcome) == 0:
+        return math.nan  # too few clients with an early alliance to fit (e.g. a course shorter than session 3)
 
     def r_squared(columns: list[str]) -> float:
         design = np.column_stack([np.ones(len(clients))] + [clients[c].to_numpy(dtype=float) for c in columns])

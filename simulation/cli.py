@@ -7,9 +7,12 @@ stderr naming the problem and what is valid, exit status 2, and nothing written.
 from __future__ import annotations
 
 import argparse
+import errno
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from simulation.backend import BACKENDS, BackendError
 from simulation.config import (
@@ -19,6 +22,7 @@ from simulation.config import (
     Params,
     RunRecipe,
     markdown_table,
+    shown,
     to_toml,
 )
 from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED, DEFAULT_CHUNK, FILE_FORMATS
@@ -37,6 +41,16 @@ class UsageError(ValueError):
     """A bad command-line value (the message names the option and its valid range)."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, refusing in one line: 'alliance run: error: --clients must be from 1 to ...; see
+    alliance run --help' (argparse prints its usage first and names the option twice)."""
+
+    def error(self, message: str) -> NoReturn:
+        option = re.match(r"argument ([^:]+): (?=\1 )", message)  # 'argument --chunk: --chunk must be ...'
+        text = message[option.end() :] if option else message
+        self.exit(2, f"{self.prog}: error: {text}; see {self.prog} --help\n")
+
+
 def _count(option: str, low: int, high: int):
     """An argparse type: a whole number in [low, high], with a message naming the option."""
 
@@ -45,10 +59,10 @@ def _count(option: str, low: int, high: int):
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{option} must be a whole number from {low} to {high}; got {text!r}"
+                f"{option} must be a whole number from {low} to {high}; got {shown(text)}"
             ) from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{option} must be from {low} to {high}; got {value}")
+            raise argparse.ArgumentTypeError(f"{option} must be from {low} to {high}; got {shown(value)}")
         return value
 
     return parse
@@ -137,9 +151,7 @@ def resolve_params(args: argparse.Namespace) -> Params:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="alliance", description="Simulate the therapeutic alliance over courses of therapy."
-    )
+    parser = OneLineParser(prog="alliance", description="Simulate the therapeutic alliance over courses of therapy.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -191,9 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--wai-schedule",
-        default="3,5,8,last",
         metavar="SESSIONS",
-        help="sessions at whose end the WAI-SR is given, e.g. 3,5,8,last, or all (default 3,5,8,last)",
+        help="sessions at whose end the WAI-SR is given (1 to the course's last), e.g. 3,5,8,last, or all "
+        "(default 3,5,8,last, without the sessions past a shorter course)",
     )
     generate.add_argument("--file-format", choices=FILE_FORMATS, default="parquet", help="table files (parquet)")
     _add_chunk_option(generate)
@@ -335,7 +347,7 @@ def command_generate(args: argparse.Namespace) -> None:
     if args.out is None:
         raise UsageError("generate needs --out DIR (where to write the data set)")
     try:
-        schedule = WaiSchedule.parse(args.wai_schedule)
+        schedule = None if args.wai_schedule is None else WaiSchedule.parse(args.wai_schedule)
     except ValueError as error:
         raise UsageError(str(error)) from None
     figures, truth = generate_to_directory(
@@ -408,6 +420,29 @@ COMMANDS = {
 }
 
 
+def os_error_behind(error: BaseException) -> OSError | None:
+    """The OS error that caused ``error``, if any: the error itself, or one it was raised from or while
+    handling (a full disk makes pyarrow's writer fail, and closing it then raises 'Operation on closed
+    file', which would hide 'No space left on device')."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and (seen.errno is not None or seen.strerror is not None):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def os_error_message(error: OSError, out: Path | None) -> str:
+    """An OS error in plain words, naming the file, or the output folder for a file in a temporary
+    staging folder (which is removed)."""
+    where = str(error.filename) if error.filename else None
+    if where is None or (out is not None and ".partial-" in where):
+        where = str(out) if out is not None else "the output"
+    if error.errno == errno.ENOSPC:
+        return f"no space left on device while writing {where}"
+    return f"{where}: {error.strerror or error}"
+
+
 def user_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input (one line, exit status 2). Those of the modules that commands
     import when they run are taken from those modules if they were imported (only they raise them)."""
@@ -415,13 +450,16 @@ def user_errors() -> tuple[type[Exception], ...]:
         ("simulation.store", "OutputExistsError"),
         ("simulation.store", "OutputFolderError"),  # a folder another process writes, or one that mixes
         ("simulation.viz.gallery", "RunDirError"),
+        ("simulation.readers", "UnreadableFileError"),
     )
     loaded = tuple(getattr(sys.modules[module], name) for module, name in lazy if module in sys.modules)
     return (ParameterError, UsageError, BackendError, *loaded)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``alliance`` command; returns the exit status."""
+    """Entry point of the ``alliance`` command; returns the exit status: 0, or 2 for bad input, for
+    errors of the operating system (no space left, no permission, a file where a folder should be) and
+    for running out of memory, each said in one line on stderr."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(arguments)
     args.command_line = ["alliance", *arguments]  # recorded with the outputs
@@ -430,13 +468,20 @@ def main(argv: list[str] | None = None) -> int:
     except user_errors() as error:
         print(f"alliance {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:
+    except MemoryError as error:  # numpy: 'Unable to allocate 22.9 GiB for an array with shape ...'
+        reason = str(error).split(" for an array")[0] or "out of memory"
         print(
-            f"alliance {args.command}: error: could not write {error.filename or 'the output'}: "
-            f"{error.strerror or error}",
+            f"alliance {args.command}: error: not enough memory ({reason}); a smaller --chunk or fewer clients "
+            "needs less",
             file=sys.stderr,
         )
-        return 1
+        return 2
+    except Exception as error:
+        cause = os_error_behind(error)
+        if cause is None:
+            raise  # a bug: the traceback is wanted
+        print(f"alliance {args.command}: error: {os_error_message(cause, getattr(args, 'out', None))}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -851,13 +851,36 @@ class ParameterSpec:
     kind: type
 
     def format_range(self) -> str:
+        """The range as the parameter tables show it: '0 to 1', '2 to 104 (whole number)', 'true or false'."""
         if self.kind is bool:
             return "true or false"
         return f"{_fmt(self.low)} to {_fmt(self.high)}" + (" (whole number)" if self.kind is int else "")
 
+    def valid_values(self) -> str:
+        """What a value must be, as messages say it: 'a number from 0 to 1', 'a whole number from 2 to 104'."""
+        if self.kind is bool:
+            return "true or false"
+        number = "a whole number" if self.kind is int else "a number"
+        return f"{number} from {_fmt(self.low)} to {_fmt(self.high)}"
+
+    def refusal(self, value: Any) -> ParameterError:
+        """The one-line refusal of ``value`` for this parameter: its name, what is valid, what was given."""
+        return ParameterError(f"{self.name} must be {self.valid_values()}; got {shown(value)}")
+
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
+
+
+SHOWN_CHARACTERS = 40  # a value echoed in a message is cut to about this many characters
+
+
+def shown(value: Any) -> str:
+    """``value`` as a message echoes it: its repr, cut short when long (a 400-digit number, a long string)."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[: SHOWN_CHARACTERS - 10]}... ({len(text)} characters)"
 
 
 PARAMETERS: dict[str, ParameterSpec] = {
@@ -880,7 +903,7 @@ def _unknown_message(name: str) -> str:
 
     close = difflib.get_close_matches(name, PARAMETERS, n=3)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    return f"unknown parameter '{name}'.{hint} Run 'alliance params' for the full list."
+    return f"unknown parameter {shown(name)}.{hint} Run 'alliance params' for the full list."
 
 
 def _assignments_text(values: dict[str, float | int | bool]) -> str:
@@ -889,24 +912,32 @@ def _assignments_text(values: dict[str, float | int | bool]) -> str:
 
 
 def _checked(dataclass_field: dataclasses.Field, value: Any) -> Any:
-    """Check one value's type and range; return it converted to the parameter's type."""
+    """Check one value's type and range; return it converted to the parameter's type.
+
+    Refused: a wrong type (strings, tables, lists; a boolean for a number or a number for a switch),
+    NaN and infinities, values out of range (compared exactly, so a 400-digit integer is refused, not
+    rounded to infinity) and fractions for whole-number parameters. -0.0 is stored as 0.0.
+    """
     spec = PARAMETERS[dataclass_field.name]
-    name, valid = spec.name, spec.format_range()
     if spec.kind is bool:
         if not isinstance(value, bool):
-            raise ParameterError(f"{name} must be true or false; got {value!r}")
+            raise spec.refusal(value)
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParameterError(f"{name} must be a number from {valid}; got {value!r}")
-    if spec.kind is int and value != int(value):
-        raise ParameterError(f"{name} must be a whole number from {valid}; got {value!r}")
-    if not math.isfinite(value) or not spec.low <= value <= spec.high:
-        raise ParameterError(f"{name} must be from {valid}; got {value!r}")
-    return spec.kind(value)
+        raise spec.refusal(value)
+    if not spec.low <= value <= spec.high:  # False for NaN; exact for integers of any size
+        raise spec.refusal(value)
+    if spec.kind is int:
+        if value != int(value):
+            raise spec.refusal(value)
+        return int(value)
+    return float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def parse_value(name: str, text: str) -> float | int | bool:
-    """Read a ``--set KEY=VALUE`` value as the parameter's type (the range is checked by Params)."""
+    """Read a ``--set KEY=VALUE`` value as the parameter's type (the range is checked by Params).
+
+    Whole numbers are read exactly (a 400-digit number stays itself and is refused by its range)."""
     if name not in PARAMETERS:
         raise ParameterError(_unknown_message(name))
     spec = PARAMETERS[name]
@@ -916,12 +947,16 @@ def parse_value(name: str, text: str) -> float | int | bool:
             return True
         if lowered in ("false", "0", "no", "off"):
             return False
-        raise ParameterError(f"{name} must be true or false; got {text!r}")
+        raise spec.refusal(text)
+    try:
+        return int(text)
+    except ValueError:
+        pass
     try:
         number = float(text)
     except ValueError:
-        raise ParameterError(f"{name} must be a number from {spec.format_range()}; got {text!r}") from None
-    if spec.kind is int and number == int(number):
+        raise spec.refusal(text) from None
+    if spec.kind is int and math.isfinite(number) and number == int(number):
         return int(number)
     return number
 
@@ -932,7 +967,7 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, float | int | boo
     for assignment in assignments:
         name, sep, text = assignment.partition("=")
         if not sep or not name.strip():
-            raise ParameterError(f"--set takes KEY=VALUE (e.g. repair_skill_mean=0.7); got {assignment!r}")
+            raise ParameterError(f"--set takes KEY=VALUE (e.g. repair_skill_mean=0.7); got {shown(assignment)}")
         changes[name.strip()] = parse_value(name.strip(), text)
     return changes
 
@@ -1020,7 +1055,7 @@ PRESETS: dict[str, Preset] = {
 def preset(name: str) -> Preset:
     """The preset called ``name``; a :class:`ParameterError` lists the valid names if none is."""
     if name not in PRESETS:
-        raise ParameterError(f"unknown preset '{name}'; choose one of: {', '.join(PRESETS)}")
+        raise ParameterError(f"unknown preset {shown(name)}; choose one of: {', '.join(PRESETS)}")
     return PRESETS[name]
 
 
@@ -1068,8 +1103,11 @@ class ConfigFile:
                 "expected 'parameters' (a table) and optionally 'presets' (a list)"
             )
         presets = document.get("presets", [])
-        if not isinstance(presets, list):
-            raise ParameterError(f"config file {path}: 'presets' must be a list of preset names")
+        if not isinstance(presets, list) or not all(isinstance(name, str) for name in presets):
+            raise ParameterError(
+                f"config file {path}: 'presets' must be a list of preset names ({', '.join(PRESETS)}); "
+                f"got {shown(presets)}"
+            )
         with _naming(path):
             for name in presets:
                 preset(name)

@@ -9,6 +9,8 @@ ORS: 0-40, higher is better; clinical cutoff 25 and reliable change index 5 poin
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -113,6 +115,8 @@ def improved_by_session(sessions: pd.DataFrame, clients: pd.DataFrame, session: 
     """Among clients who attend their own session ``session``: share whose ORS there is >= intake + 5
     (pooled over the runs of a multi-run table)."""
     there = sessions[(own_session(sessions) == session) & sessions["attended"]]
+    if there.empty:
+        return math.nan  # nobody attends that session (e.g. a shorter course)
     key = keyed(clients, "client_id")
     wanted = pd.MultiIndex.from_frame(there[key]) if len(key) > 1 else pd.Index(there[key[0]])
     intake = clients.set_index(key)["ors_intake"].reindex(wanted).to_numpy(dtype=float)
@@ -168,9 +172,11 @@ def therapist_share(clients: pd.DataFrame, column: str = "change") -> float:
     groups = data.groupby(key)[column]
     sizes, means = groups.size().to_numpy(), groups.mean().to_numpy()
     n, k = sizes.sum(), sizes.size
+    if k < 2 or n <= k:
+        return math.nan  # undefined without two therapists and a client more than therapists
     grand = data[column].mean()
     within = ((data[column] - groups.transform("mean")) ** 2).sum() / (n - k)
     between = (sizes * (means - grand) ** 2).sum() / (k - 1)
     n0 = (n - (sizes**2).sum() / n) / (k - 1)
     tau2 = max((between - within) / n0, 0.0)
-    return float(tau2 / (tau2 + within))
+    return float(tau2 / (tau2 + within)) if tau2 + within > 0 else math.nan  # 0: a constant column

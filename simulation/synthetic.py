@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import pandas as pd
 
 from simulation import measures
 from simulation.backend import Domain, run_key
-from simulation.config import PARAMETERS, Params, RunRecipe
+from simulation.config import PARAMETERS, ParameterError, Params, RunRecipe, shown
 from simulation.defaults import DEFAULT_CHUNK, FILE_FORMATS
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import get_format
@@ -121,7 +121,7 @@ def make_design(
     therapists: int = 20,
     clients_per_therapist: int | None = None,
     seed: int = 1,
-    wai_schedule: str | WaiSchedule = "3,5,8,last",
+    wai_schedule: str | WaiSchedule | None = None,
     format: str = "individual",
 ) -> Design:
     """A :class:`Design` from the arguments of :func:`generate` (a Params is taken as it is)."""
@@ -135,8 +135,22 @@ def make_design(
     params = recipe.params()
     if clients_per_therapist is not None:
         params = params.replace(clients_per_therapist=clients_per_therapist)
+    return Design(recipe, params, therapists, seed, _checked_schedule(wai_schedule, params), format)
+
+
+def _checked_schedule(wai_schedule: str | WaiSchedule | None, params: Params) -> WaiSchedule:
+    """The WAI-SR schedule: the default (3,5,8,last) without the sessions past the course, or the one
+    given, refused in one line when it lists a session past the course (it would never be given).
+    Sessions are each client's own, so the course's last is course_length in every format."""
+    last = params.course_length
+    if wai_schedule is None:
+        default = WaiSchedule()
+        return replace(default, sessions=tuple(session for session in default.sessions if session <= last))
     schedule = wai_schedule if isinstance(wai_schedule, WaiSchedule) else WaiSchedule.parse(wai_schedule)
-    return Design(recipe, params, therapists, seed, schedule, format)
+    past = [session for session in schedule.sessions if session > last]
+    if past:
+        raise ParameterError(f"--wai-schedule sessions must be from 1 to {last} (course_length); got {shown(past[0])}")
+    return schedule
 
 
 @dataclass
@@ -185,7 +199,8 @@ class Truths:
 
     def estimands(self, params: Params) -> dict[str, dict[str, float | str]]:
         clients = pd.concat(self.clients, ignore_index=True)
-        slope = math.fsum(np.concatenate(self.cross)) / math.fsum(np.concatenate(self.square))
+        spread = math.fsum(np.concatenate(self.square))  # 0 when no client has two attended sessions to pair
+        slope = math.fsum(np.concatenate(self.cross)) / spread if spread > 0 else math.nan
         return {
             "therapist_share_of_alliance_variance": {
                 "value": measures.therapist_share(clients, "alliance_early"),
@@ -417,13 +432,14 @@ def generate(
     therapists: int = 20,
     clients_per_therapist: int | None = None,
     seed: int = 1,
-    wai_schedule: str | WaiSchedule = "3,5,8,last",
+    wai_schedule: str | WaiSchedule | None = None,
     format: str = "individual",
 ) -> DataSet:
     """A synthetic data set in memory: ``therapists`` x ``clients_per_therapist`` clients (default:
     the parameter ``clients_per_therapist``; in the group and family formats whole groups or families
     of members) simulated with the parameters that ``recipe`` makes (or the Params given), the WAI-SR
-    given on ``wai_schedule`` (e.g. '3,5,8,last' or 'all'), in ``format`` (individual, group, family)."""
+    given on ``wai_schedule`` (e.g. '3,5,8,last' or 'all'; default: 3,5,8,last within the course), in
+    ``format`` (individual, group, family)."""
     design = make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule, format)
     pieces: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     truths, figures = _stream(design, DEFAULT_CHUNK, lambda name, table: pieces[name].append(table))
@@ -522,7 +538,7 @@ def generate_to_directory(
     therapists: int = 20,
     clients_per_therapist: int | None = None,
     seed: int = 1,
-    wai_schedule: str | WaiSchedule = "3,5,8,last",
+    wai_schedule: str | WaiSchedule | None = None,
     file_format: str = "parquet",
     overwrite: bool = False,
     chunk_clients: int = DEFAULT_CHUNK,

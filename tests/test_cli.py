@@ -129,8 +129,8 @@ def exit_status(argv):
     "arguments, message",
     [
         (["--set", "repair_skil_mean=0.7"], "unknown parameter 'repair_skil_mean'"),
-        (["--set", "repair_skill_mean=1.7"], "repair_skill_mean must be from 0 to 1; got 1.7"),
-        (["--set", "course_length=many"], "course_length must be a number from 2 to 104"),
+        (["--set", "repair_skill_mean=1.7"], "repair_skill_mean must be a number from 0 to 1; got 1.7"),
+        (["--set", "course_length=many"], "course_length must be a whole number from 2 to 104"),
         (["--set", "repair_enabled=perhaps"], "repair_enabled must be true or false"),
         (["--preset", "psychoanalytic"], "unknown preset 'psychoanalytic'; choose one of: working"),
         (["--clients", "0"], "--clients must be from 1 to"),
@@ -138,7 +138,7 @@ def exit_status(argv):
         (["--seed", "-1"], "--seed must be from 0 to"),
         (["--config", "BROKEN"], "is not valid TOML"),
         (["--config", "MISSING"], "does not exist"),
-        (["--config", "OUT_OF_RANGE"], "OUT_OF_RANGE: repair_skill_mean must be from 0 to 1; got 7"),
+        (["--config", "OUT_OF_RANGE"], "OUT_OF_RANGE: repair_skill_mean must be a number from 0 to 1; got 7"),
         pytest.param(
             ["--backend", "cupy"],
             "backend 'cupy' needs CuPy",

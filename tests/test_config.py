@@ -25,16 +25,30 @@ def test_every_parameter_has_range_unit_and_meaning():
 @pytest.mark.parametrize(
     "name, value, expected",
     [
-        ("repair_skill_mean", 1.5, "repair_skill_mean must be from 0 to 1; got 1.5"),
-        ("course_length", 2.5, "course_length must be a whole number from 2 to 104"),
-        ("repair_enabled", "yes", "repair_enabled must be true or false"),
-        ("severity_mean", "0.1", "severity_mean must be a number from 0 to 0.5"),
-        ("change_rate", float("nan"), "change_rate must be from 0 to 1"),
+        ("repair_skill_mean", 1.5, "repair_skill_mean must be a number from 0 to 1; got 1.5"),
+        ("course_length", 2.5, "course_length must be a whole number from 2 to 104; got 2.5"),
+        ("repair_enabled", "yes", "repair_enabled must be true or false; got 'yes'"),
+        ("severity_mean", "0.1", "severity_mean must be a number from 0 to 0.5; got '0.1'"),
+        ("change_rate", float("nan"), "change_rate must be a number from 0 to 1; got nan"),
+        ("course_length", float("inf"), "course_length must be a whole number from 2 to 104; got inf"),
+        ("course_length", float("nan"), "course_length must be a whole number from 2 to 104; got nan"),
+        ("course_length", 10**400 - 1, "course_length must be a whole number from 2 to 104; got 9999999999"),
+        ("course_length", True, "course_length must be a whole number from 2 to 104; got True"),
+        ("course_length", {"a": 1}, "course_length must be a whole number from 2 to 104; got {'a': 1}"),
+        ("repair_skill_mean", -float("inf"), "repair_skill_mean must be a number from 0 to 1; got -inf"),
     ],
 )
 def test_bad_values_name_the_parameter_and_its_range(name, value, expected):
-    with pytest.raises(ParameterError, match=re.escape(expected)):
+    with pytest.raises(ParameterError, match=re.escape(expected)) as refused:
         Params().replace(**{name: value})
+    assert len(str(refused.value)) < 120  # a 400-digit value is cut short, the range said once
+    assert str(refused.value).count("whole number") <= 1
+
+
+def test_negative_zero_is_stored_as_zero():
+    """-0.0 is in the range 0 to 1 and is stored as 0.0 (the manifest and the bytes do not see a sign)."""
+    value = Params(repair_skill_mean=-0.0).repair_skill_mean
+    assert value == 0.0 and str(value) == "0.0"
 
 
 def test_unknown_parameter_suggests_close_names():
@@ -79,7 +93,7 @@ def test_toml_errors(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("[parameters]\nrepair_skill_mean = 7\n", "repair_skill_mean must be from 0 to 1; got 7"),
+        ("[parameters]\nrepair_skill_mean = 7\n", "repair_skill_mean must be a number from 0 to 1; got 7"),
         ('[parameters]\nrepair_skill_mean = "high"\n', "repair_skill_mean must be a number from 0 to 1; got 'high'"),
         ("[parameters]\nrepair_enabled = 1\n", "repair_enabled must be true or false; got 1"),
         (
@@ -87,6 +101,11 @@ def test_toml_errors(tmp_path):
             "unknown parameter 'repair_skil_mean'. Did you mean: repair_skill_mean",
         ),
         ('presets = ["psychoanalytic"]\n', "unknown preset 'psychoanalytic'; choose one of"),
+        ("presets = [[1]]\n", "'presets' must be a list of preset names (working, "),
+        ('presets = "online"\n', "'presets' must be a list of preset names (working, "),
+        ("[parameters]\ncourse_length = inf\n", "course_length must be a whole number from 2 to 104; got inf"),
+        ("[parameters]\ncourse_length = true\n", "course_length must be a whole number from 2 to 104; got True"),
+        ("[parameters]\ncourse_length = { a = 1 }\n", "course_length must be a whole number from 2 to 104; got"),
     ],
 )
 def test_toml_value_errors_name_the_file(tmp_path, content, message):
@@ -123,3 +142,5 @@ def test_parse_assignments_types():
         parse_assignments(["severity_mean"])
     with pytest.raises(ParameterError, match="must be a number"):
         parse_assignments(["severity_mean=high"])
+    assert parse_assignments(["course_length=" + "9" * 400]) == {"course_length": 10**400 - 1}  # exact
+    assert parse_assignments(["course_length=12.0"]) == {"course_length": 12}

@@ -264,8 +264,8 @@ def test_runs_of_two_formats_cannot_share_a_pass_and_unknown_formats_are_refused
     ("arguments", "message"),
     [
         (["--format", "dyad"], "unknown format 'dyad'"),
-        (["--format", "group", "--set", "group_size=1"], "group_size must be from 2 to 16"),
-        (["--format", "family", "--set", "family_size=7"], "family_size must be from 2 to 5"),
+        (["--format", "group", "--set", "group_size=1"], "group_size must be a whole number from 2 to 16"),
+        (["--format", "family", "--set", "family_size=7"], "family_size must be a whole number from 2 to 5"),
     ],
 )
 def test_bad_format_input_gets_one_line_and_exit_2(tmp_path, capsys, arguments, message):

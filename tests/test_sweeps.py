@@ -197,8 +197,8 @@ def test_deleted_parts_are_run_again_and_nothing_else(smoke, tmp_path):
 BAD_STUDIES = [
     ("[vary.repair_skil_mean]\nlevels = [0.3]", "unknown parameter 'repair_skil_mean'"),
     ("[vary.repair_skill_mean]\nrange = [0.2, 1.5]\nsteps = 2", "outside the valid range of repair_skill_mean: 0 to 1"),
-    ("[vary.course_length]\nlevels = [1, 12]", "course_length must be from 2 to 104"),
-    ('[study]\nsampler = "halton"\n[vary.repair_skill_mean]\nrange = [0.2, 0.5]', "unknown sampler 'halton'"),
+    ("[vary.course_length]\nlevels = [1, 12]", "course_length must be a whole number from 2 to 104"),
+    ('[study]\nsampler = "halton"\n[vary.repair_skill_mean]\nrange = [0.2, 0.5]', "unknown study.sampler 'halton'"),
     ("[study]\nreplicates = 0\n[vary.repair_skill_mean]\nlevels = [0.3]", "study.replicates must be a whole number"),
     (
         "[study]\nreplicates = 10\nmax_runs = 50\n[vary.repair_skill_mean]\nrange = [0.2, 0.5]\nsteps = 6",

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.backend import Domain, Draws, run_key
-from simulation.config import Params
+from simulation.config import Params, shown
 from simulation.figures.windows import WAI_SESSIONS
 from simulation.measures import own_session
 
@@ -71,10 +71,11 @@ class WaiSchedule:
         if parts == ["all"]:
             return cls((), False, True)
         numbers = [part for part in parts if part != WAI_LAST]
-        if not parts or not all(part.isdigit() and int(part) >= 1 for part in numbers):
+        # decimal digits only ('²' is a digit int() refuses), and few of them (int() refuses 4,300)
+        if not parts or not all(part.isdecimal() and len(part) <= 9 and int(part) >= 1 for part in numbers):
             raise ValueError(
                 f"--wai-schedule must be 'all' or a comma-separated list of session numbers (1 or more) "
-                f"and/or 'last', e.g. 3,5,8,last; got {text!r}"
+                f"and/or 'last', e.g. 3,5,8,last; got {shown(text)}"
             )
         return cls(tuple(sorted({int(part) for part in numbers})), WAI_LAST in parts, False)
 

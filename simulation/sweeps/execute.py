@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from simulation.backend import run_key
 from simulation.figures.registry import run_figures
+from simulation.readers import UnreadableFileError, read_json_object, read_table
 from simulation.runs import Run
 from simulation.store import (
     MANIFEST,
@@ -281,16 +282,19 @@ def open_study_folder(study: Study, design: pd.DataFrame, out: Path, overwrite: 
         return fresh
     if not path.exists():
         raise OutputExistsError(f"{out} exists and holds no sweep manifest; pass --overwrite or choose another --out")
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        parts = stored["parts"] if isinstance(stored, dict) else None
-        valid = isinstance(parts, list) and all(isinstance(part, dict) for part in parts)
-    except (ValueError, KeyError):  # not JSON, not UTF-8, no parts
-        valid = False
-    if not valid:
-        raise OutputFolderError(f"{path} is not a sweep manifest; pass --overwrite or choose another --out")
+    stored = read_json_object(path, "a sweep manifest")
+    parts = stored.get("parts")
+    if not (isinstance(parts, list) and all(isinstance(part, dict) for part in parts)):
+        raise UnreadableFileError(
+            f"{path} is not a sweep manifest: no list of parts; pass --overwrite or choose another --out"
+        )
     if stored.get("study_file") != study.text or stored.get("runs_per_part") != study.runs_per_part:
         raise OutputExistsError(f"{out} holds a different study; pass --overwrite to replace it")
+    if not _same_parts(stored, fresh):
+        raise UnreadableFileError(
+            f"{path} is not a sweep manifest of this study: its parts do not match the study's; "
+            "pass --overwrite to start the study again"
+        )
     code = model_record()
     other = next((part for part in parts if part.get("done") and part.get("model_version") != code["version"]), None)
     if other is not None:
@@ -299,6 +303,27 @@ def open_study_folder(study: Study, design: pd.DataFrame, out: Path, overwrite: 
             f"{code['version']}; use a new --out or --overwrite"
         )
     return stored | {"model": code}
+
+
+PART_PLAN = ("part", "runs", "files")  # what a manifest's part entry must say as the study plans it
+
+
+def _same_parts(stored: dict, fresh: dict) -> bool:
+    """Whether a stored manifest lists the parts the study plans, each marked done or not (a manifest
+    edited by hand or damaged does not)."""
+    parts = stored.get("parts")
+    return (
+        isinstance(parts, list)
+        and len(parts) == len(fresh["parts"])
+        and all(
+            isinstance(part, dict)
+            and isinstance(part.get("done"), bool)
+            and all(part.get(key) == planned[key] for key in PART_PLAN)
+            for part, planned in zip(parts, fresh["parts"], strict=True)
+        )
+        and isinstance(stored.get("complete"), bool)
+        and stored.get("files") == fresh["files"]
+    )
 
 
 def run_study(
@@ -428,7 +453,9 @@ def _finish(out: Path, manifest: dict, study: Study) -> StudyResult:
                         file = part["files"][study.outputs.index(output)]
                         record = part.get("checksums", {}).get(file)
                         with open_checked(out / "parts" / file, record, manifest_path) as handle:
-                            stream.write(pd.read_parquet(handle))
+                            stream.write(
+                                read_table(out / "parts" / file, f"a part of the {output} table", source=handle)
+                            )
                 finally:
                     stream.close()
             checksums = {name: checksum(paths[name]) for name in names}
@@ -437,5 +464,5 @@ def _finish(out: Path, manifest: dict, study: Study) -> StudyResult:
     tables = {}
     for output, name in zip(study.outputs, names, strict=True):
         with open_checked(out / name, manifest.get("checksums", {}).get(name), manifest_path) as handle:
-            tables[output] = pd.read_parquet(handle)
+            tables[output] = read_table(out / name, f"the {output} table", source=handle)
     return StudyResult(study, tables["summary"], tables.get("clients"))

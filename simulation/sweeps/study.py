@@ -14,7 +14,8 @@ A study file is TOML::
     paired = false             # true: replicate r of every point gets seed r (common random numbers)
     presets = ["working"]      # base presets, applied in order
     outputs = ["summary"]      # "summary" (one row per run), and "clients" (one row per client)
-    max_runs = 1000            # refuse a sweep of more runs than this
+    max_runs = 1000            # refuse a sweep of more runs than this (1 to 1,000,000)
+    max_memory_gib = 8         # refuse a sweep estimated to need more memory than this (per worker)
     runs_per_part = 8          # runs simulated, stored and resumed together (default: from the sizes)
 
     [parameters]               # fixed overrides of the base, like an `alliance run --config` file
@@ -26,7 +27,10 @@ A study file is TOML::
     range = [0.3, 0.8]         # lhs, sobol, morris: the range sampled
     steps = 3
 
-Ranges and levels must lie inside the parameter's valid range (simulation.config.PARAMETERS).
+Ranges and levels must lie inside the parameter's valid range (simulation.config.PARAMETERS). A
+study's size is bounded before any sampling: its number of runs (from the design's arithmetic) by
+``max_runs``, and the memory it is estimated to need (:func:`memory_estimate`: one run's sessions, and
+with the "clients" output every client row, which the study reads back at the end) by ``max_memory_gib``.
 """
 
 from __future__ import annotations
@@ -41,14 +45,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.config import PARAMETERS, ParameterError, Params, _checked, _unknown_message, apply_presets
+from simulation.config import (
+    PARAMETERS,
+    ParameterError,
+    Params,
+    _checked,
+    _unknown_message,
+    apply_presets,
+    shown,
+)
 from simulation.formats import FORMATS
 from simulation.runs import Run
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 OUTPUTS = ("summary", "clients")
 DEFAULT_MAX_RUNS = 100_000
+MAX_RUNS = 1_000_000  # the hard limit of max_runs: the design and the manifest list every run
 MAX_CLIENTS = 10_000_000
+DEFAULT_MAX_MEMORY_GIB = 8
+MAX_MEMORY_GIB = 1024
+SESSION_ROW_BYTES = 320  # memory of one (client, session) row while a run is simulated (measured: 220-280)
+CLIENT_ROW_BYTES = 400  # memory of one client row of the "clients" output when it is read back
 PART_CLIENTS = 50_000  # default packing: about this many clients per part (one stacked pass)
 MIN_PARTS = 8  # ... but at least this many parts where the study has that many runs (spread, resume)
 STUDY_KEYS = (
@@ -63,6 +80,7 @@ STUDY_KEYS = (
     "presets",
     "outputs",
     "max_runs",
+    "max_memory_gib",
     "runs_per_part",
     "second_order",
     "morris_levels",
@@ -82,6 +100,11 @@ class Factor:
     low: float = math.nan
     high: float = math.nan
     steps: int = 0
+
+    @property
+    def level_count(self) -> int:
+        """How many levels a grid gives this factor, known without making them."""
+        return len(self.levels) or self.steps
 
     def grid_levels(self) -> tuple[float | int | bool, ...]:
         """The levels a grid uses: the listed ones, or ``steps`` evenly spaced over the range."""
@@ -109,6 +132,7 @@ class Study:
     paired: bool
     outputs: tuple[str, ...]
     max_runs: int
+    max_memory_gib: float
     runs_per_part: int
     second_order: bool
     morris_levels: int
@@ -195,10 +219,10 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
 
     sampler = settings.get("sampler", "grid")
     if sampler not in SAMPLERS:
-        raise StudyError(f"{where}: unknown sampler {sampler!r}; choose one of: {', '.join(SAMPLERS)}")
+        raise StudyError(f"{where}: unknown study.sampler {shown(sampler)}; choose one of: {', '.join(SAMPLERS)}")
     format_name = settings.get("format", "individual")
     if not isinstance(format_name, str) or format_name not in FORMATS:
-        raise StudyError(f"{where}: unknown study.format {format_name!r}; choose one of: {', '.join(FORMATS)}")
+        raise StudyError(f"{where}: unknown study.format {shown(format_name)}; choose one of: {', '.join(FORMATS)}")
     presets = _string_list(settings, "presets", where)
     outputs = _string_list(settings, "outputs", where) or ["summary"]
     bad_outputs = [name for name in outputs if name not in OUTPUTS]
@@ -207,8 +231,13 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
             f"{where}: study.outputs must list 'summary' and optionally 'clients', once each; got {outputs}"
         )
     outputs = [name for name in OUTPUTS if name in outputs]  # the parts are written in this order
+    fixed = _table(document, "parameters", where)
     try:
-        base = apply_presets(presets).replace(**_table(document, "parameters", where))
+        preset_base = apply_presets(presets)
+    except ParameterError as error:
+        raise StudyError(f"{where}: study.presets: {error}") from None
+    try:
+        base = preset_base.replace(**fixed)
     except ParameterError as error:
         raise StudyError(f"{where}: {error}") from None
 
@@ -218,6 +247,11 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     replicates = _whole(settings, "replicates", 1, 1, 1_000_000, where)
     clients = _whole(settings, "clients", 1000, 1, MAX_CLIENTS, where)
     samples = _whole(settings, "samples", 0 if sampler == "grid" else 64, 0 if sampler == "grid" else 1, 10**7, where)
+    morris_levels = _whole(settings, "morris_levels", 4, 2, 100, where)
+    if morris_levels % 2:  # SALib warns that odd levels bias the Morris sample
+        raise StudyError(
+            f"{where}: study.morris_levels must be an even whole number from 2 to 100; got {morris_levels}"
+        )
     if sampler == "sobol" and samples & (samples - 1):
         raise StudyError(f"{where}: study.samples must be a power of 2 for the sobol sampler; got {samples}")
     study = Study(
@@ -234,17 +268,25 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
         seed=_whole(settings, "seed", 1, 0, 2**63 - 1, where),
         paired=_switch(settings, "paired", False, where),
         outputs=tuple(outputs),
-        max_runs=_whole(settings, "max_runs", DEFAULT_MAX_RUNS, 1, 10**9, where),
+        max_runs=_whole(settings, "max_runs", DEFAULT_MAX_RUNS, 1, MAX_RUNS, where),
+        max_memory_gib=_real(settings, "max_memory_gib", DEFAULT_MAX_MEMORY_GIB, 1, MAX_MEMORY_GIB, where),
         runs_per_part=_whole(settings, "runs_per_part", 0, 0, 10**9, where),
         second_order=_switch(settings, "second_order", False, where),
-        morris_levels=_whole(settings, "morris_levels", 4, 2, 100, where),
+        morris_levels=morris_levels,
     )
     n_points = _point_count(study)
     n_runs = n_points * replicates
     if n_runs > study.max_runs:
         raise StudyError(
-            f"{where}: the sweep has {n_runs} runs ({n_points} points x {replicates} replicates), "
-            f"over study.max_runs = {study.max_runs}; raise max_runs or shrink the sweep"
+            f"{where}: the sweep has {shown(n_runs)} runs ({shown(n_points)} points x {replicates} replicates), "
+            f"over study.max_runs = {study.max_runs}; raise max_runs (up to {MAX_RUNS:,}) or shrink the sweep"
+        )
+    needed = memory_estimate(study, n_runs)
+    if needed > study.max_memory_gib * 2**30:
+        raise StudyError(
+            f"{where}: the sweep needs about {needed / 2**30:.1f} GiB of memory per worker ({_memory_terms(study)}), "
+            f"over study.max_memory_gib = {study.max_memory_gib:g}; raise max_memory_gib (up to {MAX_MEMORY_GIB}) "
+            "or use fewer clients"
         )
     design = study.design()
     try:
@@ -261,12 +303,34 @@ def _point_count(study: Study) -> int:
     """Points of the design, known before sampling (so that an oversized sweep samples nothing)."""
     dimensions = len(study.factors)
     if study.sampler == "grid":
-        return math.prod(len(factor.grid_levels()) for factor in study.factors)
+        return math.prod(factor.level_count for factor in study.factors)
     if study.sampler == "lhs":
         return study.samples
     if study.sampler == "sobol":
         return study.samples * (2 * dimensions + 2 if study.second_order else dimensions + 2)
     return study.samples * (dimensions + 1)  # morris: trajectories of D + 1 points
+
+
+def longest_course(study: Study) -> int:
+    """The most sessions a run of the study schedules: the largest course_length of its design."""
+    for factor in study.factors:
+        if factor.name == "course_length":
+            return int(max(factor.levels) if factor.levels else factor.high)
+    return study.base.course_length
+
+
+def memory_estimate(study: Study, n_runs: int) -> float:
+    """Bytes a study needs at most, estimated before any work: the session rows of its largest run
+    (clients x sessions; runs are not cut into chunks, smaller runs share passes of a bounded size),
+    and with the "clients" output the client rows of every run, which are read back at the end."""
+    sessions = study.clients * longest_course(study) * SESSION_ROW_BYTES
+    clients = n_runs * study.clients * CLIENT_ROW_BYTES if "clients" in study.outputs else 0
+    return max(sessions, clients)
+
+
+def _memory_terms(study: Study) -> str:
+    terms = f"{study.clients:,} clients x {longest_course(study)} sessions per run"
+    return terms + (" and every run's client rows (outputs 'clients')" if "clients" in study.outputs else "")
 
 
 def _sample(study: Study) -> np.ndarray:
@@ -302,13 +366,13 @@ def _factor(name: str, spec: Any, sampler: str, where: str) -> Factor:
     unknown = sorted(set(spec) - {"levels", "range", "steps"})
     if unknown:
         raise StudyError(f"{where}: unknown key vary.{name}.{unknown[0]}; expected levels, or range and steps")
-    valid = parameter.format_range()
+    valid = parameter.valid_values()
     if "levels" in spec:
         if sampler != "grid":
             raise StudyError(f"{where}: vary.{name}: the {sampler} sampler needs range = [low, high], not levels")
         levels = spec["levels"]
         if not isinstance(levels, list) or not levels:
-            raise StudyError(f"{where}: vary.{name}.levels must be a non-empty list of values in {valid}")
+            raise StudyError(f"{where}: vary.{name}.levels must be a non-empty list, each {valid}")
         checked = tuple(_level(name, value, where) for value in levels)
         return Factor(name, levels=checked)
     if "range" not in spec:
@@ -322,13 +386,16 @@ def _factor(name: str, spec: Any, sampler: str, where: str) -> Factor:
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds)
         or not bounds[0] < bounds[1]
     ):
-        raise StudyError(f"{where}: vary.{name}.range must be [low, high] with low < high; got {bounds!r}")
+        raise StudyError(f"{where}: vary.{name}.range must be [low, high] with low < high; got {shown(bounds)}")
+    if not parameter.low <= bounds[0] < bounds[1] <= parameter.high:  # exact for integers of any size
+        raise StudyError(
+            f"{where}: vary.{name}.range {shown(bounds)} is outside the valid range of {name}: "
+            f"{parameter.low:g} to {parameter.high:g}"
+        )
     low, high = float(bounds[0]), float(bounds[1])
-    if low < parameter.low or high > parameter.high:
-        raise StudyError(f"{where}: vary.{name}.range {bounds} is outside the valid range of {name}: {valid}")
     steps = spec.get("steps", 0)
     if sampler == "grid" and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 2):
-        raise StudyError(f"{where}: vary.{name}: a grid over a range needs steps = 2 or more; got {steps!r}")
+        raise StudyError(f"{where}: vary.{name}: a grid over a range needs steps = 2 or more; got {shown(steps)}")
     return Factor(name, low=low, high=high, steps=steps)
 
 
@@ -350,25 +417,32 @@ def _table(document: dict, key: str, where: str) -> dict:
 def _whole(settings: dict, key: str, default: int, low: int, high: int, where: str) -> int:
     value = settings.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise StudyError(f"{where}: study.{key} must be a whole number from {low} to {high}; got {value!r}")
+        raise StudyError(f"{where}: study.{key} must be a whole number from {low} to {high}; got {shown(value)}")
     return value
+
+
+def _real(settings: dict, key: str, default: float, low: float, high: float, where: str) -> float:
+    value = settings.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise StudyError(f"{where}: study.{key} must be a number from {low:g} to {high:g}; got {shown(value)}")
+    return float(value)
 
 
 def _switch(settings: dict, key: str, default: bool, where: str) -> bool:
     value = settings.get(key, default)
     if not isinstance(value, bool):
-        raise StudyError(f"{where}: study.{key} must be true or false; got {value!r}")
+        raise StudyError(f"{where}: study.{key} must be true or false; got {shown(value)}")
     return value
 
 
 def _string_list(settings: dict, key: str, where: str) -> list[str]:
     value = settings.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise StudyError(f"{where}: study.{key} must be a list of names; got {value!r}")
+        raise StudyError(f"{where}: study.{key} must be a list of names; got {shown(value)}")
     return value
 
 
 def _name(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value or not all(c.isalnum() or c in "-_" for c in value):
-        raise StudyError(f"{where}: study.name must be letters, digits, - and _; got {value!r}")
+        raise StudyError(f"{where}: study.name must be letters, digits, - and _; got {shown(value)}")
     return value

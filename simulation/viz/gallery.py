@@ -9,7 +9,6 @@ its own figures (FORMAT_GALLERY).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simulation.config import shown
 from simulation.formats import FORMATS
+from simulation.readers import read_json_object, read_table
 from simulation.store import (
     MANIFEST,
     RUN_FILES,
@@ -46,6 +47,11 @@ SESSION_CLIENTS = 20_000
 READ_COLUMNS = ["client_id", "session", "stage", "attended", "bond", "goal", "task", "alliance", "rupture",
                    "rupture_resolved", "ors"]  # fmt: skip
 FORMAT_COLUMNS = {"group": ["unit_id", "member_session", "cohesion"], "family": ["unit_id", "member_session", "split"]}
+# the columns the figures read from the other tables (a file without them is refused, not drawn)
+CLIENT_COLUMNS = ["client_id", "therapist_id", "outcome", "sessions_scheduled", "dropped_out", "ors_intake"]
+FORMAT_CLIENT_COLUMNS = {"group": ["witnessed"]}
+THERAPIST_COLUMNS = ["therapist_id", "repair_skill", "attunement"]
+UNIT_COLUMNS = {"family": ["unit_id", "sessions_scheduled", "dropped_out"]}
 
 
 MIN_CLIENTS = 10  # fewer cannot fill the tercile and curve figures (a run of 1 client has no terciles)
@@ -70,7 +76,8 @@ class RunTables:
 
 def run_manifest(run_dir: Path) -> tuple[dict, str]:
     """The run's manifest and format ('individual', 'group' or 'family': the manifest's "format",
-    else the unit table the directory holds); :class:`RunDirError` (one line) when it is not a run."""
+    else the unit table the directory holds); :class:`RunDirError` (one line) when it is not a run,
+    :class:`~simulation.readers.UnreadableFileError` when its manifest cannot be read."""
     if not run_dir.is_dir():
         raise RunDirError(f"RUN_DIR {run_dir} does not exist or is not a directory")
     missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
@@ -81,15 +88,16 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
         )
     if missing:
         raise RunDirError(f"RUN_DIR {run_dir} is not a run directory ('alliance run --out' writes it): no {missing[0]}")
-    try:
-        manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-        counts = {"n_clients": manifest["n_clients"], "seed": manifest["seed"]}
-        counts["course_length"] = manifest["parameters"]["course_length"]
-        wrong = [name for name, value in counts.items() if type(value) is not int]
-        if wrong:
-            raise TypeError(f"{wrong[0]} is not a whole number")
-    except (ValueError, KeyError, TypeError) as error:  # not JSON, not UTF-8, or not shaped like a manifest
-        raise RunDirError(f"RUN_DIR {run_dir}: manifest.json is not a run manifest ({error})") from None
+    manifest = read_json_object(run_dir / MANIFEST, "a run manifest")
+    parameters = manifest.get("parameters")
+    recorded = {
+        "n_clients": manifest.get("n_clients"),
+        "seed": manifest.get("seed"),
+        "course_length": parameters.get("course_length") if isinstance(parameters, dict) else None,
+    }
+    wrong = [key for key, value in recorded.items() if type(value) is not int]
+    if wrong:
+        raise RunDirError(f"RUN_DIR {run_dir}: manifest.json is not a run manifest ({wrong[0]} is not a whole number)")
     if not isinstance(manifest.get("checksums"), dict):
         raise RunDirError(
             f"RUN_DIR {run_dir}: manifest.json records no checksums (an older version wrote it); run it again"
@@ -97,7 +105,7 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
     present = [name for name, file in UNIT_FILES.items() if (run_dir / file).is_file()]
     format_name = manifest.get("format") or (present[0] if present else "individual")
     if not isinstance(format_name, str) or format_name not in FORMATS:
-        raise RunDirError(f"RUN_DIR {run_dir}: manifest.json names an unknown format '{format_name}'")
+        raise RunDirError(f"RUN_DIR {run_dir}: manifest.json names an unknown format {shown(format_name)}")
     missing = [name for name in run_files(format_name) if not (run_dir / name).is_file()]
     if missing:
         raise RunDirError(f"RUN_DIR {run_dir} is a {format_name} run without its {missing[0]}")
@@ -111,22 +119,32 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
 
 def read_run(run_dir: Path) -> RunTables:
     """Read a run directory; :class:`RunDirError` (one line) when it is not one, MixedOutputError
-    when a table does not belong with its manifest (each is read from the bytes checked)."""
+    when a table does not belong with its manifest (each is read from the bytes checked),
+    :class:`~simulation.readers.UnreadableFileError` when a table cannot be read or lacks a column the
+    figures need."""
     manifest, format_name = run_manifest(run_dir)
     with ExitStack() as stack:
-        tables = {
+        handles = {
             name: stack.enter_context(open_checked(run_dir / name, manifest["checksums"].get(name), run_dir / MANIFEST))
             for name in run_files(format_name)
             if name != MANIFEST
         }
-        sessions = pd.read_parquet(
-            tables["sessions.parquet"],
-            columns=READ_COLUMNS + FORMAT_COLUMNS.get(format_name, []),
+
+        def table(name: str, what: str, columns: list[str] | None, **options) -> pd.DataFrame:
+            return read_table(run_dir / name, what, columns, source=handles[name], **options)
+
+        sessions = table(
+            "sessions.parquet",
+            "a sessions table",
+            READ_COLUMNS + FORMAT_COLUMNS.get(format_name, []),
             filters=[("client_id", "<=", SESSION_CLIENTS)],
         )
-        clients = pd.read_parquet(tables["clients.parquet"])
-        therapists = pd.read_parquet(tables["therapists.parquet"])
-        units = pd.read_parquet(tables[UNIT_FILES[format_name]]) if format_name in UNIT_FILES else None
+        clients = table(
+            "clients.parquet", "a clients table", CLIENT_COLUMNS + FORMAT_CLIENT_COLUMNS.get(format_name, [])
+        )
+        therapists = table("therapists.parquet", "a therapists table", THERAPIST_COLUMNS)
+        unit_file = UNIT_FILES.get(format_name)
+        units = None if unit_file is None else table(unit_file, f"a {format_name} table", UNIT_COLUMNS.get(format_name))
     stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"], format_name)
     return RunTables(sessions, clients, therapists, stamp, format_name, units)
 
