@@ -265,7 +265,7 @@ class Params:
         "ruptures",
     )
     reactance_hazard_weight: float = param(
-        0.0,
+        2.1,
         0.0,
         10.0,
         "log-odds",
@@ -273,7 +273,7 @@ class Params:
         "ruptures",
     )
     reactance_change_weight: float = param(
-        0.0,
+        8.4,
         0.0,
         20.0,
         "log-multiplier",
@@ -282,7 +282,7 @@ class Params:
         "symptoms",
     )
     reactance_pivot: float = param(
-        0.25,
+        0.17,
         0.0,
         1.0,
         "0-1",
@@ -388,7 +388,7 @@ class Params:
 
     # --- symptoms ------------------------------------------------------------------------------
     change_rate: float = param(
-        0.117,
+        0.183,
         0.0,
         1.0,
         "per session",
@@ -705,7 +705,7 @@ class Params:
         "groups",
     )
     cohesion_tie_weight: float = param(
-        0.8,
+        0.95,
         0.0,
         1.0,
         "weight",
@@ -713,7 +713,7 @@ class Params:
         "groups",
     )
     cohesion_weight: float = param(
-        0.9,
+        0.97,
         0.0,
         1.0,
         "weight",
@@ -767,7 +767,7 @@ class Params:
         0.25, -1.0, 1.0, "0-1", "Resistance of an adolescent relative to the population mean.", "families"
     )
     shared_alliance_weight: float = param(
-        0.2,
+        0.4,
         0.0,
         1.0,
         "weight",
@@ -776,7 +776,7 @@ class Params:
         "families",
     )
     split_dropout_weight: float = param(
-        1.0, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
+        0.75, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
     )
     therapist_neutrality: float = param(
         0.8,

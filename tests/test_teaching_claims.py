@@ -38,3 +38,10 @@ def test_challenge_helps_compliant_clients_and_hurts_reactant_ones(challenge_coh
     for third, sign in ((resistance <= low_cut, 1.0), (resistance >= high_cut, -1.0)):
         gain = challenge.loc[third, "change"].mean() - support.loc[third, "change"].mean()
         assert sign * gain > 0
+
+
+def test_full_challenge_lowers_the_cohorts_outcome_bar(challenge_cohorts):
+    """Most clients are above the reactance pivot: fewer recover and more drop out at challenge 1."""
+    support, challenge = (t.clients for t in challenge_cohorts)
+    assert (challenge["outcome"] == "recovered").mean() < (support["outcome"] == "recovered").mean()
+    assert challenge["dropped_out"].mean() > support["dropped_out"].mean()
