@@ -112,6 +112,7 @@ class Report:
     description: str  # what the parameters are, e.g. "default parameters" or where they came from
     instruments: InstrumentFigures  # the item-level figures of the same cohort (DESIGN.md section 5)
     directiveness: dict[str, float]  # the paired contrast of directiveness_contrast, by figure name
+    therapist_empathy_r: float  # corr(the therapist's own empathy, change): what a therapist's rating aims at
 
     def directiveness_in_band(self) -> dict[str, bool]:
         """Whether each contrast row holds: the top third's d in its band; the bottom third's d above 0
@@ -166,6 +167,8 @@ class Report:
             f"resolution r = {self.completers['resolution_r']:.3f}",
             f"- early alliance's share of the explained outcome variance: {self.alliance_share:.2f} "
             "(Horvath et al. 2011: about a third; no band)",
+            f"- the therapist's own empathy (trait) - outcome r: {self.therapist_empathy_r:.3f} (Elliott et al. "
+            "2018: client-rated empathy predicts outcome better than therapist-rated; no band)",
             "",
             "Instruments, item by item (the measurement layer over the same cohort; docs/instruments.md):",
             "",
@@ -211,6 +214,10 @@ def calibrate(
         description=description or params.describe_changes(),
         instruments=instrument_figures(tables.sessions, params, seed),  # the same clients, item by item
         directiveness=directiveness_contrast(params, n_clients, seed),
+        therapist_empathy_r=measures.correlation(
+            tables.clients["therapist_id"].map(tables.therapists.set_index("therapist_id")["empathy"]),
+            tables.clients["change"],
+        ),
     )
 
 

@@ -78,3 +78,9 @@ def test_format_rows_stay_in_band_for_other_seeds(format_name, seed):
     report = calibrate_format(format_name, seed=seed)
     assert format_target(format_name).in_band(report.value), report.to_markdown()
     assert all(holds for _, holds in report.checks), report.to_markdown()
+
+
+def test_client_rated_empathy_predicts_better_than_the_therapists_own(report):
+    """Elliott et al. 2018: the client's perceived empathy predicts outcome better than the therapist's."""
+    assert report.values["empathy_r"] > report.therapist_empathy_r + 0.1
+    assert "the therapist's own empathy (trait) - outcome r" in report.to_markdown()
