@@ -1,4 +1,4 @@
-"""A plain per-agent Mesa implementation of the session rules of simulation/dynamics.py.
+"""A plain per-agent Mesa implementation of the session rules of simulation/dynamics/.
 
 Each client is a :class:`mesa.Agent` holding Python floats; its ``step()`` runs one weekly session for
 itself, drawing scalars one at a time from the model's own generator (``self.model.random``); the

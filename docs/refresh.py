@@ -7,7 +7,8 @@ python docs/refresh.py        (tests/test_docs.py fails while it is out of date)
 from pathlib import Path
 
 from simulation.backend import PROCESSES
-from simulation.config import PRESETS, markdown_table
+from simulation.config import markdown_table
+from simulation.presets import PRESETS
 
 ODD = Path(__file__).with_name("ODD.md")
 

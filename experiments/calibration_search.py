@@ -2,19 +2,19 @@
 
 A Latin hypercube (scipy.stats.qmc, seeded) over a handful of named parameters, then a seeded local
 refinement around the best point. Parameters named ``preset.name`` are overrides of that population
-preset (simulation.config.PRESETS), searched together with the defaults because the preset's figure
+preset (simulation.presets.PRESETS), searched together with the defaults because the preset's figure
 depends on both. Each candidate runs four cohorts of 4,000 clients (and the same clients under each
 preset that a target needs) with seeds other than the calibration seed, so the search does not fit one
 cohort's noise, and is scored by simulation.calibration.loss, plus penalties when a figure leaves its
 band, a mechanism check fails, the substance-use dropout leaves 30-50 % or the dose-response is not
-negatively accelerated. Prints the best overrides; copy them into simulation/config.py (defaults and
-presets) and refresh docs/calibration.md with `alliance calibrate --out docs --overwrite`.
+negatively accelerated. Prints the best overrides; copy them into the declarations (simulation/params/, defaults) and
+simulation/presets.py (presets) and refresh docs/calibration.md with `alliance calibrate --out docs --overwrite`.
 
     python experiments/calibration_search.py [--points 800] [--refine 300] [--workers 2]
     python experiments/calibration_search.py --presets-only --points 300 [--refine 100]
 
-The second form is the second stage used for the present defaults: it keeps the defaults of
-simulation/config.py and searches the preset overrides alone, so that the preset's figure can be
+The second form is the second stage used for the present defaults: it keeps the declared defaults
+(simulation.config.Params) and searches the preset overrides alone, so that the preset's figure can be
 brought nearer its aim without moving the first stage's defaults.
 """
 
@@ -28,7 +28,8 @@ from scipy.stats import qmc
 from tqdm import tqdm
 
 from simulation import calibration, measures
-from simulation.config import PRESETS, Params, apply_presets
+from simulation.config import Params
+from simulation.presets import PRESETS, apply_presets
 from simulation.tables import simulate
 
 SEARCHED = {  # name: (low, high) searched

@@ -5,8 +5,9 @@ A grid over two named parameters per format (wide enough that the chosen point i
 with seeds other than the calibration seed (so the search does not fit that cohort's noise) by the
 distance of the alliance-outcome r from its aim in half-band widths, plus a penalty when a mechanism
 check of ``alliance calibrate --format`` would fail. The individual format reads none of these
-parameters, so its figures cannot move. Prints the grid and the best point; copy it into
-simulation/config.py and check with ``alliance calibrate --format group|family``.
+parameters, so its figures cannot move. Prints the grid and the best point; copy it into the format's
+declarations (simulation/formats/group_params.py or family_params.py) and check with
+``alliance calibrate --format group|family``.
 
     python experiments/format_calibration_search.py --format group
     python experiments/format_calibration_search.py --format family

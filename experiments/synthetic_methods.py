@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -26,12 +27,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 
 from simulation.config import Params
+from simulation.extras import MissingExtraError, require
 from simulation.store import versions
 from simulation.synthetic import generate_to_directory
+
+try:
+    sm = require("statsmodels.api", "stats", "experiments/synthetic_methods.py")
+    smf = require("statsmodels.formula.api", "stats", "experiments/synthetic_methods.py")
+except MissingExtraError as missing:
+    print(missing, file=sys.stderr)
+    raise SystemExit(2) from None
 
 HERE = Path(__file__).parent
 THERAPISTS, CLIENTS_PER_THERAPIST, SEED = 60, 10, 15

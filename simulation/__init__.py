@@ -25,10 +25,10 @@ _EXPORTS = {
     "Params": "simulation.config",
     "ParameterError": "simulation.config",
     "PARAMETERS": "simulation.config",
-    "PRESETS": "simulation.config",
-    "apply_presets": "simulation.config",
-    "load_toml": "simulation.config",
-    "RunRecipe": "simulation.config",
+    "PRESETS": "simulation.presets",
+    "apply_presets": "simulation.presets",
+    "load_toml": "simulation.recipe",
+    "RunRecipe": "simulation.recipe",
     "AllianceModel": "simulation.model",
     "run_to_directory": "simulation.store",
     "calibrate": "simulation.calibration",
@@ -46,18 +46,12 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports on first use
     from simulation.backend import run_seeds  # noqa: F401
     from simulation.calibration import calibrate, calibrate_format  # noqa: F401
-    from simulation.config import (  # noqa: F401
-        PARAMETERS,
-        PRESETS,
-        ParameterError,
-        Params,
-        RunRecipe,
-        apply_presets,
-        load_toml,
-    )
+    from simulation.config import PARAMETERS, ParameterError, Params  # noqa: F401
     from simulation.figures.registry import FIGURES  # noqa: F401
     from simulation.instruments import instrument_figures  # noqa: F401
     from simulation.model import AllianceModel  # noqa: F401
+    from simulation.presets import PRESETS, apply_presets  # noqa: F401
+    from simulation.recipe import RunRecipe, load_toml  # noqa: F401
     from simulation.runs import Run  # noqa: F401
     from simulation.store import run_to_directory  # noqa: F401
     from simulation.sweeps import load_study, run_study  # noqa: F401

@@ -1,16 +1,14 @@
 """The teaching page: Mesa's SolaraViz over the Classroom model (simulation.viz.classroom).
 
-Controls take their label, range and default from simulation.config.PARAMETERS; each view is a plot
-function of simulation.viz.plots with a plain-words caption. ``alliance app [--port N]`` serves it
-on 127.0.0.1 (``serve``); ``solara run simulation.app`` does too.
+Controls take their range and default from simulation.config.PARAMETERS and
+simulation.viz.classroom.PAGE_SETTINGS, which the page's model (PageClassroom) also clamps every value
+the browser sends to; each view is a plot function of simulation.viz.plots with a plain-words caption.
+``alliance app [--port N]`` serves it on 127.0.0.1 (simulation.app_server, which admits only the
+page's own origin).
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +18,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
-from simulation.config import PARAMETERS, PRESETS
-from simulation.formats import FORMATS
-from simulation.viz.classroom import FOLLOW_ATTACHMENT, FOLLOW_MODALITY, Classroom
+from simulation.config import PARAMETERS
+from simulation.viz.classroom import PAGE_SETTINGS, Classroom, PageClassroom
 from simulation.viz.plots import plot_outcome_shares, plot_trajectory
 
 CONTROLLED = ("repair_enabled", "attunement_mean", "repair_skill_mean", "empathy_mean", "defensiveness_mean",
@@ -40,17 +37,25 @@ def control(name: str) -> Slider | dict[str, Any]:
     return Slider(label, value=spec.default, min=spec.low, max=spec.high, step=step, dtype=spec.kind)
 
 
-def choice(label: str, values: tuple[str, ...]) -> dict[str, Any]:
-    return {"type": "Select", "value": values[0], "values": list(values), "label": label}
+def choice(name: str, label: str) -> dict[str, Any]:
+    """A select over the page setting's choices, at its default."""
+    setting = PAGE_SETTINGS[name]
+    return {"type": "Select", "value": setting.default, "values": list(setting.choices), "label": label}
+
+
+def number(name: str, label: str, step: int) -> Slider:
+    """A slider over the page setting's range, at its default."""
+    setting = PAGE_SETTINGS[name]
+    return Slider(label, value=setting.default, min=setting.low, max=setting.high, step=step, dtype=setting.kind)
 
 
 MODEL_PARAMS: dict[str, Any] = {
-    "preset": choice("Scenario preset (controls left at their default keep its values)", tuple(PRESETS)),
-    "format": choice("Format: one client, a group with its leader, or a family", tuple(FORMATS)),
-    "seed": Slider("Seed (same seed: same clients)", value=1, min=0, max=999, step=1, dtype=int),
-    "n_clients": Slider("Clients in the cohort", value=300, min=50, max=1000, step=50, dtype=int),
-    "follow_attachment": choice("Follow a client whose attachment is", FOLLOW_ATTACHMENT),
-    "follow_modality": choice("... and who is seen", FOLLOW_MODALITY),
+    "preset": choice("preset", "Scenario preset (controls left at their default keep its values)"),
+    "format": choice("format", "Format: one client, a group with its leader, or a family"),
+    "seed": number("seed", "Seed (same seed: same clients)", 1),
+    "n_clients": number("n_clients", "Clients in the cohort", 50),
+    "follow_attachment": choice("follow_attachment", "Follow a client whose attachment is"),
+    "follow_modality": choice("follow_modality", "... and who is seen"),
     **{name: control(name) for name in CONTROLLED},
 }
 
@@ -108,37 +113,9 @@ COMPONENTS = [
 ]
 
 page = SolaraViz(
-    Classroom(),
+    PageClassroom(),
     components=COMPONENTS,
     model_params=MODEL_PARAMS,
     name="Ruptures and repair in therapy",
     play_interval=150,
 )
-
-
-class PortInUseError(OSError):
-    """The port asked for is taken."""
-
-
-def serve(port: int) -> int:
-    """Serve the page on 127.0.0.1:``port`` until interrupted; returns the server's exit status.
-
-    Solara's JavaScript comes from the solara-assets package (pinned to solara's version), so the
-    page renders without internet."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            raise PortInUseError(f"--port {port} is in use; choose another from 1024 to 65535") from None
-    environment = {
-        **os.environ,
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-        # plain http on 127.0.0.1 is intended: Solara's cookie advice is for pages served to others
-        "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https",
-    }
-    command = [sys.executable, "-m", "solara", "run", "simulation.app", "--host", "127.0.0.1", "--port", str(port)]
-    try:
-        return subprocess.call([*command, "--production", "--no-open", "--no-check-version"], env=environment)
-    except KeyboardInterrupt:
-        return 0

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import measures
-from simulation.config import Params, apply_presets
+from simulation.config import Params
 from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED
 from simulation.dynamics import CLIENT_TRAITS, THERAPIST_TRAITS
 from simulation.figures.registry import (
@@ -23,6 +23,7 @@ from simulation.figures.registry import (
 )
 from simulation.instruments import instrument_figures
 from simulation.instruments.scores import InstrumentFigures
+from simulation.presets import apply_presets
 from simulation.tables import Tables, simulate
 
 TARGETS = CALIBRATION  # the published figures on individual clients (simulation.figures.registry)

@@ -15,18 +15,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from simulation.backend import BACKENDS, BackendError
-from simulation.config import (
-    PARAMETERS,
-    PRESETS,
-    ParameterError,
-    Params,
-    RunRecipe,
-    markdown_table,
-    shown,
-    to_toml,
-)
+from simulation.config import PARAMETERS, ParameterError, Params, declared_in, markdown_table, shown
 from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED, DEFAULT_CHUNK, FILE_FORMATS
+from simulation.extras import MissingExtraError
 from simulation.formats import FORMATS, get_format
+from simulation.presets import PRESETS
+from simulation.recipe import RunRecipe, to_toml
 
 # pandas, pyarrow, matplotlib, Dask, Solara and Mesa are imported inside the commands that need them,
 # so that `alliance --help` and `alliance presets` stay fast (tests/test_api.py)
@@ -275,9 +269,13 @@ def command_run(args: argparse.Namespace) -> None:
 
 
 def parameter_table(params: Params) -> str:
-    """Every parameter: name, value, range, unit and meaning, grouped."""
-    lines, group = [], None
+    """Every parameter: name, value, range, unit and meaning, by concern and group, with the files that
+    declare each concern's parameters."""
+    lines, concern, group = [], None, None
     for name, spec in PARAMETERS.items():
+        if spec.concern != concern:
+            concern = spec.concern
+            lines.append(f"\n# {concern} ({', '.join(declared_in(concern))})")
         if spec.group != group:
             group = spec.group
             lines.append(f"\n[{group}]")
@@ -398,14 +396,12 @@ def command_figures(args: argparse.Namespace) -> None:
 
 
 def command_app(args: argparse.Namespace) -> None:
-    from simulation.app import PortInUseError, serve  # imports Solara: only for this command
+    from simulation.app_server import PortInUseError, serve  # Solara (the app extra) only when serving
 
     try:
-        status = serve(args.port)
+        serve(args.port)
     except PortInUseError as error:
         raise UsageError(str(error)) from None
-    if status:
-        raise SystemExit(status)
 
 
 COMMANDS = {
@@ -453,7 +449,7 @@ def user_errors() -> tuple[type[Exception], ...]:
         ("simulation.readers", "UnreadableFileError"),
     )
     loaded = tuple(getattr(sys.modules[module], name) for module, name in lazy if module in sys.modules)
-    return (ParameterError, UsageError, BackendError, *loaded)
+    return (ParameterError, UsageError, BackendError, MissingExtraError, *loaded)
 
 
 def main(argv: list[str] | None = None) -> int:

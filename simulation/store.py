@@ -33,10 +33,10 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from simulation import measures
-from simulation.config import RunRecipe
 from simulation.defaults import DEFAULT_CHUNK
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import get_format
+from simulation.recipe import RunRecipe
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.tables import build_tables, therapist_table
 

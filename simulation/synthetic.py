@@ -26,12 +26,12 @@ import pandas as pd
 
 from simulation import measures
 from simulation.backend import Domain, run_key
-from simulation.config import PARAMETERS, ParameterError, Params, RunRecipe, shown
+from simulation.config import PARAMETERS, ParameterError, Params, shown
 from simulation.defaults import DEFAULT_CHUNK, FILE_FORMATS
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import get_format
 from simulation.instruments import codebook
-from simulation.instruments.administer import administer
+from simulation.instruments.administration import administer
 from simulation.instruments.items import (
     ORS_ITEMS,
     ORS_OFFSETS,
@@ -50,6 +50,7 @@ from simulation.instruments.scores import (
     clinically_significant,
     reliable_change,
 )
+from simulation.recipe import RunRecipe
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.store import (
     MANIFEST,

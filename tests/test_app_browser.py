@@ -8,17 +8,14 @@ skipped only where that is not possible.
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable
 
 import pytest
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+from app_process import ServedPage  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
@@ -48,38 +45,12 @@ def chromium() -> tuple[str, str]:
     return browser, driver
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     """``alliance app --port P`` in its own process; yields the page's address."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli", "app", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    address = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(address, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"alliance app did not serve {address}:\n{process.stdout.read().decode()}")
-            time.sleep(0.3)
-    yield address
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
-    process.stdout.close()
+    served = ServedPage()
+    yield served.address
+    served.stop()
 
 
 @pytest.fixture

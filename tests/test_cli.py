@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.config import PRESETS, RunRecipe
+from simulation.presets import PRESETS
+from simulation.recipe import RunRecipe
 from simulation.store import RUN_FILES
 
 
@@ -174,7 +175,8 @@ def test_run_needs_out(capsys):
 
 
 def test_params_and_presets_list_everything(tmp_path, capsys):
-    from simulation.config import PARAMETERS, PRESETS
+    from simulation.config import PARAMETERS
+    from simulation.presets import PRESETS
 
     assert main(["params"]) == 0
     listing = capsys.readouterr().out

@@ -4,16 +4,9 @@ import re
 
 import pytest
 
-from simulation.config import (
-    PARAMETERS,
-    PRESETS,
-    ParameterError,
-    Params,
-    apply_presets,
-    load_toml,
-    parse_assignments,
-    save_toml,
-)
+from simulation.config import PARAMETERS, ParameterError, Params, parse_assignments
+from simulation.presets import PRESETS, apply_presets
+from simulation.recipe import load_toml, save_toml
 
 
 def test_every_parameter_has_range_unit_and_meaning():

@@ -1,4 +1,4 @@
-"""The docs read parameters from the code: the table in docs/ODD.md must match simulation.config."""
+"""The docs read parameters from the code: the tables in docs/ODD.md must match simulation.config.PARAMETERS."""
 
 import importlib.util
 from pathlib import Path

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 import simulation.store
 from simulation.cli import main
-from simulation.config import PARAMETERS, ParameterError, Params, load_toml, parse_value
+from simulation.config import PARAMETERS, ParameterError, Params, parse_value
+from simulation.recipe import load_toml
 from simulation.sweeps.study import SAMPLERS, STUDY_KEYS, StudyError, parse_study
 
 NINES = "9" * 400

@@ -6,7 +6,8 @@ these checks catch that."""
 import pytest
 
 from simulation import measures
-from simulation.config import Params, apply_presets
+from simulation.config import Params
+from simulation.presets import apply_presets
 from simulation.tables import simulate
 
 N, SEED = 3000, 5

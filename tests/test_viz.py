@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from simulation.cli import main
-from simulation.config import PARAMETERS, PRESETS, Params
+from simulation.config import PARAMETERS, Params
 from simulation.formats import FORMATS
 from simulation.model import AllianceModel
+from simulation.presets import PRESETS
 from simulation.viz import data
 from simulation.viz.classroom import Classroom
 from simulation.viz.gallery import GALLERY_FILES, gallery_files

@@ -18,6 +18,8 @@ The family ends together: its planned ending comes when every member's would, an
 the disengagement (or practical, or improved) draw of the family, one per session, falls under the
 hazard of its most disengaged member (so the family leaves with its least engaged member, without
 multiplying the individual hazard by the family size). Outcomes stay per member (ORS).
+
+The parameters named here are declared in :mod:`simulation.formats.family_params`.
 """
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ Per session:
   blend (1 - ``cohesion_weight``) x their alliance with the leader + ``cohesion_weight`` x their
   cohesion: in a group much of what holds and helps a member is the group, not the leader alone.
 - *member-member ruptures*: two members who both attend rupture with a hazard that falls with their
-  tie; the tie drops by ``member_rupture_severity``. The leader notices it (attunement: it happens in
-  the room) and repairs it with the same five steps and the same repair skill as a member-leader
-  rupture (dynamics.repair); a repaired one leaves the tie above where it was (the V shape), one left
-  open for ``repair_window`` sessions stays unresolved.
+  tie; the tie drops by ``member_rupture_severity``. It then runs through the same rupture lifecycle
+  as a member-leader rupture (dynamics.repair, on the pair matrices): the leader notices it as a
+  confrontation (it is enacted in the room), with their attunement, the two members' openness and a
+  low SRS of either member (:func:`pair_view`), and repairs it with the same five steps and repair
+  skill; a repaired one leaves the tie above where it was (the V shape), one left open for
+  ``repair_window`` sessions stays unresolved.
 - *witnessing*: a member who attends sees the ruptures of the others that end that session: each one
   left unresolved (member-leader or member-member) costs ``witness_unresolved_loss`` cohesion, each
   one repaired gives ``witness_repair_gain``.
@@ -24,6 +26,8 @@ Members attend, drop out and end their course individually. In open groups (``op
 seats (rounded up) start at session 1 and the others join one at a time, one every
 ``admission_interval`` sessions; ``session`` in the tables is the group's session number and
 ``member_session`` the member's own (1 at their first session).
+
+The parameters named here are declared in :mod:`simulation.formats.group_params`.
 """
 
 from __future__ import annotations
@@ -116,8 +120,6 @@ class Group(Format):
             shared_weight=p.cohesion_weight,
             dropout_shift=xp.zeros_like(cohesion),
             bond_shift=xp.zeros_like(alliance),
-            ending_draws=None,
-            end_together=None,
         )
         return context, {"cohesion": cohesion}
 
@@ -132,35 +134,23 @@ class Group(Format):
         onset_u, detect_u, repair_u = at.draws.pair.sample(
             ("member_rupture", "member_rupture_detection", "member_repair"), session
         )
-        ties = own.ties
+        ties, pair_p = own.ties, PairParams(p)
         hazard = dynamics.logistic(
-            xp, p_column(xp, p.member_rupture_base_logit) + p_column(xp, p.member_rupture_tie_weight) * (1.0 - ties)
+            xp, pair_p.member_rupture_base_logit + pair_p.member_rupture_tie_weight * (1.0 - ties)
         )
         onset = together & ~own.pair_open & (onset_u < hazard)
-        severity = p_column(xp, p.member_rupture_severity)
-        pre_tie = xp.where(onset, ties, own.pre_tie)
-        ties = xp.where(onset, dynamics.unit_clip(xp, ties - severity), ties)
-        pair_open = own.pair_open | onset
-        # the leader notices (attunement; in the room, fully visible) and repairs with the five steps
-        noticing = together & pair_open & ~own.pair_detected
-        detected = (own.pair_detected & ~onset) | (noticing & (detect_u < traits.attunement[:, None]))
-        repairing = together & pair_open & detected & p_column(xp, p.repair_enabled)
-        leader = SimpleNamespace(repair_skill=traits.repair_skill[:, None], defensiveness=traits.defensiveness[:, None])
-        step = dynamics.repair(
-            xp,
-            p_columns(xp, p),
-            leader,
-            xp.where(onset, xp.zeros_like(own.pair_step), own.pair_step),
-            repairing,
-            repair_u,
+        severity = pair_p.member_rupture_severity
+        track = dynamics.RuptureTrack(own.pair_open, own.pair_detected, own.pair_step, own.pair_age)
+        track, (ties,), (pre_tie,) = dynamics.open_ruptures(xp, track, onset, severity, (ties,), (own.pre_tie,), (1.0,))
+        # the leader notices it as they notice a member's rupture with them, and repairs it the same way
+        pair = pair_view(xp, traits, members, record.srs_alert)
+        chance = dynamics.detection_chance(xp, pair_p, pair.attunement, 1.0, pair.openness, pair.srs_alert)
+        noticed = detect_u < chance  # visible as a confrontation is: enacted in the room
+        track, (ties,), resolved, expired = dynamics.tend_ruptures(
+            xp, pair_p, pair, track, onset, together, True, noticed, repair_u, severity, (ties,), (pre_tie,)
         )
-        resolved = repairing & (step >= dynamics.REPAIR_STEPS)
-        ties = dynamics.v_shape(xp, p_columns(xp, p), ties, pre_tie, severity, resolved)
-        age = xp.where(onset, xp.ones_like(own.pair_age), own.pair_age + xp.astype(pair_open, xp.int16))
-        expired = pair_open & ~resolved & (age >= p_column(xp, p.repair_window))
-        pair_open = pair_open & ~resolved & ~expired
-        grown = ties + p_column(xp, p.tie_growth_rate) * (1.0 - ties)
-        ties = xp.where(together & ~pair_open, dynamics.unit_clip(xp, grown), ties)
+        grown = ties + pair_p.tie_growth_rate * (1.0 - ties)
+        ties = xp.where(together & ~track.open, dynamics.unit_clip(xp, grown), ties)
 
         # witnessing: the others' ruptures that ended this session, member-leader and member-member
         leader_unresolved = xp.astype(after.unresolved > before.unresolved, xp.float64)
@@ -178,10 +168,10 @@ class Group(Format):
         new_ruptures = member_sum(xp, xp.astype(onset, xp.int16))
         kept = GroupState(
             ties=ties,
-            pair_open=pair_open,
-            pair_detected=detected & pair_open,
-            pair_step=step,
-            pair_age=age,
+            pair_open=track.open,
+            pair_detected=track.detected,
+            pair_step=track.step,
+            pair_age=track.age,
             pre_tie=pre_tie,
             witnessed=witnessed,
             member_ruptures=own.member_ruptures + xp.astype(new_ruptures, xp.int16),
@@ -195,7 +185,28 @@ def p_column(xp: Any, value: Any) -> Any:
     return value[:, None] if hasattr(value, "shape") and value.ndim == 1 else value
 
 
-def p_columns(xp: Any, p: Any) -> Any:
-    """The parameters that dynamics.repair and dynamics.v_shape read, as columns (see :func:`p_column`)."""
-    names = ("repair_base_logit", "repair_skill_effect", "repair_gain")
-    return SimpleNamespace(**{name: p_column(xp, getattr(p, name)) for name in names})
+def pair_view(xp: Any, traits: Any, members: Members, srs_alert: Array) -> SimpleNamespace:
+    """Each (row, member j) pair as the leader meets it in the rupture lifecycle (dynamics.repair):
+    with the leader's attunement, repair skill and defensiveness (columns); the pair's openness is the
+    mean of the two members', and a low SRS of either member this session alerts the leader. Symmetric
+    in the two members, so both rows of a pair see the same figures."""
+    openness, _ = unit_matrix(xp, members, traits.openness, 0.0)
+    alert, _ = unit_matrix(xp, members, srs_alert, False)
+    return SimpleNamespace(
+        attunement=traits.attunement[:, None],
+        repair_skill=traits.repair_skill[:, None],
+        defensiveness=traits.defensiveness[:, None],
+        openness=0.5 * (traits.openness[:, None] + openness),
+        srs_alert=srs_alert[:, None] | alert,
+    )
+
+
+class PairParams:
+    """The parameters as they broadcast against the (rows, width) pair matrices (see :func:`p_column`),
+    for the rupture lifecycle that member pairs share with relation rows (dynamics.repair)."""
+
+    def __init__(self, p: Any) -> None:
+        self._p = p
+
+    def __getattr__(self, name: str) -> Any:
+        return p_column(None, getattr(self._p, name))

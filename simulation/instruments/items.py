@@ -22,6 +22,8 @@ The measurement model, in one place (docs/instruments.md explains it):
 * **Item non-response**: each item of an administered questionnaire is blank with chance
   ``item_nonresponse_rate``, independently (missing completely at random); a scale score is missing
   when any of its items is.
+
+The parameters named here are declared in :mod:`simulation.instruments.params`.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation.backend import run_key
+from simulation.extras import require
 from simulation.figures.registry import run_figures
 from simulation.readers import UnreadableFileError, read_json_object, read_table
 from simulation.runs import Run
@@ -172,9 +173,8 @@ def local_executor(workers: int | None = None) -> cf.Executor:
 def dask_executor(address: str) -> tuple[cf.Executor, object]:
     """An executor on the Dask cluster whose scheduler is at ``address`` (tcp://host:port), and its
     client (close it when done)."""
-    from distributed import Client
-
-    client = Client(address, timeout=CONNECT_SECONDS)
+    distributed = require("distributed", "dask", "--scheduler (a Dask cluster)")
+    client = distributed.Client(address, timeout=CONNECT_SECONDS)
     return client.get_executor(pure=False), client
 
 

@@ -45,16 +45,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.config import (
-    PARAMETERS,
-    ParameterError,
-    Params,
-    _checked,
-    _unknown_message,
-    apply_presets,
-    shown,
-)
+from simulation.config import PARAMETERS, ParameterError, Params, _checked, _unknown_message, shown
 from simulation.formats import FORMATS
+from simulation.presets import apply_presets
 from simulation.runs import Run
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")

@@ -9,6 +9,9 @@ client of each cohort session by session for the trajectory views.
 
 from __future__ import annotations
 
+import math
+import numbers
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,14 +19,61 @@ import pandas as pd
 
 from simulation import dynamics
 from simulation.agents import Client, Family
-from simulation.config import PARAMETERS, PRESETS, ParameterError, apply_presets
+from simulation.config import PARAMETERS
+from simulation.formats import FORMATS
 from simulation.model import AllianceModel
+from simulation.presets import PRESETS, apply_presets
 from simulation.viz import data
 from simulation.viz.plots import Trajectory
 
 ANY = "any"
 FOLLOW_ATTACHMENT = (ANY, *dynamics.ATTACHMENT_STYLES)
 FOLLOW_MODALITY = (ANY, "in_person", "online")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting the page's controls send: a number from ``low`` to ``high`` (``kind`` int or float), a
+    switch (``kind`` bool) or one of ``choices``; ``default`` where the control starts."""
+
+    default: Any
+    kind: type = str
+    low: float = -math.inf
+    high: float = math.inf
+    choices: tuple[str, ...] = ()
+
+    @classmethod
+    def of_parameter(cls, name: str) -> Setting:
+        """The setting of a model parameter: its kind, range and default from simulation.config.PARAMETERS."""
+        spec = PARAMETERS[name]
+        return cls(spec.default, spec.kind, spec.low, spec.high)
+
+    def clamp(self, value: object) -> Any:
+        """``value`` made valid, whatever the browser sent: a number clamped into the range (a whole
+        number rounded), anything else that is not of the setting's kind (NaN, text, a number for a
+        switch) the default, a choice not offered the default."""
+        if self.choices:
+            return value if isinstance(value, str) and value in self.choices else self.default
+        if self.kind is bool:
+            return value if isinstance(value, bool) else self.default
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return self.default
+        if value != value:  # NaN, the one number unequal to itself (math.isnan overflows on 10**400)
+            return self.default
+        clamped = self.low if value < self.low else self.high if value > self.high else value
+        return round(clamped) if self.kind is int else float(clamped)
+
+
+#: What the page lets a visitor choose besides the model parameters (app.MODEL_PARAMS draws its controls
+#: from these, and PageClassroom clamps what the browser sends to them).
+PAGE_SETTINGS: dict[str, Setting] = {
+    "preset": Setting("working", choices=tuple(PRESETS)),
+    "format": Setting("individual", choices=tuple(FORMATS)),
+    "seed": Setting(1, int, 0, 999),
+    "n_clients": Setting(300, int, 50, 1000),
+    "follow_attachment": Setting(ANY, choices=FOLLOW_ATTACHMENT),
+    "follow_modality": Setting(ANY, choices=FOLLOW_MODALITY),
+}
 
 
 class ClientTrace:
@@ -86,9 +136,7 @@ class ClientTrace:
 def classroom_params(preset: str, changes: dict[str, Any]):
     """The preset's parameters, then every change that differs from the parameter's default (a
     control left at its default keeps the preset's value)."""
-    if preset not in PRESETS:
-        raise ParameterError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
-    params = apply_presets([preset])
+    params = apply_presets([preset])  # an unknown name: a ParameterError that lists the presets
     return params.replace(**{name: value for name, value in changes.items() if value != PARAMETERS[name].default})
 
 
@@ -96,7 +144,7 @@ class Classroom(AllianceModel):
     """The page's cohort and its twin with repair switched the other way.
 
     Args:
-        preset: a name from simulation.config.PRESETS, applied first.
+        preset: a name from simulation.presets.PRESETS, applied first.
         n_clients: cohort size (both cohorts).
         seed: the cohorts' seed (both cohorts: the same clients).
         follow_attachment, follow_modality: which client the trajectory views follow: the first whose
@@ -110,12 +158,12 @@ class Classroom(AllianceModel):
 
     def __init__(
         self,
-        preset: str = "working",
-        n_clients: int = 300,
-        seed: int = 1,
-        follow_attachment: str = ANY,
-        follow_modality: str = ANY,
-        format: str = "individual",
+        preset: str = PAGE_SETTINGS["preset"].default,
+        n_clients: int = PAGE_SETTINGS["n_clients"].default,
+        seed: int = PAGE_SETTINGS["seed"].default,
+        follow_attachment: str = PAGE_SETTINGS["follow_attachment"].default,
+        follow_modality: str = PAGE_SETTINGS["follow_modality"].default,
+        format: str = PAGE_SETTINGS["format"].default,
         scenario: object = None,
         **changes: Any,
     ) -> None:
@@ -194,3 +242,18 @@ class Classroom(AllianceModel):
                     ["in_therapy", "dropped_out", "ended"], fill_value=0.0
                 )
         return pd.DataFrame(rows).T
+
+
+class PageClassroom(Classroom):
+    """The Classroom as the page builds it (SolaraViz's Reset passes the controls' values as keywords):
+    every value is clamped to its control's range here, on the server, so that a crafted websocket
+    message cannot ask for what the controls do not offer (20 million clients, say). Page settings
+    follow PAGE_SETTINGS, parameters simulation.config.PARAMETERS; other names are dropped."""
+
+    def __init__(self, scenario: object = None, **received: Any) -> None:
+        settings = {
+            name: (PAGE_SETTINGS[name] if name in PAGE_SETTINGS else Setting.of_parameter(name)).clamp(value)
+            for name, value in received.items()
+            if name in PAGE_SETTINGS or name in PARAMETERS
+        }
+        super().__init__(**settings)
