@@ -1,7 +1,8 @@
 """Repeatable search for the group and family formats' calibrated parameters (DESIGN.md section 5,
 the group and family rows; simulation.figures.registry.FORMAT_CALIBRATION).
 
-A grid over two named parameters per format (wide enough that the chosen point is interior), each candidate scored on two cohorts of 3,000 members
+A grid over two named parameters per format (wide enough that the chosen point is interior where
+the figure allows it), each candidate scored on two cohorts of 3,000 members
 with seeds other than the calibration seed (so the search does not fit that cohort's noise) by the
 distance of the alliance-outcome r from its aim in half-band widths, plus a penalty when a mechanism
 check of ``alliance calibrate --format`` would fail. The individual format reads none of these

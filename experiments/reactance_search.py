@@ -7,11 +7,13 @@ resistant clients). Each candidate runs, on each search seed (not the calibratio
 contrast of simulation.calibration.directiveness_contrast and the calibration cohort with its presets,
 and is scored by the contrast's distance from d = .79 (in half-band widths), +2 when the bottom third's
 d is not above 0 and under the top third's, the substance-use preset's dropout's distance from the
-middle of 30-50 % (+2 outside it: a mechanism check of ``alliance calibrate``), plus simulation.calibration.loss of the calibration
-figures and +2 per figure outside its band. Prints the best point and its mean figures; copy it into
-simulation/config.py and check four seeds with tests/test_calibration.py (slow).
+middle of 30-50 % (+2 outside it: a mechanism check of ``alliance calibrate``), plus
+simulation.calibration.loss of the calibration figures and +2 per figure outside its band. Prints the
+best point and its mean figures; copy it into simulation/params/reactance.py (change_rate:
+simulation/params/outcomes.py) and check four seeds with tests/test_calibration.py (slow). The present
+defaults: ``--points 60 --refine 40 --seed 8`` with change_rate searched on 0.12-0.20.
 
-    python experiments/reactance_search.py [--points 120] [--refine 40] [--clients 2000]
+    python experiments/reactance_search.py [--points 120] [--refine 40] [--clients 2000] [--seed 7]
 """
 
 from __future__ import annotations
