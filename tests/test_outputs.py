@@ -87,7 +87,8 @@ def test_the_code_version_changes_with_the_code(monkeypatch, tmp_path):
     try:
         assert store.model_version() == store.model_version.__wrapped__()
         before = store.model_version.__wrapped__()
-        (package / "dynamics.py").write_text((package / "dynamics.py").read_text() + "\n# changed\n")
+        kernel = package / "dynamics" / "session.py"
+        kernel.write_text(kernel.read_text() + "\n# changed\n")
         assert store.model_version.__wrapped__() != before
     finally:
         store.model_version.cache_clear()
