@@ -27,7 +27,7 @@ from simulation.backend import Domain, run_key
 from simulation.config import Params
 from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS
 from simulation.instruments.items import intake_draw, item_draws
-from simulation.measures import keyed, own_session
+from simulation.measures import correlation, keyed, own_session
 
 if TYPE_CHECKING:
     from simulation.tables import Tables
@@ -84,6 +84,7 @@ def administer_empathy(
     perception = intake_draw(keys, client_index, Domain.CLIENT, "empathy_perception")
     perceived = perceived_empathy(trait, fit, rows["bond"].to_numpy(float), perception, p)
     errors = item_draws(keys, client_index, rows["session"].to_numpy(np.int64), "empathy_items")
+    errors = errors.reshape(len(rows), len(EMPATHY_ITEMS))  # also with no administration (a short course)
     items = empathy_items(perceived, p, errors)
     table = pd.DataFrame({"client_id": rows["client_id"].to_numpy(), "session": rows["session"].to_numpy()})
     for item in range(len(EMPATHY_ITEMS)):
@@ -111,10 +112,10 @@ def run_parameters(runs: pd.DataFrame) -> tuple[Params, int]:
 
 
 def empathy_outcome_r(tables: Tables) -> float:
-    """corr(client-rated perceived empathy early, change) over clients with both (one run)."""
+    """corr(client-rated perceived empathy early, change) over clients with both (one run); NaN where
+    undefined (e.g. a course too short to reach the early window)."""
     p, seed = run_parameters(tables.runs)
     if len(keyed(tables.clients, "client_id")) > 1:
         raise ValueError("the perceived-empathy figure is computed on one run")
     early = empathy_early(tables.sessions, tables.clients, tables.therapists, p, seed)
-    both = early.notna() & tables.clients["change"].notna()
-    return float(np.corrcoef(early[both], tables.clients.loc[both, "change"].astype(float))[0, 1])
+    return correlation(early, tables.clients["change"].astype(float))  # NaN where undefined
