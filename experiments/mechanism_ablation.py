@@ -4,7 +4,8 @@ draw as it was).
 
 The mechanisms are the ones that make dropout and deterioration look as routine care shows them
 (docs/ODD.md 7.12-7.14): practical dropout, stopping after improving, life events and the harm of an
-unresolved rupture. Prints a Markdown table; with --out FILE also writes it there.
+unresolved rupture; and reactance (7.17), whose columns are the directiveness contrast's d of the top
+and bottom resistance thirds. Prints a Markdown table; with --out FILE also writes it there.
 
     python experiments/mechanism_ablation.py [--clients 4000] [--seed 20261128] [--out docs/ablation.md]
 """
@@ -29,20 +30,23 @@ SWITCHED_OFF = {
         "life_event_rate": 0.0,
         "rupture_harm": 0.0,
     },
+    "no reactance": {"reactance_change_weight": 0.0, "reactance_hazard_weight": 0.0},
 }
 
 
 def ablation_table(n_clients: int, seed: int) -> str:
     """One row per variant, one column per calibration figure (the substance-use ratio with the same
     mechanism switched off under the preset too)."""
-    header = "| variant | " + " | ".join(t.label for t in calibration.TARGETS) + " | substance-use dropout |"
-    lines = [header, "|---" * (len(calibration.TARGETS) + 2) + "|"]
+    contrast = calibration.DIRECTIVENESS.values()
+    labels = [t.label for t in calibration.TARGETS] + ["substance-use dropout"] + [f.label for f in contrast]
+    lines = ["| variant | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
     bands = " | ".join(f"{t.low:g} - {t.high:g}" for t in calibration.TARGETS)
-    lines.append(f"| *target band* | {bands} | 0.3 - 0.5 |")
+    lines.append(f"| *target band* | {bands} | 0.3 - 0.5 | 0.45 - 1.1 | > 0, < the top third's |")
     for variant, changes in SWITCHED_OFF.items():
         report = calibration.calibrate(Params().replace(**changes), n_clients, seed)
         cells = " | ".join(f"{report.values[t.name]:.3f}" for t in calibration.TARGETS)
-        lines.append(f"| {variant} | {cells} | {report.preset_dropout['substance_use']:.3f} |")
+        ds = " | ".join(f"{report.directiveness[f.name]:.3f}" for f in contrast)
+        lines.append(f"| {variant} | {cells} | {report.preset_dropout['substance_use']:.3f} | {ds} |")
     return "\n".join(lines)
 
 

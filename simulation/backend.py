@@ -246,6 +246,9 @@ PROCESSES = Registry(
         Process("family_dropout", Domain.UNIT, "uniform", "the family's disengaged dropout"),
         Process("family_practical_dropout", Domain.UNIT, "uniform", "the family stops for reasons outside therapy"),
         Process("family_improved_exit", Domain.UNIT, "uniform", "a family whose members feel better stops"),
+        # the perceived-empathy scale (simulation.instruments.empathy)
+        Process("empathy_items", Domain.CLIENT, "normal", "errors of the client's 6 empathy items", draws=6),
+        Process("empathy_perception", Domain.CLIENT, "normal", "client's way of perceiving empathy", per_session=False),
         # routine outcome monitoring (simulation.monitoring)
         Process("feedback_acted", Domain.CLIENT, "uniform", "the therapist acts on a not-on-track signal"),
     ]

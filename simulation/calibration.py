@@ -13,7 +13,14 @@ from simulation import measures
 from simulation.config import Params
 from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED
 from simulation.dynamics import CLIENT_TRAITS, THERAPIST_TRAITS
-from simulation.figures.registry import CALIBRATION, FIGURES, FORMAT_CALIBRATION, FORMAT_REPORT, Figure
+from simulation.figures.registry import (
+    CALIBRATION,
+    DIRECTIVENESS,
+    FIGURES,
+    FORMAT_CALIBRATION,
+    FORMAT_REPORT,
+    Figure,
+)
 from simulation.instruments import instrument_figures
 from simulation.instruments.scores import InstrumentFigures
 from simulation.presets import apply_presets
@@ -40,6 +47,35 @@ def preset_cohorts(params: Params, n_clients: int, seed: int) -> dict[str, Table
 def loss(values: dict[str, float]) -> float:
     """Sum of squared distances from each aimed-at figure, in half-band widths (0 = all on target)."""
     return float(sum(((values[t.name] - t.aim) / (0.5 * (t.high - t.low))) ** 2 for t in TARGETS))
+
+
+DIRECTIVE_CHALLENGE = (0.1, 0.9)  # every therapist's challenge: nondirective vs directive
+RESISTANCE_THIRDS = 3
+
+
+def _cohens_d(first: np.ndarray, second: np.ndarray) -> float:
+    pooled = np.sqrt((np.var(first, ddof=1) + np.var(second, ddof=1)) / 2.0)
+    return float((first.mean() - second.mean()) / pooled)
+
+
+def directiveness_contrast(params: Params, n_clients: int, seed: int) -> dict[str, float]:
+    """Directiveness x reactance (Beutler et al. 2018) as a paired contrast: the same clients and
+    therapists (seed) with challenge_mean at 0.1 and at 0.9, so that every therapist's challenge moves
+    by 0.8 (their own deviation from the mean kept; clipped to 0-1). Returns the Cohen's d of change
+    of the top third of clients by resistance (low minus high challenge, ``reactant``) and of the
+    bottom third (high minus low, ``compliant``), over clients with change in both arms."""
+    low, high = (
+        simulate(params.replace(challenge_mean=value), n_clients, seed).clients for value in DIRECTIVE_CHALLENGE
+    )
+    both = low["change"].notna().to_numpy() & high["change"].notna().to_numpy()
+    resistance = low["resistance"].to_numpy()
+    cut_low, cut_high = np.quantile(resistance, [1 / RESISTANCE_THIRDS, 1 - 1 / RESISTANCE_THIRDS])
+    change_low, change_high = (arm["change"].to_numpy(dtype=float) for arm in (low, high))
+    top, bottom = both & (resistance >= cut_high), both & (resistance <= cut_low)
+    return {
+        DIRECTIVENESS["reactant"].name: _cohens_d(change_low[top], change_high[top]),
+        DIRECTIVENESS["compliant"].name: _cohens_d(change_high[bottom], change_low[bottom]),
+    }
 
 
 def explained_share(tables: Tables) -> float:
@@ -76,6 +112,18 @@ class Report:
     seed: int
     description: str  # what the parameters are, e.g. "default parameters" or where they came from
     instruments: InstrumentFigures  # the item-level figures of the same cohort (DESIGN.md section 5)
+    directiveness: dict[str, float]  # the paired contrast of directiveness_contrast, by figure name
+    therapist_empathy_r: float  # corr(the therapist's own empathy, change): what a therapist's rating aims at
+
+    def directiveness_in_band(self) -> dict[str, bool]:
+        """Whether each contrast row holds: the top third's d in its band; the bottom third's d above 0
+        and under the top third's."""
+        top = self.directiveness[DIRECTIVENESS["reactant"].name]
+        bottom = self.directiveness[DIRECTIVENESS["compliant"].name]
+        return {
+            DIRECTIVENESS["reactant"].name: DIRECTIVENESS["reactant"].in_band(top),
+            DIRECTIVENESS["compliant"].name: 0.0 < bottom < top,
+        }
 
     def checks(self) -> list[tuple[str, bool]]:
         """The mechanism checks of DESIGN.md section 5, each with whether it holds."""
@@ -101,6 +149,12 @@ class Report:
             value = self.values[t.name]
             verdict = "yes" if t.in_band(value) else "NO"
             lines.append(f"| {t.label} | {value:.3f} | {t.low:.2f} - {t.high:.2f} | {verdict} | {t.source} |")
+        holds = self.directiveness_in_band()
+        for key, figure in DIRECTIVENESS.items():
+            band = f"{figure.low:.2f} - {figure.high:.2f}" if key == "reactant" else "> 0, < the top third's"
+            verdict = "yes" if holds[figure.name] else "NO"
+            value = self.directiveness[figure.name]
+            lines.append(f"| {figure.label} | {value:.3f} | {band} | {verdict} | {figure.source} |")
         lines += ["", "Mechanism checks (same clients, same seed):", ""]
         lines += [f"- [{'x' if ok else ' '}] {text}" for text, ok in self.checks()]
         lines += [
@@ -114,6 +168,8 @@ class Report:
             f"resolution r = {self.completers['resolution_r']:.3f}",
             f"- early alliance's share of the explained outcome variance: {self.alliance_share:.2f} "
             "(Horvath et al. 2011: about a third; no band)",
+            f"- the therapist's own empathy (trait) - outcome r: {self.therapist_empathy_r:.3f} (Elliott et al. "
+            "2018: client-rated empathy predicts outcome better than therapist-rated; no band)",
             "",
             "Instruments, item by item (the measurement layer over the same cohort; docs/instruments.md):",
             "",
@@ -158,6 +214,11 @@ def calibrate(
         seed=seed,
         description=description or params.describe_changes(),
         instruments=instrument_figures(tables.sessions, params, seed),  # the same clients, item by item
+        directiveness=directiveness_contrast(params, n_clients, seed),
+        therapist_empathy_r=measures.correlation(
+            tables.clients["therapist_id"].map(tables.therapists.set_index("therapist_id")["empathy"]),
+            tables.clients["change"],
+        ),
     )
 
 

@@ -313,7 +313,8 @@ def command_calibrate(args: argparse.Namespace) -> None:
         check_free(args.out, names, args.overwrite)
     if args.format == "individual":
         report = calibrate(params, args.clients, args.seed, recipe.describe())
-        values = report.values | {f"instruments.{name}": value for name, value in report.instruments.values().items()}
+        values = report.values | report.directiveness
+        values |= {f"instruments.{name}": value for name, value in report.instruments.values().items()}
     else:
         report = calibrate_format(args.format, params, args.clients, args.seed, recipe.describe())
         values = {format_target(args.format).name: report.value, **report.figures}

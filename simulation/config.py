@@ -29,6 +29,7 @@ from simulation.monitoring.params import MonitoringParams
 from simulation.params.alliance import AllianceParams, RepairParams, RuptureParams
 from simulation.params.outcomes import AttendanceParams, SymptomParams
 from simulation.params.population import ClientParams, CourseParams, TherapistParams
+from simulation.params.reactance import ReactanceParams
 
 
 class ParameterError(ValueError):
@@ -45,6 +46,7 @@ CONCERNS: dict[str, tuple[type, ...]] = {
         RepairParams,
         SymptomParams,
         AttendanceParams,
+        ReactanceParams,
     ),
     "instruments": (InstrumentParams,),
     "group format": (GroupParams,),
@@ -60,6 +62,7 @@ class Params(
     FamilyParams,
     GroupParams,
     InstrumentParams,
+    ReactanceParams,
     AttendanceParams,
     SymptomParams,
     RepairParams,

@@ -32,6 +32,7 @@ TYPICAL_RISKS = dict(
     pitfalls=0.1,
     fit=0.8,
     challenge=0.3,
+    resistance=0.3,
 )
 # therapists who never notice a rupture, and get no SRS alerts
 NEVER_NOTICE = dict(attunement_mean=0.0, therapist_trait_sd=0.0, feedback_use_mean=0.0)
@@ -159,7 +160,8 @@ def test_stages_are_entered_in_order(cohort):
 
 
 def test_challenge_trade_off():
-    """Challenge speeds change on a strong alliance and provokes confrontation on a weak one."""
+    """Challenge speeds change on a strong alliance (for a client low in resistance: reactance, 7.17)
+    and provokes confrontation on a weak one."""
     params = Params()
     n = 4
     traits = type(
@@ -167,6 +169,7 @@ def test_challenge_trade_off():
         (),
         dict(
             challenge=np.array([0.0, 1.0, 0.0, 1.0]),
+            resistance=np.full(n, 0.1),
             skill=np.full(n, 0.5),
             intake=np.full(n, 15.0),
             attainable=np.full(n, 30.0),

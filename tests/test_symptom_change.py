@@ -26,6 +26,8 @@ SYMPTOM_PARAMETERS = (
     "exploration_change_factor",
     "resolution_change_factor",
     "challenge_alliance_threshold",
+    "reactance_change_weight",
+    "reactance_pivot",
 )
 unit = st.floats(0.0, 1.0, allow_nan=False)
 
@@ -47,6 +49,7 @@ def relations(draw) -> dict:
         traits=SimpleNamespace(
             skill=np.array([draw(unit)]),
             challenge=np.array([draw(unit)]),
+            resistance=np.array([draw(unit)]),
             intake=np.array([intake]),
             attainable=np.array([intake + draw(unit) * (dynamics.ORS_MAX - intake)]),
         ),
@@ -85,7 +88,11 @@ def test_a_harmful_session_lowers_well_being_above_the_level_within_reach():
     params = Params(alliance_effect=8.0)
     relation = dict(
         traits=SimpleNamespace(
-            skill=np.array([0.5]), challenge=np.array([0.0]), intake=np.array([15.0]), attainable=np.array([20.0])
+            skill=np.array([0.5]),
+            challenge=np.array([0.0]),
+            resistance=np.array([0.3]),
+            intake=np.array([15.0]),
+            attainable=np.array([20.0]),
         ),
         stage=np.array([dynamics.WORKING], dtype=np.int8),
         setback=np.array([0.0]),

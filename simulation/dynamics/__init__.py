@@ -17,7 +17,9 @@ The modules are the submodels of docs/ODD.md section 7, one to one:
 - :mod:`~simulation.dynamics.onset`: 7.8 Rupture onset
 - :mod:`~simulation.dynamics.repair`: 7.10 Detection, 7.11 Repair, 7.12 Expiry (the rupture lifecycle,
   for relation rows and for member pairs alike)
+- :mod:`~simulation.dynamics.reactance`: 7.17 Reactance (resistance meets challenge; on 7.8 and 7.13)
 - :mod:`~simulation.dynamics.symptoms`: 7.13 Symptom change (with life events and lasting harm)
+- :mod:`~simulation.dynamics.feedback`: 7.18 Routine outcome monitoring (not-on-track signals and what acting on them changes)
 - :mod:`~simulation.dynamics.session`: ODD 3, :func:`step_session` composing them, and the format
   seam (:class:`FormatContext`; 7.16)
 """
@@ -33,6 +35,7 @@ from simulation.dynamics.growth import composite, grow_alliance
 from simulation.dynamics.intake import draw_clients, draw_therapists, initial_state, relation_traits
 from simulation.dynamics.measurement import ors_reading, srs_alert, srs_total, therapist_view
 from simulation.dynamics.onset import challenge_weakness, rupture_hazard, rupture_onset
+from simulation.dynamics.reactance import reactance_change_factor, reactance_hazard
 from simulation.dynamics.repair import (
     RuptureTrack,
     detection,
@@ -84,6 +87,8 @@ from simulation.dynamics.state import (
 from simulation.dynamics.symptoms import lasting_harm, life_event_loss, symptom_change, week_of_symptoms
 
 __all__ = [
+    "reactance_change_factor",
+    "reactance_hazard",
     "ANXIOUS",
     "ATTACHMENT_STYLES",
     "AVOIDANT",

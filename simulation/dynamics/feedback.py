@@ -1,4 +1,4 @@
-"""ODD 7.17 Routine outcome monitoring, the kernel's submodel:
+"""ODD 7.18 Routine outcome monitoring, the kernel's submodel:
 which relations are not on track at this session, whether their therapist acts on the signal, and
 what acting changes in the session. Pure array functions; :func:`simulation.dynamics.session.step_session`
 calls them through one seam, and only when some run has ``feedback_enabled`` (off, the session update

@@ -8,6 +8,7 @@ from typing import Any
 
 from simulation.backend import Array
 from simulation.dynamics.growth import composite
+from simulation.dynamics.reactance import reactance_hazard
 from simulation.dynamics.state import (
     ANXIOUS,
     AVOIDANT,
@@ -42,6 +43,7 @@ def rupture_hazard(xp: Any, p: Any, t: Traits, stage: Array, goal: Array, task: 
         + p.pitfalls_weight * t.pitfalls
         + p.poor_fit_weight * (1.0 - t.fit)
         + p.challenge_hazard_weight * t.challenge * challenge_weakness(xp, p, alliance)
+        + reactance_hazard(xp, p, t)  # 7.17
     )
     return logistic(xp, log_odds)
 

@@ -171,14 +171,14 @@ def step_session(
     own_session = context.own_session(session)
     intake = own_session == 1  # the intake is attended, in engagement
     acted_before = context.acted_on(composite(xp, p, s.bond, s.goal, s.task))
-    monitored = feedback.feedback_on(xp, p)  # 7.17 acts only where a clinic uses feedback
+    monitored = feedback.feedback_on(xp, p)  # 7.18 acts only where a clinic uses feedback
     planned = p.course_length + s.extension if monitored else None
     attended = at_intake(xp, intake, s.active, lambda: attendance(xp, p, t, s, acted_before, u.attendance))  # 7.4
     stage = at_intake(xp, intake, s.stage, lambda: next_stage(xp, p, t, s, own_session, attended, planned))  # 7.6
     ors = ors_reading(xp, p, s.wellbeing, attended, u.ors_error)  # 7.5
     signal = feedback.session_signal(xp, p, t, s, draws, session, ors, attended, own_session) if monitored else None
     bond, goal, task = grow_alliance(xp, p, t, s, attended)  # 7.7
-    if signal is not None:  # 7.17: revisit goals and tasks
+    if signal is not None:  # 7.18: revisit goals and tasks
         goal, task = feedback.revisit_goals(xp, p, signal.acted, goal, task, s.ceiling)
     grown = (context.sided(xp, bond, attended), goal, task)
     onset, new_kind, new_severity = rupture_onset(xp, p, t, stage, grown, attended & ~s.rupture_open, u.onset)  # 7.8
@@ -188,7 +188,7 @@ def step_session(
     srs = srs_total(xp, p, composite(xp, p, *dropped), u.srs_noise)  # 7.9
     alert = srs_alert(xp, p, t, srs, attended, u.srs_used)
     noticed = detection(xp, p, t, kind, alert, u.detection)  # 7.10
-    if signal is not None:  # 7.17: talk about the alliance
+    if signal is not None:  # 7.18: talk about the alliance
         noticed = noticed | feedback.talk_about_alliance(xp, p, signal.acted, u.detection)
     track, repaired, resolved, expired = tend_ruptures(  # 7.11, 7.12
         xp, p, t, track, onset, attended, s.active, noticed, u.repair, severity, dropped, before
@@ -201,7 +201,7 @@ def step_session(
     course = dict(bond=bond, goal=goal, task=task, ceiling=ceiling, stage=stage, wellbeing=wellbeing, setback=setback)
     counts = tallies(xp, s, attended, onset, resolved, expired, stage)
     dropout_shift = context.dropout_shift
-    if signal is not None:  # 7.17: attend to motivation and support; more sessions
+    if signal is not None:  # 7.18: attend to motivation and support; more sessions
         counts |= feedback.monitoring_fields(xp, p, s, signal)
         planned = p.course_length + counts["extension"]
         dropout_shift = feedback.retention_shift(xp, p, signal.acted, dropout_shift)

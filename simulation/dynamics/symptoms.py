@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulation.backend import Array
+from simulation.dynamics.reactance import reactance_change_factor
 from simulation.dynamics.state import (
     ENGAGEMENT,
     EXPLORATION,
@@ -57,6 +58,7 @@ def symptom_change(
         p.change_rate
         * stage_factor
         * challenge_factor
+        * reactance_change_factor(xp, p, t)  # 7.17
         * xp.maximum(1.0 + p.skill_effect * (t.skill - 0.5), 0.0)  # no skill: no change (harm comes from the alliance)
         * xp.exp(-p.dose_decay * xp.astype(dose, xp.float64))
         * (1.0 + p.alliance_effect * (alliance - 0.5))

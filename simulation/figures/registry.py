@@ -32,7 +32,9 @@ class Figure:
     accumulates from item scores chunk by chunk. ``low``, ``high`` (the published band), ``aim`` (what
     the calibration search aims at: the published point estimate, except where noted) and ``source``
     are set where a band is published. ``preset``: the population preset of the cohort a calibration
-    figure is computed on ("": the parameters as given)."""
+    figure is computed on ("": the parameters as given). ``measured``: computed through an instrument
+of the measurement layer, which needs the run's own seed, so from one run's tables only (not in a
+sweep's summary)."""
 
     name: str
     label: str
@@ -44,6 +46,7 @@ class Figure:
     aim: float | None = None
     source: str = ""
     preset: str = ""
+    measured: bool = False
 
     def __call__(self, tables: Tables) -> float:
         """The figure's value on ``tables`` (NaN where it is undefined, e.g. a correlation without variance)."""
@@ -58,6 +61,12 @@ class Figure:
 
 def _alliance_r(tables: Tables) -> float:
     return measures.early_alliance_outcome_r(tables.clients)
+
+
+def _empathy_r(tables: Tables) -> float:
+    from simulation.instruments.empathy import empathy_outcome_r  # the instruments read this registry
+
+    return empathy_outcome_r(tables)
 
 
 # --- the calibration targets of DESIGN.md section 5, on individual clients ------------------------------
@@ -164,7 +173,45 @@ CALIBRATION: tuple[Figure, ...] = (
         "Ardito & Rabellino 2011 (2 to 3 times likelier to complete)",
         preset="substance_use",
     ),
+    Figure(
+        "empathy_r",
+        "perceived empathy (client-rated, early) - outcome r",
+        "corr(mean empathy-scale total over attended sessions 3-5, change) over clients with both",
+        "r",
+        _empathy_r,
+        0.18,
+        0.38,
+        0.28,
+        "Elliott, Bohart, Watson & Murphy 2018 (r = .28 [.23, .33])",
+        measured=True,
+    ),
 )
+
+# the paired contrast of DESIGN.md section 5 (simulation.calibration.directiveness_contrast): the same
+# clients with every therapist's challenge low vs high; not a figure of one run's tables
+DIRECTIVENESS: dict[str, Figure] = {
+    "reactant": Figure(
+        "directiveness_reactant_d",
+        "directiveness x reactance: top resistance third, d (low - high challenge)",
+        "among the top third of clients by resistance: Cohen's d of change, challenge 0.1 minus 0.9 (same clients)",
+        "d",
+        low=0.45,
+        high=1.10,
+        aim=0.79,
+        source="Beutler, Edwards & Someah 2018 (d = .79)",
+    ),
+    "compliant": Figure(
+        "directiveness_compliant_d",
+        "directiveness x reactance: bottom resistance third, d (high - low challenge)",
+        "among the bottom third by resistance: Cohen's d of change, challenge 0.9 minus 0.1; band: above 0 "
+        "and under the top third's d",
+        "d",
+        low=0.0,
+        high=0.79,
+        aim=0.3,
+        source="Beutler, Edwards & Someah 2018 (reverse for low reactance, to a lesser degree)",
+    ),
+}
 
 # the group and family rows of DESIGN.md section 5: computed as the first row, over members
 FORMAT_CALIBRATION: dict[str, Figure] = {
@@ -396,7 +443,7 @@ FORMAT_REPORT: dict[str, tuple[Figure, ...]] = {
 """The figures without a band that ``alliance calibrate --format group|family`` prints, by label."""
 
 RUN_FIGURES: tuple[Figure, ...] = (
-    *(figure for figure in CALIBRATION if not figure.preset),  # those on the run's own cohort
+    *(figure for figure in CALIBRATION if not figure.preset and not figure.measured),  # on the run's own cohort
     *OUTCOME_SHARES,
     *MEMBER_FIGURES,
 )

@@ -32,7 +32,7 @@ class FamilyParams:
         0.25, -1.0, 1.0, "0-1", "Resistance of an adolescent relative to the population mean.", "families"
     )
     shared_alliance_weight: float = param(
-        0.2,
+        0.4,
         0.0,
         1.0,
         "weight",
@@ -41,7 +41,7 @@ class FamilyParams:
         "families",
     )
     split_dropout_weight: float = param(
-        1.0, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
+        0.75, 0.0, 20.0, "log-odds", "Family dropout per unit of split (range of the members' alliances).", "families"
     )
     therapist_neutrality: float = param(
         0.8,

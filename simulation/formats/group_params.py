@@ -36,7 +36,7 @@ class GroupParams:
         "groups",
     )
     cohesion_tie_weight: float = param(
-        0.8,
+        0.95,
         0.0,
         1.0,
         "weight",
@@ -44,7 +44,7 @@ class GroupParams:
         "groups",
     )
     cohesion_weight: float = param(
-        0.9,
+        0.97,
         0.0,
         1.0,
         "weight",

@@ -106,6 +106,44 @@ class InstrumentParams:
     observer_false_rupture_rate: float = param(
         0.05, 0.0, 1.0, "probability", "Chance an observer codes a rupture marker in a session without.", "instruments"
     )
+    empathy_therapist_weight: float = param(
+        1.0,
+        0.0,
+        10.0,
+        "weight",
+        "Weight of the therapist's empathy (trait) in what a client perceives on the empathy scale.",
+        "instruments",
+    )
+    empathy_fit_weight: float = param(
+        0.5, 0.0, 10.0, "weight", "Weight of the pair's fit in the empathy a client perceives.", "instruments"
+    )
+    empathy_bond_weight: float = param(
+        2.0,
+        0.0,
+        10.0,
+        "weight",
+        "Weight of the client's bond that session in the empathy they perceive (weights are normalised).",
+        "instruments",
+    )
+    empathy_perception_sd: float = param(
+        0.05,
+        0.0,
+        1.0,
+        "0-1",
+        "SD between clients of a lasting shift in how much empathy they perceive (client-level).",
+        "instruments",
+    )
+    empathy_leniency: float = param(
+        0.1,
+        -0.5,
+        0.5,
+        "0-1",
+        "How far above their perceived empathy clients answer the empathy items (1 unit = 6 answer steps).",
+        "instruments",
+    )
+    empathy_item_error_sd: float = param(
+        0.12, 0.0, 1.0, "0-1", "SD of the error of one empathy item answer (sets the scale's alpha).", "instruments"
+    )
     item_nonresponse_rate: float = param(
         0.0,
         0.0,

@@ -1,6 +1,6 @@
 """Parameters of routine outcome monitoring, assembled into :class:`simulation.config.Params`. The
 mechanics: :mod:`simulation.monitoring` (expected course, signals) and the kernel's submodel
-:mod:`simulation.dynamics.feedback`; docs/ODD.md 7.17, docs/monitoring.md."""
+:mod:`simulation.dynamics.feedback`; docs/ODD.md 7.18, docs/monitoring.md."""
 
 from __future__ import annotations
 

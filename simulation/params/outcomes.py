@@ -15,7 +15,7 @@ class SymptomParams:
     rupture harm and the ORS's measurement error."""
 
     change_rate: float = param(
-        0.117,
+        0.183,
         0.0,
         1.0,
         "per session",
