@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "replicates. 'Not on track': flagged at least once in the run without feedback.\n\n"
         "| clients | per replicate | ORS change (points) | dropout (percentage points) |\n|---|---|---|---|\n"
         + "\n".join(lines)
-        + "\n\nThe effect emerges from the mechanisms of docs/ODD.md 7.17; nothing was tuned to a published "
+        + "\n\nThe effect emerges from the mechanisms of docs/ODD.md 7.18; nothing was tuned to a published "
         "effect of feedback. Figure: effects.png.\n"
     )
     write_atomically(args.out / "README.md", text=readme)
