@@ -307,11 +307,11 @@ def command_calibrate(args: argparse.Namespace) -> None:
 
     recipe = resolve_recipe(args)
     params = recipe.params()
-    get_format(args.format)
+    format_ = get_format(args.format)
     names = ("calibration.md", "calibration.json")
     if args.out is not None:
         check_free(args.out, names, args.overwrite)
-    if args.format == "individual":
+    if not format_.has_units:
         report = calibrate(params, args.clients, args.seed, recipe.describe())
         values = report.values | report.directiveness
         values |= {f"instruments.{name}": value for name, value in report.instruments.values().items()}

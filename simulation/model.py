@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulation.agents import THERAPIST_TRAIT_RANGES, Client, Family, Group, Therapist, Unit
+from simulation.agents import THERAPIST_TRAIT_RANGES, Client, Therapist, Unit
 from simulation.backend import to_numpy
 from simulation.config import Params
 from simulation.dynamics import composite
@@ -74,7 +74,7 @@ class AllianceModel(mesa.Model):
             for index in range(int(therapist_of_row.max()) + 1)
         ]
         self.clients_by_row = [Client(self, row) for row in range(n_clients)]
-        unit_kind: type[Unit] | None = {"group": Group, "family": Family}.get(format)
+        unit_kind: type[Unit] | None = self.format.unit_agent()
         unit_of_row = self.course.rows.unit
         self.units_by_index: list[Unit] = (
             [

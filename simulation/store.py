@@ -35,18 +35,22 @@ from tqdm import tqdm
 from simulation import measures
 from simulation.defaults import DEFAULT_CHUNK
 from simulation.dynamics import DROPOUT_CAUSES
-from simulation.formats import get_format
+from simulation.formats import FORMATS, get_format
 from simulation.recipe import RunRecipe
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.tables import build_tables, therapist_table
 
 RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")  # manifest last
-UNIT_FILES = {"group": "groups.parquet", "family": "families.parquet"}  # the unit table of each format
+
+
+def unit_files() -> tuple[str, ...]:
+    """The unit table file of every format that has one (formats.Format.unit_file)."""
+    return tuple(format_.unit_file for format_ in FORMATS.values() if format_.unit_file is not None)
 
 
 def run_files(format_name: str = "individual") -> tuple[str, ...]:
     """The files ``alliance run`` writes in ``format_name``: the usual four, plus the unit table."""
-    unit_file = UNIT_FILES.get(format_name)
+    unit_file = get_format(format_name).unit_file
     return RUN_FILES if unit_file is None else (*RUN_FILES[:3], unit_file, RUN_FILES[3])
 
 
@@ -428,11 +432,12 @@ def run_to_directory(
     """
     params = recipe.params()
     runs = [Run(params, n_clients, seed, format_name)]
-    chunk_clients = get_format(format_name).aligned_chunk(params, chunk_clients)
+    format_ = get_format(format_name)
+    chunk_clients = format_.aligned_chunk(params, chunk_clients)
     files = run_files(format_name)
     tables_written = [name for name in files if name.endswith(".parquet") and name != "therapists.parquet"]
     summary = Summary()
-    others = tuple(name for name in UNIT_FILES.values() if name not in files)  # another format's unit table
+    others = tuple(name for name in unit_files() if name not in files)  # another format's unit table
     with atomic_outputs(out, files, overwrite, replaces=others) as paths:
         streams = {name: ParquetStream(paths[name]) for name in tables_written}
         try:
@@ -443,8 +448,8 @@ def run_to_directory(
                 summary.add(tables.clients)
                 streams["sessions.parquet"].write(tables.sessions)
                 streams["clients.parquet"].write(tables.clients)
-                if format_name in UNIT_FILES:
-                    streams[UNIT_FILES[format_name]].write(tables.units)
+                if format_.unit_file is not None:
+                    streams[format_.unit_file].write(tables.units)
         finally:
             for stream in streams.values():
                 stream.close()

@@ -168,12 +168,13 @@ def build_tables(
         clients[name] = values
     clients["feedback_sessions"], clients["sessions_added"] = final["feedback_sessions"], final["extension"]
     units = pd.DataFrame()
-    if result.format != "individual":
+    has_units = get_format(result.format).has_units
+    if has_units:
         _add_format_columns(result, columns, row_of, offsets, sessions, clients)
     if run_column:
         sessions.insert(0, "run", rows.run[row_of])
         clients.insert(0, "run", rows.run)
-    if result.format != "individual":
+    if has_units:
         units = unit_table(clients, result.format)
     therapists = therapist_table(runs, run_column) if with_therapists else pd.DataFrame()
     return Tables(sessions, clients, therapists, run_table(runs), units)

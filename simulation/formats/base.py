@@ -13,6 +13,7 @@ without a Python loop over units or members.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any, ClassVar
 
 import numpy as np
@@ -105,6 +106,21 @@ class Format:
     roles: ClassVar[tuple[str, ...]] = ("client",)
     adds_to_session: ClassVar[bool] = True  # False: the plain (individual) session update
     row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
+    unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
+    agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use
+
+    @property
+    def has_units(self) -> bool:
+        """Whether members meet in units of several (a unit table, unit agents, a format calibration row)."""
+        return self.unit_file is not None
+
+    def unit_agent(self) -> type | None:
+        """The Mesa agent class of one unit (simulation.agents), imported here on first use so that the
+        formats, which the kernel imports, do not import Mesa; None for the individual format."""
+        if self.agent_class is None:
+            return None
+        module, name = self.agent_class.split(":")
+        return getattr(import_module(module), name)
 
     def unit_size(self, params: Params) -> int:
         """Members per unit (the last unit of a run may be smaller)."""

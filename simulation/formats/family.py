@@ -63,6 +63,8 @@ def family_figures(xp: Any, members: Members, alliance: Array, present: Array) -
 class Family(Format):
     name = "family"
     unit_name = "family"
+    unit_file = "families.parquet"
+    agent_class = "simulation.agents:Family"
     roles = ("partner", "parent", "adolescent", "sibling")
 
     def unit_size(self, params: Params) -> int:

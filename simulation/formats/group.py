@@ -80,6 +80,8 @@ def group_cohesion(
 class Group(Format):
     name = "group"
     unit_name = "group"
+    unit_file = "groups.parquet"
+    agent_class = "simulation.agents:Group"
     roles = ("member",)
     row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
 

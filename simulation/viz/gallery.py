@@ -18,12 +18,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulation.config import shown
-from simulation.formats import FORMATS
+from simulation.formats import FORMATS, get_format
 from simulation.readers import read_json_object, read_table
 from simulation.store import (
     MANIFEST,
     RUN_FILES,
-    UNIT_FILES,
     atomic_outputs,
     check_free,
     open_checked,
@@ -102,7 +101,9 @@ def run_manifest(run_dir: Path) -> tuple[dict, str]:
         raise RunDirError(
             f"RUN_DIR {run_dir}: manifest.json records no checksums (an older version wrote it); run it again"
         )
-    present = [name for name, file in UNIT_FILES.items() if (run_dir / file).is_file()]
+    present = [
+        name for name, format_ in FORMATS.items() if format_.unit_file and (run_dir / format_.unit_file).is_file()
+    ]
     format_name = manifest.get("format") or (present[0] if present else "individual")
     if not isinstance(format_name, str) or format_name not in FORMATS:
         raise RunDirError(f"RUN_DIR {run_dir}: manifest.json names an unknown format {shown(format_name)}")
@@ -143,7 +144,7 @@ def read_run(run_dir: Path) -> RunTables:
             "clients.parquet", "a clients table", CLIENT_COLUMNS + FORMAT_CLIENT_COLUMNS.get(format_name, [])
         )
         therapists = table("therapists.parquet", "a therapists table", THERAPIST_COLUMNS)
-        unit_file = UNIT_FILES.get(format_name)
+        unit_file = get_format(format_name).unit_file
         units = None if unit_file is None else table(unit_file, f"a {format_name} table", UNIT_COLUMNS.get(format_name))
     stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"], format_name)
     return RunTables(sessions, clients, therapists, stamp, format_name, units)
