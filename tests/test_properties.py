@@ -41,7 +41,8 @@ def test_any_valid_parameters_give_sound_tables(params, seed):
             values = values[sessions["attended"].to_numpy()]
         assert not np.isnan(values).any() and values.min() >= 0 and values.max() <= 1, column
     assert sessions["ors"].dropna().between(0, 40).all() and sessions["srs"].dropna().between(0, 40).all()
-    assert sessions["session"].max() <= params.course_length
+    extension = params.feedback_session_cap if params.feedback_enabled else 0  # sessions that signals may add
+    assert sessions["session"].max() <= params.course_length + extension
     assert clients["outcome"].value_counts().sum() == len(clients) == 60
     assert clients["ors_intake"].notna().all() and clients["ors_final"].notna().all()
     assert (clients["ruptures_resolved"] + clients["ruptures_unresolved"] == clients["ruptures"]).all()
