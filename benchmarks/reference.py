@@ -326,6 +326,7 @@ class ReferenceClient(mesa.Agent):
             + p.pitfalls_weight * t.pitfalls
             + p.poor_fit_weight * (1.0 - self.fit)
             + p.challenge_hazard_weight * t.challenge * self.challenge_weakness(self.alliance)
+            + p.reactance_hazard_weight * self.resistance * t.challenge  # reactance (ODD 7.17)
         )
 
     def detection_chance(self, srs_alert: bool) -> float:
@@ -372,6 +373,7 @@ class ReferenceClient(mesa.Agent):
                 p.change_rate
                 * stage_factor
                 * challenge_factor
+                * math.exp(p.reactance_change_weight * t.challenge * (p.reactance_pivot - self.resistance))  # 7.17
                 * skill_factor
                 * math.exp(-p.dose_decay * self.sessions_attended)
                 * (1.0 + p.alliance_effect * (alliance - 0.5))
