@@ -432,7 +432,7 @@ FORMAT_FIGURES: dict[str, dict[str, Figure]] = {
     },
 }
 """The group and family runs' own figures in a sweep's summary (after :data:`RUN_FIGURES`): the
-format's calibration row and figures of its units (tables.unit_table)."""
+format's calibration row and figures of its units (tables.unit_columns)."""
 
 _CALIBRATION_BY_NAME = {figure.name: figure for figure in CALIBRATION}
 _MEMBERS = (_CALIBRATION_BY_NAME["dropout"], _CALIBRATION_BY_NAME["missed"], MEMBER_FIGURES[0])

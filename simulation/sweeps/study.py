@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import PARAMETERS, ParameterError, Params, _checked, _unknown_message, shown
-from simulation.formats import FORMATS
+from simulation.formats import FORMATS, get_format
 from simulation.presets import apply_presets
 from simulation.runs import Run
 
@@ -133,7 +133,7 @@ class Study:
     @property
     def people(self) -> str:
         """What ``clients`` counts, in words: clients, or group or family members."""
-        return "clients" if self.format == "individual" else f"{self.format} members"
+        return get_format(self.format).people
 
     @property
     def names(self) -> list[str]:
