@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from simulation import store
-from simulation.store import folders as store_folders
-from simulation.store import manifest as store_manifest
 from simulation.cli import main
 from simulation.store import LOCK_NAME, MANIFEST, open_checked, output_lock
+from simulation.store import folders as store_folders
+from simulation.store import manifest as store_manifest
 from simulation.viz.gallery import RunDirError, read_run
 
 SMOKE = Path(__file__).parent.parent / "experiments" / "smoke.toml"
