@@ -66,8 +66,11 @@ def _whole_points(values: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int8), missing)
 
 
-def session_arrays(result: CourseResult) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Session records laid out client-major: (columns, row index of each table row, offsets).
+def session_arrays(
+    result: CourseResult, names: tuple[str, ...] | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Session records laid out client-major: (columns, row index of each table row, offsets); the
+    columns are ``session`` and the record fields ``names`` (all of them by default).
 
     A client in therapy at session s was in therapy at every earlier session since their first
     (``rows.start``: 1, except for members who join an open group later), so its rows are sessions
@@ -86,7 +89,7 @@ def session_arrays(result: CourseResult) -> tuple[dict[str, np.ndarray], np.ndar
     source[at] = np.arange(at.size)  # the session-major place of each client-major row
     sessions = [np.full(positions.size, session, dtype=np.int16) for session, positions, _ in result.sessions]
     columns = {"session": np.concatenate(sessions).take(source)}
-    for name in result.sessions[0][2] if result.sessions else ():
+    for name in (result.sessions[0][2] if result.sessions else ()) if names is None else names:
         columns[name] = np.concatenate([record[name] for _, _, record in result.sessions]).take(source)
     return columns, np.repeat(np.arange(n), lengths), offsets
 
