@@ -7,8 +7,8 @@ The definitions are the registry's: the per-client figures come from the same fu
 use (:func:`simulation.measures.course_summary`, each format's ``client_columns`` and
 :func:`simulation.formats.base.unit_mean`), and tests/test_figures_arrays.py checks every figure
 against the registry's table-based computation on each run's tables. Each run's figures are sums over
-that run's rows alone, in row order (``np.bincount``), so they do not depend on which runs share the
-pass: the same bits however a study is packed, on any worker.
+that run's rows alone (segment reductions, or ``np.bincount`` in row order), so they do not depend on
+which runs share the pass: the same bits however a study is packed, on any worker.
 """
 
 from __future__ import annotations
@@ -32,18 +32,31 @@ RECORDED = frozenset(field.name for field in dataclasses.fields(dynamics.Session
 
 @dataclass(frozen=True)
 class RunArrays:
-    """Per client (row) of a stacked pass: its run (0 .. runs - 1), the clients table's columns the
-    figures read, and ``improved``: per client, whether their ORS at their own session
-    DOSE_RESPONSE_SESSION was reliably above intake (NaN where they did not attend it)."""
+    """Per client (row) of a stacked pass, in run order: the clients table's columns the figures
+    read, and ``improved``: per client, whether their ORS at their own session DOSE_RESPONSE_SESSION
+    was reliably above intake (NaN where they did not attend it). ``starts``: each run's first row;
+    ``run``: each row's run (0 .. runs - 1)."""
 
-    runs: int
+    starts: np.ndarray
     run: np.ndarray
     clients: dict[str, np.ndarray]
     improved: np.ndarray
 
+    @property
+    def runs(self) -> int:
+        return int(self.starts.size)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Per run, the sum of ``values`` over its rows (a segment reduction over the run's rows alone)."""
+        return np.add.reduceat(values, self.starts)
+
     def mean(self, values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
         """Per run, the mean of ``values`` over its clients (``where``; NaN values skipped); NaN where none."""
-        return grouped_mean(self.run, self.runs, values, where)
+        numbers = np.asarray(values, dtype=np.float64)
+        counted = ~np.isnan(numbers) if where is None else where & ~np.isnan(numbers)
+        total, n = self.sum(np.where(counted, numbers, 0.0)), self.sum(counted.astype(np.int64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, total / n, np.nan)
 
     def units(self) -> tuple[np.ndarray, np.ndarray]:
         """Each unit's first client row (units are contiguous rows) and its run."""
@@ -52,12 +65,11 @@ class RunArrays:
         return starts, run[starts]
 
 
-def grouped_mean(group: np.ndarray, count: int, values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-    """Per group 0 .. count - 1, the mean of ``values`` where ``where`` and not NaN, summed in row
-    order (NaN where a group has none)."""
-    numbers = np.asarray(values, dtype=np.float64)
-    counted = ~np.isnan(numbers) if where is None else where & ~np.isnan(numbers)
-    total = np.bincount(group, np.where(counted, numbers, 0.0), count)
+def grouped_mean(group: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
+    """Per group 0 .. count - 1, the mean of ``values`` where not NaN, summed in row order (NaN where
+    a group has none)."""
+    counted = ~np.isnan(values)
+    total = np.bincount(group, np.where(counted, values, 0.0), count)
     n = np.bincount(group, counted.astype(np.float64), count)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, total / n, np.nan)
@@ -82,6 +94,7 @@ def run_arrays(result: CourseResult) -> RunArrays:
         "unit_id": rows.unit,
         "change": change,
         "alliance_early": summary["alliance_early"],
+        "sessions_scheduled": summary["sessions_scheduled"],
         "sessions_attended": summary["sessions_attended"],
         "dropped_out": final["dropped_out"],
         "ruptures": final["ruptures"],
@@ -89,19 +102,18 @@ def run_arrays(result: CourseResult) -> RunArrays:
         "outcome": measures.classify_outcomes(summary["ors_intake"], summary["ors_final"], final["dropped_out"]),
         **format_.client_columns(rows, final, columns, offsets),
     }
-    runs = int(rows.run.max(initial=-1)) + 1
-    return RunArrays(runs, rows.run.astype(np.int64), clients, improved)
+    run = rows.run.astype(np.int64)  # 0 .. runs - 1, in order, every run with rows (Rows.of_runs)
+    return RunArrays(np.searchsorted(run, np.arange(run[-1] + 1)), run, clients, improved)
 
 
 def correlation(arrays: RunArrays, x: np.ndarray, y: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
     """Per run, Pearson r of ``x`` and ``y`` over its clients where both are present (and ``where``);
     NaN with fewer than two such clients or either constant (as measures.correlation)."""
     both = ~np.isnan(x) & ~np.isnan(y) & (True if where is None else where)
-    run, count = arrays.run, arrays.runs
-    n = np.bincount(run, both.astype(np.float64), count)
-    dx = np.where(both, x - arrays.mean(x, both)[run], 0.0)
-    dy = np.where(both, y - arrays.mean(y, both)[run], 0.0)
-    sxy, sxx, syy = (np.bincount(run, a * b, count) for a, b in ((dx, dy), (dx, dx), (dy, dy)))
+    n = arrays.sum(both.astype(np.int64))
+    dx = np.where(both, x - arrays.mean(x, both)[arrays.run], 0.0)
+    dy = np.where(both, y - arrays.mean(y, both)[arrays.run], 0.0)
+    sxy, sxx, syy = (arrays.sum(a * b) for a, b in ((dx, dy), (dx, dx), (dy, dy)))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where((n >= 2) & (sxx > 0) & (syy > 0), sxy / np.sqrt(sxx * syy), np.nan)
 
@@ -137,9 +149,9 @@ def alliance_dropout_d(arrays: RunArrays) -> np.ndarray:
     known = ~np.isnan(alliance)
     sides = []
     for side in (known & ~dropped, known & dropped):
-        n = np.bincount(arrays.run, side.astype(np.float64), arrays.runs)
+        n = arrays.sum(side.astype(np.int64))
         mean = arrays.mean(alliance, side)
-        squares = np.bincount(arrays.run, np.where(side, alliance - mean[arrays.run], 0.0) ** 2, arrays.runs)
+        squares = arrays.sum(np.where(side, alliance - mean[arrays.run], 0.0) ** 2)
         sides.append((n, mean, squares))
     (n1, m1, s1), (n2, m2, s2) = sides
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -149,8 +161,7 @@ def alliance_dropout_d(arrays: RunArrays) -> np.ndarray:
 
 def _share_resolved(arrays: RunArrays) -> np.ndarray:
     clients = arrays.clients
-    resolved = np.bincount(arrays.run, clients["ruptures_resolved"].astype(np.float64), arrays.runs)
-    ruptures = np.bincount(arrays.run, clients["ruptures"].astype(np.float64), arrays.runs)
+    resolved, ruptures = (arrays.sum(clients[name].astype(np.int64)) for name in ("ruptures_resolved", "ruptures"))
     with np.errstate(invalid="ignore", divide="ignore"):
         return resolved / ruptures
 
@@ -162,14 +173,11 @@ def _resolution_r(arrays: RunArrays) -> np.ndarray:
     return correlation(arrays, share, arrays.clients["change"])
 
 
-def _missed(result: CourseResult, arrays: RunArrays) -> np.ndarray:
-    """Per run, the share of scheduled sessions not attended (from the records, session-major)."""
-    run = arrays.run
-    scheduled = np.zeros(arrays.runs)
-    attended = np.zeros(arrays.runs)
-    for _, positions, record in result.sessions:
-        scheduled += np.bincount(run[positions], minlength=arrays.runs)
-        attended += np.bincount(run[positions], record["attended"].astype(np.float64), arrays.runs)
+def _missed(arrays: RunArrays) -> np.ndarray:
+    """Per run, the share of scheduled sessions (sessions-table rows) not attended."""
+    attended, scheduled = (
+        arrays.sum(arrays.clients[name].astype(np.int64)) for name in ("sessions_attended", "sessions_scheduled")
+    )
     return 1.0 - attended / scheduled
 
 
@@ -207,6 +215,7 @@ def _deterioration(arrays: RunArrays) -> np.ndarray:
 ON_ARRAYS: dict[str, Callable[[RunArrays], np.ndarray]] = {
     "early_alliance_r": _alliance_r,
     "dropout": _column_mean("dropped_out"),
+    "missed": _missed,
     "resolution_r": _resolution_r,
     f"improved_by_{DOSE_RESPONSE_SESSION}": lambda arrays: arrays.mean(arrays.improved),
     "therapist_share": therapist_share,
@@ -226,12 +235,10 @@ ON_ARRAYS: dict[str, Callable[[RunArrays], np.ndarray]] = {
     "shared_alliance_mean": _unit_figure("shared_alliance", mean_over_members=False),
     "family_dropout": _unit_figure("dropped_out", mean_over_members=False),
 }
-"""Each summary figure (by its registry name) per run of a pass, from the pass's :class:`RunArrays`;
-"missed" reads the session records themselves (:func:`_missed`)."""
+"""Each summary figure (by its registry name) per run of a pass, from the pass's :class:`RunArrays`."""
 
 
-def stacked_run_figures(result: CourseResult, names: tuple[str, ...]) -> list[dict[str, float]]:
-    """The figures ``names`` of every run of the pass ``result``, one dict per run in run order."""
+def stacked_run_figures(result: CourseResult, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The figures ``names`` of every run of the pass ``result``: per name, one value per run in run order."""
     arrays = run_arrays(result)
-    values = {name: _missed(result, arrays) if name == "missed" else ON_ARRAYS[name](arrays) for name in names}
-    return [{name: float(values[name][run]) for name in names} for run in range(arrays.runs)]
+    return {name: np.asarray(ON_ARRAYS[name](arrays), dtype=np.float64) for name in names}

@@ -69,32 +69,32 @@ def simulate_part(study: Study, design: pd.DataFrame, runs: list[int]) -> dict[s
     the run index). A pure function of its arguments: executors map it over parts."""
     part_runs = study.runs(design, runs)
     names = tuple(figure.name for figure in (*RUN_FIGURES, *FORMAT_FIGURES[study.format].values()))
-    rows, clients = [], []
+    figures: list[dict[str, np.ndarray]] = []
+    clients = []
     for batch in _passes(part_runs):
         stacked = part_runs[batch]
         result = simulate_rows(stacked, Rows.of_runs(stacked))
-        for offset, figures in enumerate(stacked_run_figures(result, names)):
-            index, seed = runs[batch.start + offset], stacked[offset].seed
-            point = index // study.replicates
-            rows.append(
-                {
-                    "run": index,
-                    "point": point,
-                    "replicate": index % study.replicates,
-                    "seed_entropy": str(seed.entropy),  # SeedSequence(int(entropy), spawn_key) rebuilds it
-                    "seed_spawn_key": ",".join(map(str, seed.spawn_key)),
-                    "run_key": f"{run_key(seed):016x}",  # the 64-bit key the draws use
-                    **design.iloc[point].to_dict(),
-                    "clients": study.clients,
-                    **figures,
-                }
-            )
+        figures.append(stacked_run_figures(result, names))
         if "clients" in study.outputs:
             table = pd.DataFrame(table_columns(stacked, result, run_column=False).clients, copy=False)
             table.insert(0, "run", np.asarray(runs[batch], dtype=np.int64)[result.rows.run])
             clients.append(table)
-    summary = pd.DataFrame(rows).astype({"run": np.int64, "point": np.int64, "replicate": np.int64})
-    summary = summary.astype({name: design[name].dtype for name in design.columns})
+    index = np.asarray(runs, dtype=np.int64)
+    point = index // study.replicates
+    seeds = [run.seed for run in part_runs]
+    summary = pd.DataFrame(
+        {
+            "run": index,
+            "point": point,
+            "replicate": index % study.replicates,
+            "seed_entropy": [str(seed.entropy) for seed in seeds],  # SeedSequence(int(entropy), spawn_key) rebuilds it
+            "seed_spawn_key": [",".join(map(str, seed.spawn_key)) for seed in seeds],
+            "run_key": [f"{run_key(seed):016x}" for seed in seeds],  # the 64-bit key the draws use
+            **{name: design[name].to_numpy()[point] for name in design.columns},
+            "clients": np.full(index.size, study.clients, dtype=np.int64),
+            **{name: np.concatenate([values[name] for values in figures]) for name in names},
+        }
+    )
     part = {"summary": summary}
     if clients:
         part["clients"] = pd.concat(clients, ignore_index=True)
