@@ -315,6 +315,35 @@ def test_sobol_indices_of_the_ishigami_function_match_the_analytic_values():
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"S1", "ST"}
 
 
+def test_the_sensitivity_experiment_is_the_size_its_readme_states():
+    """experiments/README.md's row for the Sobol experiment states its runs x clients per run."""
+    study = load_study(SMOKE.parent / "sensitivity.toml")
+    runs = study.n_runs(study.design())
+    assert runs == study.samples * (len(study.factors) + 2)
+    row = next(line for line in (SMOKE.parent / "README.md").read_text().splitlines() if "`sensitivity.toml`" in line)
+    assert f"| {runs:,} x {study.clients:,} |" in row
+
+
+def test_the_sample_size_rule_narrows_the_leading_sobol_intervals_under_the_target():
+    """docs/sweeps.md's rule for N: a pilot's largest leading half-width h at N0 base samples asks for
+    N0 x (h / 0.1)^2 (a power of 2); on the Ishigami function (noisy: a pilot of 32 has half-widths
+    well over 0.1) that N gives SALib half-widths under 0.1 for the leading indices."""
+    from SALib.sample import sobol
+
+    from simulation.sweeps.analysis import SOBOL_HALF_WIDTH, leading_half_width, sobol_samples_needed
+
+    problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+
+    def half_width(samples: int, seed: int) -> float:
+        design = sobol.sample(problem, samples, calc_second_order=False, seed=seed)
+        return leading_half_width(sobol_table(problem, ishigami(design), seed=seed))
+
+    pilot = half_width(32, 7)
+    needed = sobol_samples_needed(pilot, 32)
+    assert pilot > SOBOL_HALF_WIDTH and needed > 32 and needed & (needed - 1) == 0
+    assert half_width(needed, 8) < SOBOL_HALF_WIDTH
+
+
 def test_morris_study_gives_elementary_effects_per_parameter():
     """A small Morris study runs end to end: one mu_star per varied parameter, finite and >= 0."""
     from simulation.sweeps.analysis import sensitivity

@@ -32,10 +32,10 @@ RECORDED = frozenset(field.name for field in dataclasses.fields(dynamics.Session
 
 @dataclass(frozen=True)
 class RunArrays:
-    """Per client (row) of a stacked pass, in run order: the clients table's columns the figures
-    read, and ``improved``: per client, whether their ORS at their own session DOSE_RESPONSE_SESSION
-    was reliably above intake (NaN where they did not attend it). ``starts``: each run's first row;
-    ``run``: each row's run (0 .. runs - 1)."""
+    """Per client (row) of a stacked pass, in run order: the clients columns the figures read (the
+    tables' values; therapist and unit as 0-based indices), and ``improved``: whether the client's ORS
+    at their own session DOSE_RESPONSE_SESSION was reliably above intake (NaN where they did not attend
+    it). ``starts``: each run's first row; ``run``: each row's run (0 .. runs - 1)."""
 
     starts: np.ndarray
     run: np.ndarray
@@ -60,8 +60,8 @@ class RunArrays:
 
     def units(self) -> tuple[np.ndarray, np.ndarray]:
         """Each unit's first client row (units are contiguous rows) and its run."""
-        unit_id, run = self.clients["unit_id"], self.run
-        starts = np.flatnonzero(np.r_[True, (unit_id[1:] != unit_id[:-1]) | (run[1:] != run[:-1])])
+        unit, run = self.clients["unit"], self.run
+        starts = np.flatnonzero(np.r_[True, (unit[1:] != unit[:-1]) | (run[1:] != run[:-1])])
         return starts, run[starts]
 
 
@@ -90,8 +90,8 @@ def run_arrays(result: CourseResult) -> RunArrays:
     gain = columns["ors"][there] - summary["ors_intake"][row_of[there]]
     improved[row_of[there]] = (gain >= dynamics.RELIABLE_CHANGE).astype(np.float64)
     clients = {
-        "therapist_id": rows.therapist,
-        "unit_id": rows.unit,
+        "therapist": rows.therapist,  # 0-based indices: only their grouping matters here
+        "unit": rows.unit,
         "change": change,
         "alliance_early": summary["alliance_early"],
         "sessions_scheduled": summary["sessions_scheduled"],
@@ -121,7 +121,7 @@ def correlation(arrays: RunArrays, x: np.ndarray, y: np.ndarray, where: np.ndarr
 def therapist_share(arrays: RunArrays) -> np.ndarray:
     """Per run, the therapist-level share of the variance of change (measures.therapist_share: the
     one-way ANOVA estimator of the intraclass correlation with the unbalanced-groups size n0)."""
-    change, therapist, run = arrays.clients["change"], arrays.clients["therapist_id"], arrays.run
+    change, therapist, run = arrays.clients["change"], arrays.clients["therapist"], arrays.run
     keep = ~np.isnan(change)
     x, therapist, run = change[keep], therapist[keep], run[keep]
     starts = np.flatnonzero(np.r_[True, (therapist[1:] != therapist[:-1]) | (run[1:] != run[:-1])])

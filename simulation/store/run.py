@@ -23,6 +23,7 @@ from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_tabl
 from simulation.tables import table_columns, therapist_table
 
 RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")  # manifest last
+PIECE_CLIENTS = 50_000  # members simulated per piece at most: writing piece k overlaps simulating k + 1
 
 
 def unit_files() -> tuple[str, ...]:
@@ -109,17 +110,18 @@ def run_to_directory(
     the manifest records the format, the recipe, the parameters and every file's checksum, and is
     published last (:func:`atomic_outputs`).
 
-    Each finished chunk's tables are built (as Arrow tables, from the arrays) and written by a
-    background thread while the next chunk is simulated. Memory stays bounded by the chunk size (at
-    most three chunks alive: one simulated, one waiting, one written); the results, to the byte, do
-    not depend on it (random draws are keyed by client, unit and pair, see simulation.backend; chunks
-    are cut at unit boundaries, the chunk size rounded down to whole units; row groups have a fixed
-    size).
+    The cohort is simulated in pieces of at most ``chunk_clients`` members and at most PIECE_CLIENTS
+    (so that writing overlaps computing even in a cohort of two chunks): each finished piece's tables
+    are built (as Arrow tables, from the arrays) and written by a background thread while the next
+    piece is simulated. Memory stays bounded by the piece size (at most three pieces alive: one
+    simulated, one waiting, one written); the results, to the byte, do not depend on it (random draws
+    are keyed by client, unit and pair, see simulation.backend; pieces are cut at unit boundaries,
+    their size rounded down to whole units; row groups have a fixed size).
     """
     params = recipe.params()
     runs = [Run(params, n_clients, seed, format_name)]
     format_ = get_format(format_name)
-    chunk_clients = format_.aligned_chunk(params, chunk_clients)
+    piece = format_.aligned_chunk(params, min(chunk_clients, PIECE_CLIENTS))
     files = run_files(format_name)
     summary = Summary()
     others = tuple(name for name in unit_files() if name not in files)  # another format's unit table
@@ -139,10 +141,10 @@ def run_to_directory(
 
         try:
             with BackgroundWriter(write_chunk) as writer:
-                starts = range(0, n_clients, chunk_clients)
-                bar = tqdm(starts, desc="chunks", unit="chunk", disable=None if progress is None else not progress)
+                starts = range(0, n_clients, piece)
+                bar = tqdm(starts, desc="pieces", unit="piece", disable=None if progress is None else not progress)
                 for start in bar:
-                    writer.put(simulate_rows(runs, Rows.of_runs(runs, start, start + chunk_clients), backend))
+                    writer.put(simulate_rows(runs, Rows.of_runs(runs, start, start + piece), backend))
         finally:
             for stream in streams.values():
                 stream.close()
