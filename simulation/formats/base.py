@@ -12,6 +12,7 @@ without a Python loop over units or members.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, ClassVar
@@ -96,6 +97,28 @@ def others(xp: Any, members: Members, valid: Array) -> Array:
     return valid & (xp.arange(members.width)[None, :] != members.member[:, None])
 
 
+@dataclass(frozen=True)
+class MechanismCheck:
+    """A mechanism check of ``alliance calibrate --format`` (DESIGN.md section 5): the same members
+    with ``overrides`` (a mechanism switched off) move the figure ``figure`` (a name in
+    simulation.figures.registry.FIGURES) ``"lower"`` or ``"higher"`` than the calibration cohort's.
+    ``shown_as``: where the switched-off value is also shown among the report's figures, the words
+    after the figure's label (e.g. "without the split's effect"), placed just before the cohort's value."""
+
+    text: str
+    overrides: Mapping[str, Any]
+    figure: str
+    direction: str  # "lower" or "higher": where the figure goes with the mechanism off
+    shown_as: str | None = None
+
+    def holds(self, switched_off: float, cohort: float) -> bool:
+        """Whether the figure with the mechanism off lies on the declared side of the cohort's."""
+        return switched_off < cohort if self.direction == "lower" else switched_off > cohort
+
+
+WITHOUT_REPAIR: Mapping[str, Any] = {"repair_enabled": False}  # the counterfactual of most checks
+
+
 class Format:
     """A therapy format. Subclasses set the names, the unit size and the roles, and may override the
     roster rules (start sessions), the trait adjustments and the extra submodels (:meth:`context`,
@@ -108,6 +131,8 @@ class Format:
     row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
     unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
     agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use
+    # what ``alliance calibrate --format`` checks besides the format's calibration row (none: no row)
+    mechanism_checks: ClassVar[tuple[MechanismCheck, ...]] = ()
 
     @property
     def has_units(self) -> bool:
