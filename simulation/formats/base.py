@@ -12,7 +12,6 @@ without a Python loop over units or members.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any, ClassVar
@@ -21,6 +20,7 @@ import numpy as np
 
 from simulation.backend import Array, Domain, Draws
 from simulation.config import ParameterError, Params
+from simulation.formats.checks import MechanismCheck
 
 
 class FormatError(ParameterError):
@@ -95,28 +95,6 @@ def unit_sum(xp: Any, members: Members, values: Array) -> Array:
 def others(xp: Any, members: Members, valid: Array) -> Array:
     """Mask of the other members of each row's unit (the row's own column left out)."""
     return valid & (xp.arange(members.width)[None, :] != members.member[:, None])
-
-
-@dataclass(frozen=True)
-class MechanismCheck:
-    """A mechanism check of ``alliance calibrate --format`` (DESIGN.md section 5): the same members
-    with ``overrides`` (a mechanism switched off) move the figure ``figure`` (a name in
-    simulation.figures.registry.FIGURES) ``"lower"`` or ``"higher"`` than the calibration cohort's.
-    ``shown_as``: where the switched-off value is also shown among the report's figures, the words
-    after the figure's label (e.g. "without the split's effect"), placed just before the cohort's value."""
-
-    text: str
-    overrides: Mapping[str, Any]
-    figure: str
-    direction: str  # "lower" or "higher": where the figure goes with the mechanism off
-    shown_as: str | None = None
-
-    def holds(self, switched_off: float, cohort: float) -> bool:
-        """Whether the figure with the mechanism off lies on the declared side of the cohort's."""
-        return switched_off < cohort if self.direction == "lower" else switched_off > cohort
-
-
-WITHOUT_REPAIR: Mapping[str, Any] = {"repair_enabled": False}  # the counterfactual of most checks
 
 
 class Format:

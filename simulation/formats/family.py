@@ -32,15 +32,8 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import (
-    WITHOUT_REPAIR,
-    Format,
-    MechanismCheck,
-    Members,
-    SessionInputs,
-    member_sum,
-    unit_matrix,
-)
+from simulation.formats.base import Format, Members, SessionInputs, member_sum, unit_matrix
+from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
 

@@ -41,17 +41,8 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import (
-    WITHOUT_REPAIR,
-    Format,
-    MechanismCheck,
-    Members,
-    SessionInputs,
-    member_sum,
-    others,
-    unit_matrix,
-    unit_sum,
-)
+from simulation.formats.base import Format, Members, SessionInputs, member_sum, others, unit_matrix, unit_sum
+from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 
 @dataclass(frozen=True)
