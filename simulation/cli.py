@@ -5,13 +5,16 @@ written. The options that commands share (``--seed`` and ``--out`` mean the same
 takes them) are built in :mod:`simulation.commands.options`.
 
 Adding a subcommand: write a module in the concern's own package (e.g. ``simulation/fit/command.py``)
-with ``add_parser(commands)``, which calls ``commands.add_parser(NAME, ...)``, adds its options (from
-:mod:`simulation.commands.options`) and returns the subparser, and ``run(args)``, which does the work;
-then add the module's dotted name to :data:`SUBCOMMANDS`, one line. ``alliance --help`` imports every
-listed module, so a command module (and its package's ``__init__``) imports only light modules at the
-top; pandas, pyarrow, matplotlib, Dask, Solara and Mesa are imported inside ``run`` (tests/test_api.py
-checks that ``alliance --help`` and ``alliance presets`` import none of them). A bad value is refused by
-raising :class:`simulation.commands.options.UsageError` (or a ParameterError) before anything is written.
+with ``add_parser(commands)``, which calls ``commands.add_parser(NAME, ...)`` and adds its options (the
+shared ones are in :mod:`simulation.commands.options`), and ``run(args)``, which does the work; then add
+the module's dotted name to :data:`SUBCOMMANDS`, one line. A bad value is refused by raising
+:class:`simulation.commands.options.UsageError` (or a ParameterError) before anything is written; a
+module whose ``run`` imports modules with errors of their own that mean bad input names them in
+``USER_ERRORS = (("simulation.fit.data", "DataError"), ...)`` (module, class), and they too get one line
+and exit status 2. ``alliance --help`` imports every listed module, so a command module (and its
+package's ``__init__``) imports only light modules at the top; pandas, pyarrow, matplotlib, Dask,
+Solara and Mesa are imported inside ``run`` (tests/test_api.py checks that ``alliance --help`` and
+``alliance presets`` import none of them).
 """
 
 from __future__ import annotations
@@ -45,7 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
         module = import_module(name)
-        module.add_parser(commands).set_defaults(handler=module.run)
+        before = set(commands.choices)
+        module.add_parser(commands)
+        for added in set(commands.choices) - before:
+            commands.choices[added].set_defaults(handler=module.run)
     return parser
 
 
@@ -74,12 +80,14 @@ def os_error_message(error: OSError, out: Path | None) -> str:
 
 def user_errors() -> tuple[type[Exception], ...]:
     """The errors that mean bad input (one line, exit status 2). Those of the modules that commands
-    import when they run are taken from those modules if they were imported (only they raise them)."""
+    import when they run (here, and each command module's ``USER_ERRORS``) are taken from those modules
+    if they were imported (only they raise them)."""
     lazy = (
         ("simulation.store", "OutputExistsError"),
         ("simulation.store", "OutputFolderError"),  # a folder another process writes, or one that mixes
         ("simulation.viz.gallery", "RunDirError"),
         ("simulation.readers", "UnreadableFileError"),
+        *(error for name in SUBCOMMANDS for error in getattr(sys.modules.get(name), "USER_ERRORS", ())),
     )
     loaded = tuple(getattr(sys.modules[module], name) for module, name in lazy if module in sys.modules)
     return (ParameterError, UsageError, BackendError, MissingExtraError, *loaded)
