@@ -15,9 +15,9 @@ group|family``.
     python experiments/format_calibration_search.py --format family
 
 Where the chosen points lie (docs/ODD.md section 5, with the figures): the family's best point is
-interior, on a nearly flat r. The group's member-leader r falls monotonically with both weights over
-their whole range, to about .22 at (1, 1), above the aim (.17), so its best point is the grid's top
-corner: what holds the r up is the lasting harm of a member-leader rupture left unresolved, which acts
+interior, on a nearly flat r. The group's member-leader r falls with both weights (with the tie weight
+from a cohesion weight of 0.7 up), to about .22 at (1, 1), above the aim (.17), so its best point is the
+grid's top corner: what holds the r up is the lasting harm of a member-leader rupture left unresolved, which acts
 on the member's well-being whatever the weights (without it, r is about .11 at (1, 1)). The group's
 declared defaults stay just short of 1 (0.97, 0.95), where the member-leader alliance keeps a direct
 part in a member's course and the members' alliances a part in cohesion (docs/ODD.md, Formats).
