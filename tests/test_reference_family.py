@@ -56,6 +56,7 @@ def test_the_family_check_catches_a_rule_mismatch(reference_families, change):
     assert (table["z"].abs() > Z_TOLERANCE).any(), report(table)
 
 
+@pytest.mark.slow
 def test_family_kernel_and_reference_agree_with_feedback_on():
     """With the monitoring preset, each member is monitored and acted on (ODD 7.18) alike in both: the
     family figures and the per-member signals, sessions acted on and sessions added agree within 4 SE."""
