@@ -52,6 +52,7 @@ from simulation.formats.base import (
     unit_mean,
     unit_sum,
 )
+from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,10 @@ class Group(Format):
     agent_class = "simulation.agents:Group"
     roles = ("member",)
     row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
+    mechanism_checks = (
+        MechanismCheck("without repair, cohesion is lower", WITHOUT_REPAIR, "cohesion_mean", "lower"),
+        MechanismCheck("without repair, more members drop out", WITHOUT_REPAIR, "dropout", "higher"),
+    )
 
     def unit_size(self, params: Params) -> int:
         return params.group_size
