@@ -3,9 +3,9 @@ format's :data:`~simulation.figures.registry.FORMAT_FIGURES`) for every run of a
 computed on the pass's arrays instead of on per-run DataFrames: a sweep of small runs would otherwise
 spend most of its time in pandas (issue 23).
 
-The definitions are the registry's: the per-client figures come from the same functions the tables
-use (:func:`simulation.measures.course_summary`, each format's ``client_columns`` and
-:func:`simulation.formats.base.unit_mean`), and tests/test_figures_arrays.py checks every figure
+The definitions are the registry's: the per-client figures are measures.course_summary's, accumulated
+over the session records (:func:`course_figures`), with each format's ``client_columns`` and
+:func:`simulation.formats.base.unit_mean`, and tests/test_figures_arrays.py checks every figure
 against the registry's table-based computation on each run's tables. Each run's figures are sums over
 that run's rows alone (segment reductions, or ``np.bincount`` in row order), so they do not depend on
 which runs share the pass: the same bits however a study is packed, on any worker.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation import dynamics, measures
-from simulation.figures.windows import DOSE_RESPONSE_SESSION
+from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, DOSE_RESPONSE_SESSION
 from simulation.formats import get_format
 from simulation.formats.base import unit_mean
 from simulation.runs import CourseResult
@@ -75,24 +75,58 @@ def grouped_mean(group: np.ndarray, count: int, values: np.ndarray) -> np.ndarra
         return np.where(n > 0, total / n, np.nan)
 
 
+def course_figures(result: CourseResult) -> dict[str, np.ndarray]:
+    """Per client, what measures.course_summary gives (``ors_intake``, ``ors_final``,
+    ``sessions_scheduled``, ``sessions_attended``, ``alliance_early``), and ``improved`` (whether their
+    ORS at their own session DOSE_RESPONSE_SESSION was reliably above intake; NaN where they did not
+    attend it), accumulated over the session records in session order: the same definitions on each
+    client's own calendar, without laying the records out client by client first."""
+    n = len(result.rows)
+    scheduled, attended = np.zeros(n, dtype=np.int16), np.zeros(n, dtype=np.int16)
+    intake, final, at_dose = (np.full(n, np.nan) for _ in range(3))
+    early_sum, early_count = np.zeros(n), np.zeros(n, dtype=np.int64)
+    first, last = ALLIANCE_EARLY_SESSIONS
+    for session, positions, record in result.sessions:
+        own = np.broadcast_to(record.get("member_session", session), positions.shape)
+        came, ors = record["attended"], record["ors"]
+        scheduled[positions] += 1
+        attended[positions] += came
+        starting = own == 1
+        intake[positions[starting]] = ors[starting]
+        final[positions[came]] = ors[came]  # later sessions overwrite: the last attended one stays
+        early = came & (own >= first) & (own <= last)
+        early_sum[positions[early]] += record["alliance"][early]
+        early_count[positions[early]] += 1
+        dose = came & (own == DOSE_RESPONSE_SESSION)
+        at_dose[positions[dose]] = ors[dose]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alliance_early = np.where(early_count > 0, early_sum / early_count, np.nan)
+        improved = np.where(np.isnan(at_dose), np.nan, (at_dose - intake >= dynamics.RELIABLE_CHANGE) * 1.0)
+    return {
+        "ors_intake": intake,
+        "ors_final": final,
+        "sessions_scheduled": scheduled,
+        "sessions_attended": attended,
+        "alliance_early": alliance_early,
+        "improved": improved,
+    }
+
+
 def run_arrays(result: CourseResult) -> RunArrays:
     """The per-client arrays of a pass (its rows in run order), as the tables would hold them."""
     rows, final = result.rows, result.final
     format_ = get_format(result.format)
-    record = result.sessions[0][2]
-    names = ("attended", "ors", "alliance", *(name for name in record if name not in RECORDED))
-    columns, row_of, offsets = session_arrays(result, names)
-    own_session = columns.get("member_session", columns["session"])
-    summary = measures.course_summary({**columns, "session": own_session}, offsets)
-    change = summary["ors_final"] - summary["ors_intake"]
-    there = (own_session == DOSE_RESPONSE_SESSION) & columns["attended"]
-    improved = np.full(len(rows), np.nan)
-    gain = columns["ors"][there] - summary["ors_intake"][row_of[there]]
-    improved[row_of[there]] = (gain >= dynamics.RELIABLE_CHANGE).astype(np.float64)
+    summary = course_figures(result)
+    own = [name for name in result.sessions[0][2] if name not in RECORDED]  # the format's record fields
+    if own:  # the format's client columns read the records client by client
+        columns, _, offsets = session_arrays(result, ("attended", *own))
+        format_columns = format_.client_columns(rows, final, columns, offsets)
+    else:
+        format_columns = {}
     clients = {
         "therapist": rows.therapist,  # 0-based indices: only their grouping matters here
         "unit": rows.unit,
-        "change": change,
+        "change": summary["ors_final"] - summary["ors_intake"],
         "alliance_early": summary["alliance_early"],
         "sessions_scheduled": summary["sessions_scheduled"],
         "sessions_attended": summary["sessions_attended"],
@@ -100,10 +134,10 @@ def run_arrays(result: CourseResult) -> RunArrays:
         "ruptures": final["ruptures"],
         "ruptures_resolved": final["resolved"],
         "outcome": measures.classify_outcomes(summary["ors_intake"], summary["ors_final"], final["dropped_out"]),
-        **format_.client_columns(rows, final, columns, offsets),
+        **format_columns,
     }
     run = rows.run.astype(np.int64)  # 0 .. runs - 1, in order, every run with rows (Rows.of_runs)
-    return RunArrays(np.searchsorted(run, np.arange(run[-1] + 1)), run, clients, improved)
+    return RunArrays(np.searchsorted(run, np.arange(run[-1] + 1)), run, clients, summary["improved"])
 
 
 def correlation(arrays: RunArrays, x: np.ndarray, y: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
