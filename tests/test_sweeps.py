@@ -316,12 +316,14 @@ def test_sobol_indices_of_the_ishigami_function_match_the_analytic_values():
 
 
 def test_the_sensitivity_experiment_is_the_size_its_readme_states():
-    """experiments/README.md's row for the Sobol experiment states its runs x clients per run."""
+    """experiments/README.md's row and docs/sweeps.md state the Sobol experiment's size as its study file has it."""
     study = load_study(SMOKE.parent / "sensitivity.toml")
     runs = study.n_runs(study.design())
     assert runs == study.samples * (len(study.factors) + 2)
     row = next(line for line in (SMOKE.parent / "README.md").read_text().splitlines() if "`sensitivity.toml`" in line)
     assert f"| {runs:,} x {study.clients:,} |" in row
+    docs = " ".join((SMOKE.parent.parent / "docs" / "sweeps.md").read_text().split())
+    assert f"`samples = {study.samples}`, {runs:,} runs of {study.clients:,} clients" in docs
 
 
 def test_the_sample_size_rule_narrows_the_leading_sobol_intervals_under_the_target():

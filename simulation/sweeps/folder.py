@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
-from simulation.readers import UnreadableFileError, read_json_object, read_table
+from simulation.readers import UnreadableFileError, read_json_object, read_table, reading
 from simulation.store import (
     MANIFEST,
     OutputExistsError,
@@ -198,10 +199,11 @@ def finish(out: Path, manifest: dict, study: Study) -> dict[str, pd.DataFrame]:
                     for part in manifest["parts"]:
                         file = part["files"][study.outputs.index(output)]
                         record = part.get("checksums", {}).get(file)
-                        with open_checked(out / "parts" / file, record, manifest_path) as handle:
-                            stream.write(
-                                read_table(out / "parts" / file, f"a part of the {output} table", source=handle)
-                            )
+                        with (
+                            open_checked(out / "parts" / file, record, manifest_path) as handle,
+                            reading(out / "parts" / file, f"a part of the {output} table"),
+                        ):
+                            stream.write(pq.read_table(handle))  # as Arrow: no round trip through pandas
                 finally:
                     stream.close()
             checksums = {name: checksum(paths[name]) for name in names}
