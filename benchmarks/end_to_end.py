@@ -94,21 +94,11 @@ def _whole_run(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _study(spec: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.sweeps import benchmark_study
     from simulation.runs import Rows, simulate_rows
-    from simulation.sweeps import parse_study, run_study
+    from simulation.sweeps import run_study
 
-    study = parse_study(
-        f"""
-        [study]
-        sampler = "lhs"
-        samples = {spec["n_runs"]}
-        clients = {spec["n_clients"]}
-        seed = 5
-        [vary.repair_skill_mean]
-        range = [0.2, 0.9]
-        """,
-        default_name="benchmark",
-    )
+    study = benchmark_study(spec["n_runs"], spec["n_clients"])
     design = study.design()
     passes = [study.runs(design, list(part)) for part in study.parts(design)]
     counted = []

@@ -21,7 +21,7 @@ from pathlib import Path
 from simulation.figures.arrays import stacked_run_figures
 from simulation.figures.registry import RUN_FIGURES
 from simulation.runs import Rows, simulate_rows
-from simulation.sweeps import parse_study, run_study
+from simulation.sweeps import Study, parse_study, run_study
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:
@@ -33,24 +33,29 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=2)
-    args = parser.parse_args()
-    study = parse_study(
+def benchmark_study(runs: int, clients: int) -> Study:
+    """The benchmarks' study: a Latin hypercube over repair skill, ``runs`` runs of ``clients`` clients."""
+    return parse_study(
         f"""
         [study]
         sampler = "lhs"
-        samples = {args.runs}
-        clients = {args.clients}
+        samples = {runs}
+        clients = {clients}
         seed = 5
         [vary.repair_skill_mean]
         range = [0.2, 0.9]
         """,
         default_name="benchmark",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    study = benchmark_study(args.runs, args.clients)
     design = study.design()
     passes = [study.runs(design, list(part)) for part in study.parts(design)]
 
