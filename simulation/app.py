@@ -50,6 +50,12 @@ LABELS = {
     "contrast": "Compare with the same cohort, this switched the other way",
 }
 TYPED = ("seed", "n_clients")  # whole numbers: typed, not dragged
+#: a field's label stays at least 14 px once it floats above its value (Vuetify shrinks it to 75%)
+PAGE_CSS = """
+.v-label.v-label--active { transform: translateY(-22px) scale(0.9) !important; }
+.v-text-field { padding-top: 18px; }
+.control-value { font-size: 16px; }
+"""
 
 
 def label(name: str) -> str:
@@ -181,6 +187,7 @@ def TeachingPage(model: PageClassroom) -> None:
     values = solara.use_reactive(dict(INITIAL))
     play_interval, render_interval = solara.use_reactive(PLAY_INTERVAL_MS), solara.use_reactive(1)
     threads = solara.use_reactive(False)
+    solara.Style(PAGE_CSS)
     with solara.AppBar():
         solara.AppBarTitle(TITLE)
     with solara.Sidebar(), solara.Column():

@@ -123,6 +123,7 @@ def test_step_7_the_page_follows_a_client_the_feedback_changed(seed):
     page = Classroom(seed=seed, contrast="feedback", follow=NOT_ON_TRACK)
     client = page.traces[page].client.row + 1
     on, off = page.ahead(page.twin.params), page.ahead(page.params)
+    assert page.twin.params.feedback_enabled and not page.params.feedback_enabled
     assert on.clients.set_index("client_id").loc[client, "feedback_sessions"] > 0
     sessions = [tables.sessions[tables.sessions["client_id"] == client]["goal"].to_numpy() for tables in (off, on)]
     assert len(sessions[0]) != len(sessions[1]) or not np.array_equal(*sessions)

@@ -38,9 +38,9 @@ CONTRASTS = {"repair": "repair_enabled", "feedback": "feedback_enabled"}
 REPAIRED, NOT_ON_TRACK, FIRST = "a rupture and its repair", "not on track, feedback acted on", "the first client"
 FOLLOW_RULES = (REPAIRED, NOT_ON_TRACK, FIRST)
 """Which client the views follow, among those whose attachment and modality match: the first (by
-id) whose course, with the page's settings, shows a rupture after session 1 repaired in a later
-session (the V); the first who was flagged not on track and whose therapist acted on the signal in
-the cohort with feedback on (the page's, or its twin's); or simply the first. Where none matches the
+id) whose course, with the page's settings and repair on, shows a rupture after session 1 repaired in
+a later session (the V); the first who was flagged not on track and whose therapist acted on the
+signal, with feedback on; or simply the first. Where none matches the
 rule, the first matching client."""
 
 
@@ -207,18 +207,17 @@ class Classroom(AllianceModel):
 
     def followed_row(self, rule: str, rows: list[int]) -> int:
         """The row that ``rule`` (FOLLOW_RULES) picks among ``rows`` (ascending), from the whole course
-        of this cohort (or of the cohort with feedback on) simulated ahead; the first of ``rows`` where
-        no row fits the rule."""
+        of this cohort simulated ahead with repair on (a rupture and its repair) or with feedback on
+        (not on track), so that both views follow the same client whichever way the switch is; the
+        first of ``rows`` where no row fits the rule."""
         if rule == FIRST:
             return rows[0]
         if rule == REPAIRED:
-            tables = self.ahead(self.params)
-            events = data.rupture_events(tables.sessions)
-            fits = events.loc[((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False)]
-            ids = set(fits["client_id"])
+            events = data.rupture_events(self.ahead(self.params.replace(repair_enabled=True)).sessions)
+            ids = set(events.loc[((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False),
+                                 "client_id"])  # fmt: skip
         else:
-            with_feedback = self.params if self.params.feedback_enabled else self.twin.params
-            clients = self.ahead(with_feedback).clients
+            clients = self.ahead(self.params.replace(feedback_enabled=True)).clients
             ids = set(clients.loc[clients["feedback_sessions"] > 0, "client_id"])
         return next((row for row in rows if row + 1 in ids), rows[0])
 
