@@ -142,12 +142,23 @@ CAPTIONS = {
 }
 
 VIEWS = [
-    View(lambda model, ax, unit_ax: plot_trajectory(model.trajectory(model), ax, unit_ax), CAPTIONS["cohort"], 3.6,
-         unit=True),  # fmt: skip
-    View(lambda model, ax, unit_ax: plot_trajectory(model.trajectory(model.twin), ax, unit_ax), CAPTIONS["twin"], 3.6,
-         unit=True),  # fmt: skip
-    View(lambda model, ax, _: plot_outcome_shares(model.outcomes(), ax, "The cohort, with and without the switch"),
-         CAPTIONS["outcomes"], 2.6),  # fmt: skip
+    View(
+        lambda model, ax, unit_ax: plot_trajectory(model.trajectory(model), ax, unit_ax),
+        CAPTIONS["cohort"],
+        3.6,
+        unit=True,
+    ),
+    View(
+        lambda model, ax, unit_ax: plot_trajectory(model.trajectory(model.twin), ax, unit_ax),
+        CAPTIONS["twin"],
+        3.6,
+        unit=True,
+    ),
+    View(
+        lambda model, ax, _: plot_outcome_shares(model.outcomes(), ax, "The cohort, with and without the switch"),
+        CAPTIONS["outcomes"],
+        2.6,
+    ),
 ]
 
 
@@ -192,8 +203,13 @@ def TeachingPage(model: PageClassroom) -> None:
         solara.AppBarTitle(TITLE)
     with solara.Sidebar(), solara.Column():
         with solara.Card("Run"):
-            ModelController(current, model_parameters=values, play_interval=play_interval,
-                            render_interval=render_interval, use_threads=threads)  # fmt: skip
+            ModelController(
+                current,
+                model_parameters=values,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=threads,
+            )
             Clock(current.value)
         with solara.Card("Settings (take effect at Reset)"):
             for name in INITIAL:

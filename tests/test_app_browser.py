@@ -103,7 +103,8 @@ const sizes = [];
 for (const svg of document.querySelectorAll('.plot svg')) {
     const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
     for (const text of svg.querySelectorAll('text')) {
-        if (text.textContent.trim()) sizes.push([parseFloat(getComputedStyle(text).fontSize) * scale, text.textContent]);
+        const size = parseFloat(getComputedStyle(text).fontSize) * scale;
+        if (text.textContent.trim()) sizes.push([size, text.textContent]);
     }
 }
 for (const label of document.querySelectorAll('label, .control-value')) {

@@ -108,4 +108,3 @@ FAMILY_FIGURES: tuple[Figure, ...] = (
         lambda t: t.units["dropped_out"].mean(),
     ),
 )
-

@@ -70,4 +70,3 @@ INSTRUMENT: tuple[Figure, ...] = (
         source="Duncan et al. 2003; Reese et al. 2013",
     ),
 )
-

@@ -214,8 +214,11 @@ class Classroom(AllianceModel):
             return rows[0]
         if rule == REPAIRED:
             events = data.rupture_events(self.ahead(self.params.replace(repair_enabled=True)).sessions)
-            ids = set(events.loc[((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False),
-                                 "client_id"])  # fmt: skip
+            ids = set(
+                events.loc[
+                    ((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False), "client_id"
+                ]
+            )
         else:
             clients = self.ahead(self.params.replace(feedback_enabled=True)).clients
             ids = set(clients.loc[clients["feedback_sessions"] > 0, "client_id"])

@@ -85,8 +85,15 @@ def v_shape(sessions: pd.DataFrame, before: int = 2, after: int = 6) -> pd.DataF
             n, mean = len(values), values["change"].mean()
             half = Z95 * values["change"].std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
             rows.append(
-                {"group": label, "offset": offset, "mean": mean, "low": mean - half, "high": mean + half, "n": n,
-                 **_matched(calm_change, values["onset"])}  # fmt: skip
+                {
+                    "group": label,
+                    "offset": offset,
+                    "mean": mean,
+                    "low": mean - half,
+                    "high": mean + half,
+                    "n": n,
+                    **_matched(calm_change, values["onset"]),
+                }
             )
     return pd.DataFrame(rows, columns=[*V_COLUMNS])
 
@@ -129,8 +136,14 @@ def typical_clients(sessions: pd.DataFrame) -> dict[str, int]:
     A group without clients is left out."""
     events = rupture_events(sessions)
     shows_dip = (events["resolved_at"] > events["onset"]).fillna(False) & (events["onset"] > 1)
-    per_client = events.assign(shows_dip=shows_dip).groupby("client_id").agg(
-        all_resolved=("resolved", "all"), none_resolved=("resolved", lambda r: not r.any()), dip=("shows_dip", "any")
+    per_client = (
+        events.assign(shows_dip=shows_dip)
+        .groupby("client_id")
+        .agg(
+            all_resolved=("resolved", "all"),
+            none_resolved=("resolved", lambda r: not r.any()),
+            dip=("shows_dip", "any"),
+        )
     )
     final = sessions.sort_values(["client_id", "session"]).groupby("client_id")["alliance"].last()
     members = {

@@ -22,6 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulation.config import shown
+from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 from simulation.formats import FORMATS, get_format
 from simulation.readers import read_json_object, read_table
 from simulation.store import (
@@ -35,7 +36,6 @@ from simulation.store import (
 )
 from simulation.viz import data
 from simulation.viz.figure import Stamp, save_figure
-from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 from simulation.viz.plots import (
     Trajectory,
     plot_cohesion,

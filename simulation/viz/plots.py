@@ -183,9 +183,18 @@ def plot_survival(data: pd.DataFrame, ax: Axes | None = None, title: str = "Stil
     for index, curve in enumerate(data.columns.get_level_values(0).unique()):
         overall = curve == "all clients"
         colour = "black" if overall else SERIES_COLOURS[index % len(SERIES_COLOURS)]
-        ax.fill_between(data.index, data[(curve, "low")], data[(curve, "high")], step="post", color=colour, alpha=0.12, lw=0)
-        ax.step(data.index, data[(curve, "share")], where="post", color=colour, lw=2.2 if overall else 1.6,
-                ls="--" if overall else "-", label=curve)  # fmt: skip
+        ax.fill_between(
+            data.index, data[(curve, "low")], data[(curve, "high")], step="post", color=colour, alpha=0.12, lw=0
+        )
+        ax.step(
+            data.index,
+            data[(curve, "share")],
+            where="post",
+            color=colour,
+            lw=2.2 if overall else 1.6,
+            ls="--" if overall else "-",
+            label=curve,
+        )
     ax.set(
         xlabel="session (weekly)",
         ylabel=f"not yet dropped out (%; axis from {floor:.0%})",
