@@ -40,14 +40,14 @@ PAGE_STYLE = {"font.size": 13, "svg.fonttype": "none", "svg.hashsalt": "alliance
 FIGURE_WIDTH = 9.0  # inches (at 72 points each): the SVG is scaled to the page's width
 
 LABELS = {
-    "preset": "Scenario preset (controls left at their default keep its values)",
-    "format": "Format: one client, a group with its leader, or a family",
+    "preset": "Scenario preset",
+    "format": "Format (one client, group, family)",
     "seed": "Seed (0-999; same seed: same clients)",
     "n_clients": "Clients in the cohort (50-1000)",
     "follow_attachment": "Follow a client whose attachment is",
     "follow_modality": "... and who is seen",
     "follow": "... and whose course shows",
-    "contrast": "Compare with the same cohort, this switched the other way",
+    "contrast": "Compare with this switch flipped",
 }
 TYPED = ("seed", "n_clients")  # whole numbers: typed, not dragged
 #: a field's label stays at least 14 px once it floats above its value (Vuetify shrinks it to 75%)
@@ -98,7 +98,7 @@ def Control(name: str, values: solara.Reactive[dict[str, Any]]) -> None:
         slider = solara.SliderInt if spec.kind is int else solara.SliderFloat
         step = 1 if spec.kind is int else (spec.high - spec.low) / 100
         solara.Text(f"{label(name)}: {shown_value(value)}", classes=["control-value"])
-        slider("", value=value, min=spec.low, max=spec.high, step=step, on_value=change, thumb_label="always")
+        slider("", value=value, min=spec.low, max=spec.high, step=step, on_value=change)
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,8 @@ def Views(model: Classroom) -> None:
     update_counter.get()
     with solara.Column(style={"width": "100%"}):
         (solara.Success if model.finished else solara.Info)(status(model), classes=["run-status"])
+        if model.follow_note:
+            solara.Warning(model.follow_note, classes=["follow-note"])
         for view in VIEWS:
             solara.HTML(tag="div", unsafe_innerHTML=view.svg(model), classes=["plot"], style={"width": "100%"})
             solara.Markdown(view.caption_of(model), style={"font-size": "16px"})
@@ -212,6 +214,7 @@ def TeachingPage(model: PageClassroom) -> None:
             )
             Clock(current.value)
         with solara.Card("Settings (take effect at Reset)"):
+            solara.Text("A control left at its default keeps the preset's value.")
             for name in INITIAL:
                 Control(name, values)
     Views(current.value)

@@ -150,17 +150,18 @@ def test_page_steps_runs_and_follows_a_control(server, browser, tmp_path_factory
     is at least 14 px; Step extends the plots; the run ends with Step disabled and 'Course finished'
     said, the twin's dropout marked; switching 'Repair enabled' off and resetting makes the same
     client's two views trade places exactly (same clients, same draws, repair the other way); a typed
-    seed with the lesson's client follows client 57 (avoidant, online); choosing the group format
-    and resetting follows a member of a group (the caption on cohesion) and steps."""
+    seed with the lesson's client follows client 57 (avoidant, online); comparing feedback shows the
+    client without and with it; choosing the group format and resetting follows a member of a group
+    (the caption on cohesion) and steps."""
     artifact = tmp_path_factory.mktemp("browser") / "teaching_page.png"
     try:
-        check_page(browser, server)
+        check_page(browser, server, artifact.with_name("teaching_page_finished.png"))
     finally:
         browser.save_screenshot(str(artifact))
         print(f"\nscreenshot of the teaching page: {artifact}")
 
 
-def check_page(browser, server: str) -> None:
+def check_page(browser, server: str, finished_shot) -> None:
     browser.set_script_timeout(20)
     browser.get(server)
     initial = wait_for(lambda: plots(browser), "the page's three plots")
@@ -181,6 +182,7 @@ def check_page(browser, server: str) -> None:
     button(browser, "▶").click()
     with_repair = wait_for(lambda: finished(browser), "the run to end")
     assert "dropped out after session" in with_repair[1]  # the default client drops out without repair
+    browser.save_screenshot(str(finished_shot))
     assert not [(size, words) for size, words in text_sizes(browser) if size < MIN_TEXT_PX]
 
     checkbox = next(
@@ -201,6 +203,16 @@ def check_page(browser, server: str) -> None:
     choose(browser, "... and who is seen", "online")
     button(browser, "RESET").click()
     wait_for(lambda: "Client 57 (avoidant, online)" in plots(browser)[0], "the lesson's client at the typed seed")
+
+    choose(browser, "Compare with this switch", "feedback")
+    choose(browser, "... and whose course shows", "a not-on-track signal acted on")
+    button(browser, "RESET").click()
+    wait_for(lambda: "Time: 0" in page_text(browser), "the reset with feedback compared")
+    button(browser, "STEP").click()
+    wait_for(
+        lambda: (p := plots(browser)) and "feedback off" in p[0] and "feedback on" in p[1],
+        "the two views to compare feedback off and on",
+    )
 
     choose(browser, "Format", "group")
     button(browser, "RESET").click()

@@ -197,6 +197,19 @@ def test_each_view_draws_text_as_text_for_every_format():
         assert not unit_label or unit_label.split("\n")[-1] in VIEWS[0].svg(model)
 
 
+def test_the_page_says_when_no_client_fits_the_follow_rule():
+    """Seed 6 has no avoidant client seen online whose rupture is repaired in a later week: the page
+    says so and follows the first avoidant online client; at seed 5 one fits and nothing is said."""
+    for seed, fits in ((6, False), (5, True)):
+        model = Classroom(seed=seed, follow_attachment="avoidant", follow_modality="online")
+        client = model.traces[model].client
+        assert (client.attachment, client.modality) == ("avoidant", "online")
+        assert bool(model.follow_note) is not fits
+        if not fits:
+            first = next(c for c in model.clients_by_row if (c.attachment, c.modality) == ("avoidant", "online"))
+            assert client.row == first.row and "no avoidant online client" in model.follow_note.lower()
+
+
 def test_the_page_imports_and_builds_its_model():
     """As Mesa tests its examples: the app module imports and its page's model steps."""
     from simulation import app

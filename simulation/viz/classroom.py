@@ -35,7 +35,7 @@ FOLLOW_ATTACHMENT = (ANY, *dynamics.ATTACHMENT_STYLES)
 FOLLOW_MODALITY = (ANY, "in_person", "online")
 #: the switch the twin cohort turns the other way: its parameter
 CONTRASTS = {"repair": "repair_enabled", "feedback": "feedback_enabled"}
-REPAIRED, NOT_ON_TRACK, FIRST = "a rupture and its repair", "not on track, feedback acted on", "the first client"
+REPAIRED, NOT_ON_TRACK, FIRST = "a rupture and its repair", "a not-on-track signal acted on", "anything (the first client)"
 FOLLOW_RULES = (REPAIRED, NOT_ON_TRACK, FIRST)
 """Which client the views follow, among those whose attachment and modality match: the first (by
 id) whose course, with the page's settings and repair on, shows a rupture after session 1 repaired in
@@ -198,31 +198,39 @@ class Classroom(AllianceModel):
             for client in self.clients_by_row
             if follow_attachment in (ANY, client.attachment) and follow_modality in (ANY, client.modality)
         ]
-        row = self.followed_row(follow, matching) if matching else 0
+        fits = self.rows_fitting(follow, matching) if matching else []
+        row = fits[0] if fits else matching[0] if matching else 0
+        #: what the page says when no client fits the rule ("" when one does)
+        self.follow_note = "" if fits else self.no_fit(follow, follow_attachment, follow_modality, bool(matching))
         self.traces = {
             self: ClientTrace(self.clients_by_row[row]),
             self.twin: ClientTrace(self.twin.clients_by_row[row]),
         }
         self._tables: dict[AllianceModel, pd.DataFrame] = {}
 
-    def followed_row(self, rule: str, rows: list[int]) -> int:
-        """The row that ``rule`` (FOLLOW_RULES) picks among ``rows`` (ascending), from the whole course
-        of this cohort simulated ahead with repair on (a rupture and its repair) or with feedback on
-        (not on track), so that both views follow the same client whichever way the switch is; the
-        first of ``rows`` where no row fits the rule."""
+    def rows_fitting(self, rule: str, rows: list[int]) -> list[int]:
+        """The rows among ``rows`` (ascending) that ``rule`` (FOLLOW_RULES) accepts, from the whole
+        course of this cohort simulated ahead with repair on (a rupture and its repair) or with
+        feedback on (not on track), so that both views follow the same client whichever way the
+        switch is."""
         if rule == FIRST:
-            return rows[0]
+            return rows
         if rule == REPAIRED:
             events = data.rupture_events(self.ahead(self.params.replace(repair_enabled=True)).sessions)
-            ids = set(
-                events.loc[
-                    ((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False), "client_id"
-                ]
-            )
+            shows_v = ((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False)
+            ids = set(events.loc[shows_v, "client_id"])
         else:
             clients = self.ahead(self.params.replace(feedback_enabled=True)).clients
             ids = set(clients.loc[clients["feedback_sessions"] > 0, "client_id"])
-        return next((row for row in rows if row + 1 in ids), rows[0])
+        return [row for row in rows if row + 1 in ids]
+
+    @staticmethod
+    def no_fit(rule: str, attachment: str, modality: str, any_matching: bool) -> str:
+        """The page's note when no client fits: which client it follows instead."""
+        who = " ".join(word for word in (attachment, modality.replace("_", " ")) if word != ANY) or "any"
+        if not any_matching:
+            return f"No client of this cohort is {who}: following the first client."
+        return f"No {who} client's course shows {rule} here: following the first {who} client."
 
     def ahead(self, params: Any) -> Tables:
         """The tables of this cohort's whole course with ``params`` (the same clients and draws)."""
