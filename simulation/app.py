@@ -214,7 +214,7 @@ def TeachingPage(model: PageClassroom) -> None:
             )
             Clock(current.value)
         with solara.Card("Settings (take effect at Reset)"):
-            solara.Text("A control left at its default keeps the preset's value.")
+            solara.Text("A control left at its default keeps the preset's value.", style={"font-size": "15px"})
             for name in INITIAL:
                 Control(name, values)
     Views(current.value)

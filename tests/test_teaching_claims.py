@@ -127,3 +127,12 @@ def test_step_7_the_page_follows_a_client_the_feedback_changed(seed):
     assert on.clients.set_index("client_id").loc[client, "feedback_sessions"] > 0
     sessions = [tables.sessions[tables.sessions["client_id"] == client]["goal"].to_numpy() for tables in (off, on)]
     assert len(sessions[0]) != len(sessions[1]) or not np.array_equal(*sessions)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_take_aways_most_clients_rupture_and_without_repair_more_drop_out(seed):
+    """'What to take away': most clients have a rupture; the same cohort without repair loses more
+    clients to dropout (the lasting deficit itself: tests/test_gallery_claims.py, the V)."""
+    on, off = (simulate(Params(repair_enabled=value), N, seed).clients for value in (True, False))
+    assert (on["ruptures"] > 0).mean() > 0.5
+    assert off["dropped_out"].mean() > on["dropped_out"].mean()

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import dynamics
-from simulation.agents import Client, Family
+from simulation.agents import Client
 from simulation.config import PARAMETERS
 from simulation.formats import FORMATS
 from simulation.model import AllianceModel
@@ -35,7 +35,11 @@ FOLLOW_ATTACHMENT = (ANY, *dynamics.ATTACHMENT_STYLES)
 FOLLOW_MODALITY = (ANY, "in_person", "online")
 #: the switch the twin cohort turns the other way: its parameter
 CONTRASTS = {"repair": "repair_enabled", "feedback": "feedback_enabled"}
-REPAIRED, NOT_ON_TRACK, FIRST = "a rupture and its repair", "a not-on-track signal acted on", "anything (the first client)"
+REPAIRED, NOT_ON_TRACK, FIRST = (
+    "a rupture and its repair",
+    "a not-on-track signal acted on",
+    "anything (the first client)",
+)
 FOLLOW_RULES = (REPAIRED, NOT_ON_TRACK, FIRST)
 """Which client the views follow, among those whose attachment and modality match: the first (by
 id) whose course, with the page's settings and repair on, shows a rupture after session 1 repaired in
@@ -279,11 +283,13 @@ class Classroom(AllianceModel):
 
     @staticmethod
     def membership(client: Client) -> str:
-        """', member of group 3' or ', adolescent in family 2' (nothing in the individual format)."""
-        unit = client.unit
-        if isinstance(unit, Family):
-            return f", {unit.roles[client.row - unit.rows[0]]} in family {unit.unit_id}"
-        return f", member of group {unit.unit_id}" if unit is not None else ""
+        """', member in group 3' or ', adolescent in family 2': the client's role and unit, as the
+        format declares them (nothing in the individual format)."""
+        unit, format_ = client.unit, client.model.format
+        if unit is None:
+            return ""
+        role = format_.roles[int(client.model.course.rows.role[client.row])]
+        return f", {role} in {format_.unit_name} {unit.unit_id}"
 
     def outcomes(self) -> pd.DataFrame:
         """One row per cohort (the switch on and off): outcome shares once every course has ended;
