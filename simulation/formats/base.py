@@ -20,6 +20,7 @@ import numpy as np
 
 from simulation.backend import Array, Domain, Draws
 from simulation.config import ParameterError, Params
+from simulation.formats.checks import MechanismCheck
 
 
 class FormatError(ParameterError):
@@ -120,6 +121,8 @@ class Format:
     gallery_session_columns: ClassVar[tuple[str, ...]] = ()  # sessions columns those read
     gallery_client_columns: ClassVar[tuple[str, ...]] = ()  # clients columns those read
     gallery_unit_columns: ClassVar[tuple[str, ...] | None] = None  # unit-table columns they read (None: all)
+    # what ``alliance calibrate --format`` checks besides the format's calibration row (none: no row)
+    mechanism_checks: ClassVar[tuple[MechanismCheck, ...]] = ()
 
     @property
     def has_units(self) -> bool:

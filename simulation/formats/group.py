@@ -42,6 +42,7 @@ from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
 from simulation.formats.base import Format, Members, SessionInputs, member_sum, others, unit_matrix, unit_sum
+from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ class Group(Format):
     gallery_figures = ("cohesion",)
     gallery_session_columns = ("unit_id", "member_session", "cohesion")
     gallery_client_columns = ("witnessed",)
+    mechanism_checks = (
+        MechanismCheck("without repair, cohesion is lower", WITHOUT_REPAIR, "cohesion_mean", "lower"),
+        MechanismCheck("without repair, more members drop out", WITHOUT_REPAIR, "dropout", "higher"),
+    )
 
     def unit_size(self, params: Params) -> int:
         return params.group_size
