@@ -382,3 +382,15 @@ def test_a_study_file_that_cannot_be_read_is_refused_with_one_line(tmp_path, cap
     assert exit_status(["sweep", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err
     assert "cannot be read" in error and len(error.strip().splitlines()) == 1
+
+
+def test_the_manifest_text_is_json_with_one_space_indent_after_every_change(smoke):
+    """The manifest, rewritten after every part with its design encoded once, reads as
+    json.dumps(manifest, indent=1) would write it, before and after a part is marked done."""
+    from simulation.sweeps.folder import manifest_text, new_manifest
+
+    manifest = new_manifest(smoke, smoke.design())
+    assert manifest_text(manifest) == json.dumps(manifest, indent=1)
+    manifest["parts"][0] |= {"done": True, "checksums": {"part-00000.parquet": {"sha256": "0" * 64, "bytes": 1}}}
+    assert manifest_text(manifest) == json.dumps(manifest, indent=1)
+    assert json.loads(manifest_text(manifest)) == manifest
