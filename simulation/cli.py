@@ -198,8 +198,21 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--wai-schedule",
         metavar="SESSIONS",
-        help="sessions at whose end the WAI-SR is given (1 to the course's last), e.g. 3,5,8,last, or all "
-        "(default 3,5,8,last, without the sessions past a shorter course)",
+        help="sessions at whose end the WAI-SR is given (1 to the course's last), e.g. 3,5,8,last, or all; "
+        "last is the course's planned last session (default 3,5,8,last, without sessions past a shorter course)",
+    )
+    generate.add_argument(
+        "--replicates",
+        type=_count("--replicates", 1, 1000),
+        default=1,
+        help="data sets of a simulation study (seeds SEED on) sharing one population truth (default 1)",
+    )
+    generate.add_argument(
+        "--population-clients",
+        type=_count("--population-clients", 0, 10_000_000),
+        default=20_000,
+        help="size of the reference simulation for population values when parameters differ from the "
+        "defaults (recorded values are used for the defaults; 0: none; default 20000)",
     )
     generate.add_argument("--file-format", choices=FILE_FORMATS, default="parquet", help="table files (parquet)")
     _add_chunk_option(generate)
@@ -359,6 +372,8 @@ def command_generate(args: argparse.Namespace) -> None:
         args.overwrite,
         args.chunk,
         args.format,
+        args.replicates,
+        args.population_clients,
     )
     print(f"Synthetic data set of {truth['clients']} clients, {truth['therapists']} therapists ({args.format})")
     print(figures.to_markdown())

@@ -18,7 +18,6 @@ NAME_TEST = re.compile(r"""(format\w*|\.name)\s*[!=]=\s*["'](individual|group|fa
 NOT_YET_CONVERTED = {
     "simulation/calibration.py",
     "simulation/tables.py",
-    "simulation/synthetic.py",
     "simulation/sweeps/study.py",
 }
 

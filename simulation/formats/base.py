@@ -108,6 +108,7 @@ class Format:
     row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
     unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
     agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use
+    unit_truth_columns: ClassVar[tuple[str, ...]] = ()  # latent per-session unit figures a data set's truth keeps
 
     @property
     def has_units(self) -> bool:

@@ -65,6 +65,7 @@ class Family(Format):
     unit_name = "family"
     unit_file = "families.parquet"
     agent_class = "simulation.agents:Family"
+    unit_truth_columns = ("shared_alliance", "split")
     roles = ("partner", "parent", "adolescent", "sibling")
 
     def unit_size(self, params: Params) -> int:
