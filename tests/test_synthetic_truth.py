@@ -113,6 +113,14 @@ def test_mnar_dial_biases_complete_case_change_upward():
     assert none < some < strong and strong > none + 0.25
 
 
+def test_the_mnar_dial_leaves_the_no_dropout_potential_outcome_alone():
+    """The dial changes who drops out, not what would happen without dropout: every client's
+    no-dropout potential outcome is the same, to the bit, with the dial at 0 and at 5."""
+    at = {weight: generate(Params(dropout_wellbeing_weight=weight), 10, 20, SEED, population_clients=0) for weight in (0, 5)}
+    assert at[0].truth["clients"]["wellbeing_no_dropout"].equals(at[5].truth["clients"]["wellbeing_no_dropout"])
+    assert not at[0].truth["clients"]["dropped_out"].equals(at[5].truth["clients"]["dropped_out"])
+
+
 @pytest.mark.parametrize(
     ("changes", "mechanism"),
     [
