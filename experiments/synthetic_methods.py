@@ -89,7 +89,9 @@ def plot_estimates(table: pd.DataFrame, ax: plt.Axes) -> plt.Axes:
         table["estimate"], rows, xerr=1.96 * table["se"], fmt="o", color="C0", capsize=4, label="estimate, 95 % CI"
     )
     ax.scatter(table["truth"], rows, marker="D", s=50, color="C3", zorder=3, label="population truth")
-    ax.scatter(table["sample_truth"], rows, marker="x", s=50, color="C2", zorder=3, label="this data set's latent truth")
+    ax.scatter(
+        table["sample_truth"], rows, marker="x", s=50, color="C2", zorder=3, label="this data set's latent truth"
+    )
     ax.set_yticks(rows, table["short"])
     ax.set_ylim(len(table) - 0.5, -0.5)
     return ax
@@ -112,7 +114,13 @@ def main() -> None:
     wai_early = early.groupby(["therapist_id", "client_id"])["wai_client_total"].mean().reset_index()
     rows = []
     for label, short, data, outcome, name in (
-        ("therapist share of ORS change", "ORS change", clients, "change", "therapist_share_of_observed_change_variance"),
+        (
+            "therapist share of ORS change",
+            "ORS change",
+            clients,
+            "change",
+            "therapist_share_of_observed_change_variance",
+        ),
         (
             "therapist share of early alliance (WAI-SR, sessions 3-5)",
             "early alliance\n(WAI-SR, sessions 3-5)",
@@ -165,9 +173,7 @@ def main() -> None:
         f"Known truth vs standard estimates: {THERAPISTS * CLIENTS_PER_THERAPIST} synthetic clients, "
         f"{THERAPISTS} therapists (seed {SEED})"
     )
-    figure.text(
-        0.99, -0.1, f"alliance-dynamics {versions()['alliance-dynamics']}", ha="right", fontsize=7, color="0.4"
-    )
+    figure.text(0.99, -0.1, f"alliance-dynamics {versions()['alliance-dynamics']}", ha="right", fontsize=7, color="0.4")
     figure.tight_layout()
     folder.mkdir(parents=True, exist_ok=True)
     figure.savefig(folder / "estimates_vs_truth.png", dpi=120, bbox_inches="tight")

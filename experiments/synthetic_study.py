@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
+from synthetic_methods import therapist_share  # the worked example's REML ICC with its standard error
 
 from simulation.config import Params
 from simulation.extras import MissingExtraError, require
@@ -57,17 +58,6 @@ SEED = 500
 CONDITIONS = {"MNAR dial 0": Params(), "MNAR dial 4": Params(dropout_wellbeing_weight=4.0)}
 Z = 1.959964
 THREE_FACTORS = "therapist form: 3 factors fit better than 1 (share)"
-
-
-def icc(data: pd.DataFrame, outcome: str) -> tuple[float, float]:
-    """REML random-intercept ICC with the large-sample SE of an ICC at the mean caseload (Swiger 1964)."""
-    data = data[["therapist_id", outcome]].dropna().astype(float)
-    fit = smf.mixedlm(f"{outcome} ~ 1", data, groups=data["therapist_id"]).fit(reml=True)
-    between, within = float(fit.cov_re.iloc[0, 0]), float(fit.scale)
-    share = between / (between + within)
-    groups, size = data["therapist_id"].nunique(), len(data) / data["therapist_id"].nunique()
-    se = np.sqrt(2 * (1 - share) ** 2 * (1 + (size - 1) * share) ** 2 / (size * (size - 1) * (groups - 1)))
-    return share, float(se)
 
 
 def slopes(clients: pd.DataFrame) -> dict[str, tuple[float, float]]:
@@ -102,8 +92,8 @@ def replicate(params: Params, therapists: int, caseload: int, seed: int) -> list
     )
     rows = []
     for name, (estimate, se) in {
-        "therapist_share_of_change_variance": icc(truth, "latent_change"),
-        "therapist_share_of_observed_change_variance": icc(data.clients.assign(change=data.clients["change"]), "change"),
+        "therapist_share_of_change_variance": therapist_share(truth, "latent_change"),
+        "therapist_share_of_observed_change_variance": therapist_share(data.clients, "change"),
         **slopes(truth),
     }.items():
         rows.append({"estimand": name, "estimate": estimate, "se": se})
@@ -128,7 +118,9 @@ def replicate(params: Params, therapists: int, caseload: int, seed: int) -> list
     return [row | {"seed": seed} for row in rows]
 
 
-def study(replicates: int, therapists: int, caseload: int, population_clients: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def study(
+    replicates: int, therapists: int, caseload: int, population_clients: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every replicate's estimates and, per condition and estimand, bias, RMSE and coverage."""
     per_replicate = []
     for condition, params in CONDITIONS.items():
@@ -176,7 +168,9 @@ def plot(summary: pd.DataFrame, replicates: int, folder: Path) -> None:
     right.set_ylabel("bias of complete-case change (ORS points)")
     right.set_title("complete cases vs no-dropout change", fontsize=10)
     figure.suptitle(f"Monte Carlo study on synthetic data: {replicates} replicates per condition")
-    figure.text(0.99, -0.02, f"alliance-dynamics {versions()['alliance-dynamics']}", ha="right", fontsize=7, color="0.4")
+    figure.text(
+        0.99, -0.02, f"alliance-dynamics {versions()['alliance-dynamics']}", ha="right", fontsize=7, color="0.4"
+    )
     figure.tight_layout()
     figure.savefig(folder / "study.png", dpi=120, bbox_inches="tight")
     plt.close(figure)

@@ -39,13 +39,14 @@ def test_a_correctly_specified_model_covers_the_population_change_icc_near_nomin
     nominal; the binomial SD over 30 replicates is .04), and their mean lies within 3 standard errors
     of the mean of the population value."""
     sys.path.insert(0, str(SCRIPT.parent))
-    from synthetic_study import icc
+    from synthetic_methods import therapist_share
 
     truth = recorded()["formats"]["individual"]["estimands"]["therapist_share_of_change_variance"]["value"]
     estimates = []
     for seed in range(900, 930):
         clients = generate(Params(), 40, 20, seed, population_clients=0).truth["clients"]
-        estimates.append(icc(clients.assign(latent=clients["wellbeing_final"] - clients["wellbeing_intake"]), "latent"))
+        latent = clients.assign(latent=clients["wellbeing_final"] - clients["wellbeing_intake"])
+        estimates.append(therapist_share(latent, "latent"))
     values, errors = np.asarray(estimates).T
     coverage = float(np.mean(np.abs(values - truth) <= 1.96 * errors))
     assert 0.80 <= coverage <= 1.0, coverage

@@ -116,7 +116,10 @@ def test_mnar_dial_biases_complete_case_change_upward():
 def test_the_mnar_dial_leaves_the_no_dropout_potential_outcome_alone():
     """The dial changes who drops out, not what would happen without dropout: every client's
     no-dropout potential outcome is the same, to the bit, with the dial at 0 and at 5."""
-    at = {weight: generate(Params(dropout_wellbeing_weight=weight), 10, 20, SEED, population_clients=0) for weight in (0, 5)}
+    at = {
+        weight: generate(Params(dropout_wellbeing_weight=weight), 10, 20, SEED, population_clients=0)
+        for weight in (0, 5)
+    }
     assert at[0].truth["clients"]["wellbeing_no_dropout"].equals(at[5].truth["clients"]["wellbeing_no_dropout"])
     assert not at[0].truth["clients"]["dropped_out"].equals(at[5].truth["clients"]["dropped_out"])
 
@@ -172,9 +175,10 @@ def test_the_empathy_scale_is_in_the_long_table_at_early_sessions(data):
     items = sessions.loc[given, [f"empathy_{item}" for item in range(1, 7)]].astype(int)
     assert (items.sum(axis=1) == sessions.loc[given, "empathy_total"].astype(int)).all()
     assert (truth["empathy_perceived"].notna() == given).all()
-    assert np.corrcoef(truth.loc[given, "empathy_perceived"], sessions.loc[given, "empathy_total"].astype(float))[
-        0, 1
-    ] > 0.5
+    assert (
+        np.corrcoef(truth.loc[given, "empathy_perceived"], sessions.loc[given, "empathy_total"].astype(float))[0, 1]
+        > 0.5
+    )
 
 
 def test_replicates_share_one_truth_and_each_is_its_own_seed(tmp_path):
@@ -205,4 +209,3 @@ def test_population_values_for_other_parameters_come_from_a_reference_run():
     assert one.parameters["estimands"]["dropout_rate"]["population"] is not None
     none = generate(Params(alliance_effect=1.0), 5, 10, SEED, population_clients=0)
     assert "population" not in none.parameters["estimands"]["dropout_rate"]
-

@@ -59,8 +59,9 @@ WAI_LAST = "last"  # in a schedule: the last session the clinic scheduled (cours
 @dataclass(frozen=True)
 class WaiSchedule:
     """When the WAI-SR is given: at the end of the listed sessions (when attended) and, with ``last``,
-    at the last session the clinic scheduled (``course_length``), when attended; ``every`` gives it at every attended session. Sessions are
-    the client's own (a member who joins an open group late has their own session 1 there)."""
+    at the last session the clinic scheduled (``course_length``), when attended; ``every`` gives it at
+    every attended session. Sessions are the client's own (a member who joins an open group late has
+    their own session 1 there)."""
 
     sessions: tuple[int, ...] = WAI_SESSIONS
     last: bool = True

@@ -37,7 +37,7 @@ _HOMES = {
     "generate": "write",
     "generate_to_directory": "write",
 }
-__all__ = sorted(_HOMES)
+__all__ = ["TABLES", "DataSet", "Design", "file_names", "generate", "generate_to_directory", "make_design"]
 
 
 def __getattr__(name: str) -> Any:

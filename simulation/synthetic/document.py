@@ -159,7 +159,7 @@ model as lavaan model syntax.
 
 *Sample* values are computed on this data set's own latent truth: what an analysis of these very
 clients would recover with every latent quantity known. *Population* values are the same definitions
-on a very large reference simulation with the same parameters ({parameters['population_source']}),
+on a very large reference simulation with the same parameters ({parameters["population_source"]}),
 with their Monte Carlo error: what an estimator is unbiased for, and what its interval should cover
 in 95 % of replicates. *Causal* estimands come from replaying each client with one thing changed and
 the same random draws.

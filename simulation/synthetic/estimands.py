@@ -65,7 +65,11 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         f"dropout_{name}": (
             "share of clients",
             f"share of clients whose course ended by {name} dropout"
-            + (" (the hazard rises as the latent alliance falls: missing not at random)" if name == "disengaged" else ""),
+            + (
+                " (the hazard rises as the latent alliance falls: missing not at random)"
+                if name == "disengaged"
+                else ""
+            ),
         )
         for name in DROPOUT_CAUSES[1:]
     },

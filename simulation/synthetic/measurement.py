@@ -24,7 +24,10 @@ from simulation.instruments.items import WAI_LOADINGS, WAI_OFFSETS, WAI_SUBSCALE
 from simulation.instruments.scores import Moments, item_columns, subscale_columns
 from simulation.measures import own_session
 
-FORMS = {"wai_client": "client_view_", "wai_therapist": "therapist_view_"}  # form -> prefix of its view in truth/sessions
+FORMS = {
+    "wai_client": "client_view_",
+    "wai_therapist": "therapist_view_",
+}  # form -> prefix of its view in truth/sessions
 
 
 def expected_items(view: np.ndarray, items: list[int], leniency: float, error_sd: float) -> np.ndarray:
@@ -80,20 +83,12 @@ class AdministrationFigures:
     def merge(self, other: AdministrationFigures) -> None:
         """Take in another chunk's figures (exact: integer moments and lists of values)."""
         self.params = self.params or other.params
-        for key, moments in other.items.items():
-            mine = self.items.setdefault(key, Moments(4))
-            mine.count, mine.sums, mine.products = (
-                mine.count + moments.count,
-                mine.sums + moments.sums,
-                mine.products + moments.products,
-            )
-        for number, moments in other.agreement.items():
-            mine = self.agreement.setdefault(number, Moments(2))
-            mine.count, mine.sums, mine.products = (
-                mine.count + moments.count,
-                mine.sums + moments.sums,
-                mine.products + moments.products,
-            )
+        for mine, theirs in ((self.items, other.items), (self.agreement, other.agreement)):
+            for key, moments in theirs.items():
+                total = mine.setdefault(key, Moments(moments.width))
+                total.count += moments.count
+                total.sums = total.sums + moments.sums
+                total.products = total.products + moments.products
         for key, parts in other.true_scores.items():
             self.true_scores[key] += parts
         for key, parts in other.views.items():
@@ -112,9 +107,7 @@ class AdministrationFigures:
                     key = (form, subscale, number)
                     moments = self.items[key]
                     n = moments.count
-                    observed = (
-                        (moments.products.sum() - moments.sums.sum() ** 2 / n) / (n - 1) if n > 1 else math.nan
-                    )
+                    observed = (moments.products.sum() - moments.sums.sum() ** 2 / n) / (n - 1) if n > 1 else math.nan
                     view_sd = math.sqrt(_fsum_variance(self.views[key])) if n > 1 else math.nan
                     positions = [index for index, name in enumerate(WAI_SUBSCALE_OF_ITEM) if name == subscale]
                     entry[f"{form}_{subscale}"] = {
@@ -149,7 +142,11 @@ def lavaan_syntax() -> str:
             columns = subscale_columns(form, subscale)
             positions = [index for index, name in enumerate(WAI_SUBSCALE_OF_ITEM) if name == subscale]
             first = WAI_LOADINGS[positions[0]]
-            terms = " + ".join(f"{WAI_LOADINGS[i] / first:.4g}*{column}" for i, column in zip(positions, columns))
+            terms = " + ".join(
+                f"{WAI_LOADINGS[i] / first:.4g}*{column}" for i, column in zip(positions, columns, strict=True)
+            )
             lines.append(f"{form}_{subscale} =~ {terms}")
-    lines.append(f"# items of each form: {', '.join(item_columns('wai_client'))}; {', '.join(item_columns('wai_therapist'))}")
+    lines.append(
+        f"# items of each form: {', '.join(item_columns('wai_client'))}; {', '.join(item_columns('wai_therapist'))}"
+    )
     return "\n".join(lines) + "\n"

@@ -76,5 +76,8 @@ def replayed_outcomes(design: Design, start: int, stop: int, clients: pd.DataFra
     if p.feedback_enabled:
         off = dataclasses.replace(run, params=p.replace(feedback_enabled=False))
         final = simulate_rows([off], Rows.of_runs([off], start, stop)).final
-        columns |= {"wellbeing_final_feedback_off": final["wellbeing"], "dropped_out_feedback_off": final["dropped_out"]}
+        columns |= {
+            "wellbeing_final_feedback_off": final["wellbeing"],
+            "dropped_out_feedback_off": final["dropped_out"],
+        }
     return columns

@@ -112,10 +112,7 @@ class Truths:
             "no_dropout_change": float((clients["wellbeing_no_dropout"] - clients["wellbeing_intake"]).mean()),
             "latent_change": float(clients["latent_change"].mean()),
             "dropout_rate": measures.dropout_rate(clients),
-            **{
-                f"dropout_{name}": float((clients["dropout_cause"] == name).mean())
-                for name in DROPOUT_CAUSES[1:]
-            },
+            **{f"dropout_{name}": float((clients["dropout_cause"] == name).mean()) for name in DROPOUT_CAUSES[1:]},
             "alliance_dropout_d": measures.alliance_dropout_d(clients),
             "ruptures_per_client": float(clients["ruptures"].mean()),
             "ruptures_resolved_share": float(clients["ruptures_resolved"].sum() / max(clients["ruptures"].sum(), 1)),
