@@ -158,6 +158,9 @@ def test_csv_and_parquet_hold_the_same_values(tmp_path):
         ["--set", "item_nonresponse_rate=0.9"],
         ["--therapists", "0"],
         ["--file-format", "xlsx"],
+        ["--replicates", "0"],
+        ["--population-clients", "-1"],
+        ["--set", "dropout_wellbeing_weight=11"],
         [],  # no --out
     ],
 )

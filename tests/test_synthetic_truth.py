@@ -209,3 +209,12 @@ def test_population_values_for_other_parameters_come_from_a_reference_run():
     assert one.parameters["estimands"]["dropout_rate"]["population"] is not None
     none = generate(Params(alliance_effect=1.0), 5, 10, SEED, population_clients=0)
     assert "population" not in none.parameters["estimands"]["dropout_rate"]
+
+
+@pytest.mark.parametrize("format_name", ["group", "family"])
+def test_groups_and_families_have_unit_level_truth(format_name):
+    """Groups and families state the unit's share of latent change and early alliance, on the data set
+    and in the recorded population."""
+    estimands = generate(therapists=4, seed=SEED, format=format_name).parameters["estimands"]
+    for name in ("unit_share_of_change_variance", "unit_share_of_alliance_variance"):
+        assert 0 <= estimands[name]["sample"] < 1 and 0 < estimands[name]["population"] < 1, name

@@ -43,6 +43,15 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "slope of latent change on the client's deviation from their therapist's mean latent early alliance "
         "(same model as the between slope)",
     ),
+    "unit_share_of_change_variance": (
+        "share of variance",
+        "groups and families: unit-level share (ICC) of the variance of latent change, the unit (group or family) "
+        "in place of the therapist" + ANOVA,
+    ),
+    "unit_share_of_alliance_variance": (
+        "share of variance",
+        "groups and families: unit-level share (ICC) of the variance of the latent early alliance" + ANOVA,
+    ),
     "alliance_raise_effect": (
         "ORS points",
         "causal: mean over clients still in therapy after their session estimand_alliance_session of the "

@@ -71,8 +71,8 @@ class Truths:
     square: list[np.ndarray] = field(default_factory=list)
 
     def add(self, truth_sessions: pd.DataFrame, truth_clients: pd.DataFrame) -> None:
-        feedback = [name for name in ("wellbeing_final_feedback_off",) if name in truth_clients.columns]
-        self.clients.append(truth_clients[[*CLIENT_COLUMNS, *feedback]])
+        optional = [name for name in ("unit_id", "wellbeing_final_feedback_off") if name in truth_clients.columns]
+        self.clients.append(truth_clients[[*CLIENT_COLUMNS, *optional]])
         seen = truth_sessions[truth_sessions["attended"]]
         pairs = pd.DataFrame(
             {
@@ -117,6 +117,10 @@ class Truths:
             "ruptures_per_client": float(clients["ruptures"].mean()),
             "ruptures_resolved_share": float(clients["ruptures_resolved"].sum() / max(clients["ruptures"].sum(), 1)),
         }
+        if "unit_id" in clients.columns:  # groups and families: the unit's share, within therapists' units
+            units = clients.drop(columns="therapist_id").rename(columns={"unit_id": "therapist_id"})
+            values["unit_share_of_change_variance"] = measures.therapist_share(units, "latent_change")
+            values["unit_share_of_alliance_variance"] = measures.therapist_share(units, "alliance_early")
         if "wellbeing_final_feedback_off" in clients.columns:
             flagged = clients[clients["flagged"]]
             values["feedback_effect_flagged"] = float(
