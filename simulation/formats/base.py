@@ -20,6 +20,7 @@ import numpy as np
 
 from simulation.backend import Array, Domain, Draws
 from simulation.config import ParameterError, Params
+from simulation.formats.checks import MechanismCheck
 
 
 class FormatError(ParameterError):
@@ -109,6 +110,8 @@ class Format:
     unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
     agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use
     unit_truth_columns: ClassVar[tuple[str, ...]] = ()  # latent per-session unit figures a data set's truth keeps
+    # what ``alliance calibrate --format`` checks besides the format's calibration row (none: no row)
+    mechanism_checks: ClassVar[tuple[MechanismCheck, ...]] = ()
 
     @property
     def has_units(self) -> bool:

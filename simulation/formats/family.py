@@ -33,6 +33,7 @@ from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
 from simulation.formats.base import Format, Members, SessionInputs, member_sum, unit_matrix
+from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
 
@@ -67,6 +68,16 @@ class Family(Format):
     agent_class = "simulation.agents:Family"
     unit_truth_columns = ("shared_alliance", "split")
     roles = ("partner", "parent", "adolescent", "sibling")
+    mechanism_checks = (
+        MechanismCheck(
+            "without the split's effect on dropout, fewer families drop out",
+            {"split_dropout_weight": 0.0},
+            "family_dropout",
+            "lower",
+            shown_as="without the split's effect",
+        ),
+        MechanismCheck("without repair, more families drop out", WITHOUT_REPAIR, "family_dropout", "higher"),
+    )
 
     def unit_size(self, params: Params) -> int:
         return params.family_size

@@ -42,6 +42,7 @@ from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
 from simulation.formats.base import Format, Members, SessionInputs, member_sum, others, unit_matrix, unit_sum
+from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ class Group(Format):
     unit_truth_columns = ("cohesion", "member_rupture")
     roles = ("member",)
     row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
+    mechanism_checks = (
+        MechanismCheck("without repair, cohesion is lower", WITHOUT_REPAIR, "cohesion_mean", "lower"),
+        MechanismCheck("without repair, more members drop out", WITHOUT_REPAIR, "dropout", "higher"),
+    )
 
     def unit_size(self, params: Params) -> int:
         return params.group_size
