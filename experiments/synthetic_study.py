@@ -2,7 +2,7 @@
 SEED + r) that share one population truth, the standard models fitted to each, and per estimator its
 bias, RMSE and 95 % interval coverage of the population value over the replicates.
 
-    python experiments/synthetic_study.py                 # -> results/synthetic_study/ (a few minutes)
+    python experiments/synthetic_study.py                 # -> results/synthetic_study/ (about 10 minutes)
     python experiments/synthetic_study.py --replicates 5  # a quick look
 
 Estimators (statsmodels MixedLM with therapist random intercepts, REML; semopy for the CFA):
