@@ -58,6 +58,7 @@ SEED = 500
 CONDITIONS = {"MNAR dial 0": Params(), "MNAR dial 4": Params(dropout_wellbeing_weight=4.0)}
 Z = 1.959964
 THREE_FACTORS = "therapist form: 3 factors fit better than 1 (share)"
+SHOWN = {"no_dropout_change": "complete-case change vs no_dropout_change"}  # the estimator, where not the truth
 
 
 def slopes(clients: pd.DataFrame) -> dict[str, tuple[float, float]]:
@@ -153,7 +154,7 @@ def plot(summary: pd.DataFrame, replicates: int, folder: Path) -> None:
     """Coverage of the 95 % intervals per estimator and condition, and the complete-case bias."""
     rated = summary[summary["coverage"].notna()]
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1.6, 1]})
-    labels = [f"{row.estimand}\n({row.condition})" for row in rated.itertuples()]
+    labels = [f"{SHOWN.get(row.estimand, row.estimand)}\n({row.condition})" for row in rated.itertuples()]
     rows = np.arange(len(rated))
     left.barh(rows, rated["coverage"], color="C0")
     left.axvline(0.95, color="C3", linestyle="--", label="nominal 95 %")
