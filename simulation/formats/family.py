@@ -68,6 +68,19 @@ class Family(Format):
     agent_class = "simulation.agents:Family"
     unit_truth_columns = ("shared_alliance", "split")
     roles = ("partner", "parent", "adolescent", "sibling")
+    members_text = " in families"
+    calibration_figure = "family_alliance_r"
+    report_figures = ("dropout", "missed", "mean_change", "shared_alliance_mean", "split_mean", "family_dropout")
+    summary_figures = ("family_alliance_r", "split_mean", "shared_alliance_mean", "family_dropout")
+    unit_figure = "split"
+    unit_figure_label = "family's\nsplit (0-1)"
+    unit_caption = (
+        "In a family the client is one member. Lower panel: the family's split (how far apart the members' "
+        "alliances are); a wide split makes the whole family likelier to stop coming."
+    )
+    gallery_figures = ("split_dropout",)
+    gallery_session_columns = ("unit_id", "member_session", "split")
+    gallery_unit_columns = ("unit_id", "sessions_scheduled", "dropped_out")
     mechanism_checks = (
         MechanismCheck(
             "without the split's effect on dropout, fewer families drop out",
