@@ -10,7 +10,8 @@ that one change on that client (a unit-level potential outcome, not a regression
   the course that follows. With a delta of 0 the replay is the data set's own course, to the bit.
 - ``wellbeing_no_dropout``: the course with every dropout undone as it happens (the client stays and
   the course runs to its planned ending: ``course_length`` sessions, or the resolution sessions done);
-  latent well-being at that end: the no-dropout potential outcome.
+  latent well-being at that end: the no-dropout potential outcome (in a group, of a group that
+  keeps every member; a family ends together, so its dropout is undone for all its members).
 - with ``feedback_enabled``: ``wellbeing_final_feedback_off`` and ``dropped_out_feedback_off``, the
   course without routine outcome monitoring feedback: what the signals changed.
 """
