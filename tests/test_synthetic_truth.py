@@ -218,3 +218,14 @@ def test_groups_and_families_have_unit_level_truth(format_name):
     estimands = generate(therapists=4, seed=SEED, format=format_name).parameters["estimands"]
     for name in ("unit_share_of_change_variance", "unit_share_of_alliance_variance"):
         assert 0 <= estimands[name]["sample"] < 1 and 0 < estimands[name]["population"] < 1, name
+
+
+def test_no_dropout_replay_in_families_and_groups():
+    """A family ends together, so members of families that stayed keep their value exactly; in a group
+    the members who stayed change too, since their group keeps the members who would have left."""
+    changed = {}
+    for format_name in ("family", "group"):
+        truth = generate(therapists=20, seed=5, format=format_name, population_clients=0).truth["clients"]
+        stayed = truth[~truth["dropped_out"]]
+        changed[format_name] = (stayed["wellbeing_no_dropout"] != stayed["wellbeing_final"]).mean()
+    assert changed["family"] == 0 and changed["group"] > 0.5, changed
