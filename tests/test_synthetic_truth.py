@@ -209,6 +209,8 @@ def test_population_values_for_other_parameters_come_from_a_reference_run():
     assert one.parameters["estimands"]["dropout_rate"]["population"] is not None
     none = generate(Params(alliance_effect=1.0), 5, 10, SEED, population_clients=0)
     assert "population" not in none.parameters["estimands"]["dropout_rate"]
+    measured = generate(Params(item_nonresponse_rate=0.1), 5, 10, SEED, population_clients=0)  # no estimand moves
+    assert "recorded reference" in measured.parameters["population_source"]
 
 
 @pytest.mark.parametrize("format_name", ["group", "family"])

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation.config import Params
+from simulation.config import PARAMETERS, Params
 from simulation.formats import FORMATS, get_format
 from simulation.runs import Rows, simulate_rows
 from simulation.synthetic.design import make_design
@@ -74,10 +74,20 @@ def recorded() -> dict:
     return json.loads(REFERENCE.read_text(encoding="utf-8"))
 
 
+def _what_estimands_read(params: Params) -> dict[str, object]:
+    """The parameters the estimands depend on: all but the instruments' and the caseload."""
+    return {
+        name: value
+        for name, value in params.as_dict().items()
+        if PARAMETERS[name].group != "instruments" and name != "clients_per_therapist"
+    }
+
+
 def population_values(params: Params, format: str, clients: int) -> dict | None:
-    """The population values for ``params`` in ``format``: the recorded ones for the defaults, else a
+    """The population values for ``params`` in ``format``: the recorded ones where every parameter the
+    estimands read is at its default (the instruments' parameters and the caseload may differ), else a
     reference simulation of about ``clients`` clients in 10 batches (None with ``clients`` 0)."""
-    if params.replace(clients_per_therapist=Params().clients_per_therapist) == Params():
+    if _what_estimands_read(params) == _what_estimands_read(Params()):
         entry = recorded()["formats"][format]
         return {"values": entry["estimands"], "source": f"recorded reference ({entry['clients']:,} clients; {REFRESH})"}
     if clients <= 0:
