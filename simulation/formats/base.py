@@ -109,6 +109,7 @@ class Format:
     row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
     unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
     agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use
+    unit_truth_columns: ClassVar[tuple[str, ...]] = ()  # latent per-session unit figures a data set's truth keeps
     # --- what the figures, the gallery and the teaching page read (names only: no pandas here) -----------
     members_text: ClassVar[str] = ""  # how a figure's stamp says where its clients are (" in groups")
     calibration_figure: ClassVar[str | None] = None  # the format's calibration row (figures.targets)

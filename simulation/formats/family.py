@@ -66,6 +66,7 @@ class Family(Format):
     unit_name = "family"
     unit_file = "families.parquet"
     agent_class = "simulation.agents:Family"
+    unit_truth_columns = ("shared_alliance", "split")
     roles = ("partner", "parent", "adolescent", "sibling")
     members_text = " in families"
     calibration_figure = "family_alliance_r"

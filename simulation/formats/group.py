@@ -93,6 +93,7 @@ class Group(Format):
     unit_name = "group"
     unit_file = "groups.parquet"
     agent_class = "simulation.agents:Group"
+    unit_truth_columns = ("cohesion", "member_rupture")
     roles = ("member",)
     row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
     members_text = " in groups"
