@@ -222,7 +222,7 @@ def test_the_shortest_course_runs_everywhere(tmp_path, command):
     assert status == 0, err
     if command == "generate":
         estimands = json.loads((out / "truth" / "parameters.json").read_text())["estimands"]
-        assert estimands["within_client_alliance_to_next_ors"]["value"] is None  # no client has two sessions to pair
+        assert estimands["within_client_alliance_to_next_ors"]["sample"] is None  # no client has two sessions to pair
 
 
 def test_resolution_not_shorter_than_the_course_is_refused_naming_both(tmp_path):
