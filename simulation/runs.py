@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from simulation import dynamics
-from simulation.backend import Domain, Draws, namespace, run_key, to_numpy
+from simulation.backend import DEFAULT_BACKEND, Domain, Draws, namespace, run_key, to_numpy
 from simulation.config import PARAMETERS, Params
 from simulation.formats import Format, Members, get_format, unit_matrix
 from simulation.formats.base import SessionInputs, format_draws
@@ -150,10 +150,14 @@ class Course:
     so that its agents can keep their row index.
     """
 
-    def __init__(self, runs: list[Run], rows: Rows, backend: str = "numpy", compact: bool = True) -> None:
+    def __init__(self, runs: list[Run], rows: Rows, backend: str = DEFAULT_BACKEND, compact: bool = True) -> None:
         xp = self.xp = namespace(backend)
-        self.runs, self.rows, self.compact = runs, rows, compact
+        self.fused = fused_stepper(runs, rows) if backend == "numba" else None
+        self.runs, self.rows = runs, rows
         self.format = formats_of(runs)
+        # the fused kernel passes an ended row by at the cost of reading its flag: dropping ended rows
+        # pays only where array code runs over every row (the reference, a format's submodels)
+        self.compact = compact and (self.fused is None or self.format.adds_to_session)
         keys = np.asarray([run_key(run.seed) for run in runs], dtype=np.uint64)[rows.run]
         self.params = row_params(xp, [run.params for run in runs], rows.run)
         self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
@@ -189,7 +193,8 @@ class Course:
 
     def advance(self) -> dynamics.SessionRecord:
         """Simulate the next scheduled session for every row still in therapy (members of an open
-        group who join at this session first enter therapy)."""
+        group who join at this session first enter therapy). Returns the session's record (with the
+        fused kernel and no format's submodels, for the rows in therapy only)."""
         xp = self.xp
         self.session += 1
         if 1 < self.session <= self.last_start:
@@ -199,21 +204,19 @@ class Course:
         if self.format.adds_to_session:
             at = SessionInputs(xp, self.params, self.traits, self.members, self.unit_draws, self.session)
             context, figures = self.format.context(at, self.state, self.own)
-            before = self.state
-            self.state, record = dynamics.step_session(
-                xp, self.params, self.traits, before, self.draws, self.session, context
-            )
+            before, self.state, record, compact = self._step(self.state, context)
             self.own, added = self.format.after_session(at, before, self.state, record, self.own, figures)
             fields = {**_fields(record), **figures, **added, "member_session": context.member_session}
         else:
-            self.state, record = dynamics.step_session(
-                xp, self.params, self.traits, self.state, self.draws, self.session
-            )
+            _, self.state, record, compact = self._step(self.state, dynamics.INDIVIDUAL)
             fields = _fields(record)
         # the record must not share memory with the state, which a view may edit before the next
-        # session (the kernel passes bond, goal, task and stage through to both): a record cut down to
-        # the rows in therapy is a copy already (take), a whole one is copied here
-        if int(in_therapy.shape[0]) < self.position.shape[0]:
+        # session (the kernel passes bond, goal, task and stage through to both): a compact record is
+        # the fused kernel's own, a record cut down to the rows in therapy is a copy already (take), a
+        # whole one is copied here
+        if compact:
+            recorded = fields
+        elif int(in_therapy.shape[0]) < self.position.shape[0]:
             recorded = _host(_compact(xp, fields, in_therapy))
         else:
             recorded = _host_copy(fields)
@@ -223,6 +226,15 @@ class Course:
         if not self.running or (self.compact and still < COMPACT_BELOW * self.position.shape[0]):
             self._retire()
         return record
+
+    def _step(self, state: dynamics.State, context: dynamics.FormatContext) -> tuple[Any, dynamics.State, Any, bool]:
+        """The session update, by the fused kernel (backend "numba") or the array-API reference: the
+        state before and after the session, its record, and whether the record is compact (the rows
+        in therapy only)."""
+        if self.fused is not None:
+            return self.fused.step(self.traits, state, self.draws.keys, self.session, context)
+        after, record = dynamics.step_session(self.xp, self.params, self.traits, state, self.draws, self.session, context)
+        return state, after, record, False
 
     def edit_state(self, name: str, rows: np.ndarray, value: float) -> None:
         """Set state variable ``name`` (e.g. bond) of ``rows`` to ``value`` from the next session on.
@@ -280,6 +292,8 @@ class Course:
             self.members = self.members.take(xp, keep)
             self.own = _compact(xp, self.own, keep, self.format.row_matrices)
             self.draws, self.position = self.draws.take(keep), xp.take(self.position, keep)
+            if self.fused is not None:
+                self.fused.take(keep, self.traits)
             if self.unit_draws is not None:
                 self.unit_draws = self.unit_draws.take(keep)
 
@@ -303,7 +317,14 @@ def formats_of(runs: list[Run]) -> Format:
     return get_format(names[0])
 
 
-def simulate_rows(runs: list[Run], rows: Rows, backend: str = "numpy") -> CourseResult:
+def fused_stepper(runs: list[Run], rows: Rows) -> Any:
+    """The fused kernel's stepper for a pass (imported here: numba loads only where it is used)."""
+    from simulation.jit.stepper import FusedStepper
+
+    return FusedStepper([run.params for run in runs], rows.run)
+
+
+def simulate_rows(runs: list[Run], rows: Rows, backend: str = DEFAULT_BACKEND) -> CourseResult:
     """Simulate the courses of ``rows`` (of ``runs``) from intake to their end, all rows at once."""
     course = Course(runs, rows, backend)
     while course.running:
@@ -311,7 +332,7 @@ def simulate_rows(runs: list[Run], rows: Rows, backend: str = "numpy") -> Course
     return course.result()
 
 
-def therapist_traits(runs: list[Run], run_index: int, backend: str = "numpy") -> dict[str, np.ndarray]:
+def therapist_traits(runs: list[Run], run_index: int, backend: str = DEFAULT_BACKEND) -> dict[str, np.ndarray]:
     """The traits of every therapist of one run (the same numbers their clients' rows carry)."""
     xp = namespace(backend)
     run = runs[run_index]

@@ -1,0 +1,127 @@
+"""The ``numba`` backend's side of :class:`simulation.runs.Course`: the fused session update
+(:mod:`simulation.jit.session`) with its parameter table, trait matrix and reused buffers.
+
+The state is updated in place. A format whose submodels read the state before the session (ODD 7.16)
+gets a copy of it, kept in buffers reused from session to session. The record of a pass without such a
+format is written compactly, one entry per row in therapy, into the arrays the Course keeps; a format
+that reads it per row gets it per row, in reused buffers, and the Course copies what it keeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from simulation import dynamics
+from simulation.dynamics.session import keep_endings
+from simulation.jit import session as fused
+from simulation.jit.draws import NormalPairs
+from simulation.jit.tables import K, dose_table, parameter_table, trait_matrix
+from simulation.monitoring.course import expected_course
+
+_NO_FLOATS = np.empty(0, dtype=np.float64)
+_NO_SESSIONS = np.empty(0, dtype=np.int16)
+_NO_DRAWS = (_NO_FLOATS, _NO_FLOATS, _NO_FLOATS)
+RECORD_DTYPES = tuple(
+    {"stage": np.int8, "rupture_kind": np.int8}.get(f.name, np.bool_ if f.name in _FLAGS else np.float64)
+    for _FLAGS in [("attended", "rupture", "rupture_resolved", "srs_alert")]
+    for f in dataclasses.fields(dynamics.SessionRecord)
+)
+"""The dtype of each field of dynamics.SessionRecord, in order, as the array kernel makes them."""
+
+
+def _arrays(obj: Any) -> tuple[np.ndarray, ...]:
+    return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
+
+
+class FusedStepper:
+    """Runs :func:`simulation.jit.session.fused_session` for one Course (``run_of_row``: each row's
+    run, kept aligned with the Course's rows through compaction by :meth:`take`)."""
+
+    def __init__(self, params: list[Any], run_of_row: np.ndarray) -> None:
+        self.table = parameter_table(params)
+        self.dose = dose_table(self.table)
+        self.run_of_row = np.asarray(run_of_row, dtype=np.int64)
+        course = expected_course()
+        self.expected = np.asarray(course.expected, dtype=np.float64)
+        self.band_edges = np.asarray(course.band_edges, dtype=np.float64)
+        self._traits: Any = None
+        self._matrix = np.empty((0, 0))
+        self._before: tuple[np.ndarray, ...] = ()
+        self._record: tuple[np.ndarray, ...] = ()
+        self._endings = (np.empty(0, dtype=np.bool_), np.empty(0, dtype=np.int8))
+        self._normals = NormalPairs()
+        self._monitored = self._any_monitored()
+
+    def take(self, keep: np.ndarray, traits: dynamics.Traits) -> None:
+        """Keep rows ``keep`` (the Course dropped the others; ``traits`` are its traits of those rows)."""
+        self.run_of_row = self.run_of_row[keep]
+        if self._traits is not None:
+            self._traits, self._matrix = traits, self._matrix[keep]
+        self._monitored = self._any_monitored()
+
+    def _any_monitored(self) -> bool:
+        """Whether a clinic of a run still in the pass uses feedback (as ``feedback.feedback_on`` asks
+        of the per-row parameters)."""
+        runs = np.unique(self.run_of_row)
+        return bool(np.any(self.table[runs, K.feedback_enabled] != 0.0))
+
+    def _trait_matrix(self, traits: dynamics.Traits) -> np.ndarray:
+        """The traits as the kernel reads them, made again whenever the Course's traits change
+        (a therapist trait edited through a Mesa view)."""
+        if traits is not self._traits:
+            self._traits, self._matrix = traits, trait_matrix(traits, self.table, self.run_of_row)
+        return self._matrix
+
+    def _per_row_buffers(self, n: int) -> None:
+        if not self._record or self._record[0].shape[0] != n:
+            self._record = tuple(np.empty(n, dtype=dtype) for dtype in RECORD_DTYPES)
+            self._endings = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int8))
+
+    def _copy_before(self, state: dynamics.State) -> dynamics.State:
+        """A copy of ``state`` in the buffers kept for it."""
+        now = _arrays(state)
+        if not self._before or self._before[0].shape != now[0].shape:
+            self._before = tuple(np.empty_like(values) for values in now)
+        for copy, values in zip(self._before, now, strict=True):
+            np.copyto(copy, values)
+        return dynamics.State(*self._before)
+
+    def step(
+        self, traits: dynamics.Traits, state: dynamics.State, keys: np.ndarray, session: int,
+        context: dynamics.FormatContext,
+    ) -> tuple[dynamics.State, dynamics.State, dynamics.SessionRecord, bool]:  # fmt: skip
+        """Scheduled session ``session`` for every row, as :func:`simulation.dynamics.step_session`
+        computes it: the state before the session (a copy where a format reads it), the state after
+        (``state``, updated in place), the record, and whether the record is compact (rows in
+        therapy only)."""
+        n = state.bond.shape[0]
+        formatted = isinstance(context, dynamics.Context)
+        finish = not formatted or context.end_together is keep_endings
+        self._per_row_buffers(n)
+        if formatted:
+            before, record = self._copy_before(state), self._record
+        else:
+            in_therapy = int(np.count_nonzero(state.active))
+            before, record = state, tuple(np.empty(in_therapy, dtype=dtype) for dtype in RECORD_DTYPES)
+        weight = context.shared_weight if formatted else 0.0
+        planned_end, causes = self._endings
+        offsets = fused.offsets(session)
+        z = (*self._normals.pair(0, keys, offsets[fused.SYMPTOM]), *self._normals.pair(1, keys, offsets[fused.SRS]))
+        fused.fused_session(
+            self.table, self.run_of_row, self._trait_matrix(traits), self.dose, keys, offsets, z, _arrays(state), record,
+            not formatted, session,
+            context.member_session if formatted else _NO_SESSIONS,
+            context.shared_alliance if formatted else _NO_FLOATS,
+            np.broadcast_to(np.asarray(weight, dtype=np.float64), (n,)) if formatted else _NO_FLOATS,
+            context.bond_shift if formatted else _NO_FLOATS,
+            _NO_FLOATS if context.dropout_shift is None else context.dropout_shift,
+            _NO_DRAWS if not formatted or context.ending_draws is None else context.ending_draws,
+            self.expected, self.band_edges, self._monitored, finish, planned_end, causes,
+        )  # fmt: skip
+        if not finish:  # the unit decides its members' endings together
+            ends, cause = context.unit_endings(planned_end, causes, before.active)
+            fused.end_courses(state.active, state.dropped_out, state.dropout_cause, ends, cause)
+        return before, state, dynamics.SessionRecord(*record), not formatted
