@@ -202,7 +202,7 @@ class Course:
             self.state = dataclasses.replace(self.state, active=self.state.active | joining)
         in_therapy = xp.nonzero(self.state.active)[0]
         if self.format.adds_to_session:
-            at = SessionInputs(xp, self.params, self.traits, self.members, self.unit_draws, self.session)
+            at = SessionInputs(xp, self.params, self.traits, self.members, self.unit_draws, self.session, self.fused)
             context, figures = self.format.context(at, self.state, self.own)
             before, self.state, record, compact = self._step(self.state, context)
             self.own, added = self.format.after_session(at, before, self.state, record, self.own, figures)

@@ -197,7 +197,9 @@ class Format:
 @dataclass(frozen=True)
 class SessionInputs:
     """What a format's submodels read in one session besides the states: the array namespace, the
-    parameters, the relations' traits, the roster layout, the unit and pair draws and the session."""
+    parameters, the relations' traits, the roster layout, the unit and pair draws and the session;
+    ``fused``: the fused kernel's stepper (backend "numba", simulation.jit), whose loops a format calls
+    in place of its array functions, or None."""
 
     xp: Any
     p: Any
@@ -205,6 +207,7 @@ class SessionInputs:
     members: Members
     draws: FormatDraws
     session: int
+    fused: Any = None
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,8 @@ class Family(Format):
     def context(self, at: SessionInputs, state: Any, own: FamilyState) -> tuple[dynamics.Context, dict[str, Array]]:
         xp, p, members, session = at.xp, at.p, at.members, at.session
         alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
-        shared, split = family_figures(xp, members, alliance, state.active)
+        figures = at.fused.family_figures if at.fused is not None else family_figures
+        shared, split = figures(xp, members, alliance, state.active)
         siding = (1.0 - p.therapist_neutrality) * p.siding_effect
         bond_shift = xp.where(members.size > 1, xp.where(own.sided, siding, -siding), 0.0)
 
@@ -114,6 +115,8 @@ class Family(Format):
             first = xp.min(causes, axis=1)
             return family_done, xp.astype(xp.where(first == NO_CAUSE, dynamics.NOT_DROPPED, first), xp.int8)
 
+        if at.fused is not None:
+            end_together = at.fused.family_endings(members)
         context = dynamics.Context(
             member_session=xp.zeros(alliance.shape, dtype=xp.int16) + session,
             shared_alliance=shared,

@@ -77,14 +77,24 @@ class NormalPairs:
     def __init__(self) -> None:
         self._buffers: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
 
-    def pair(self, slot: int, keys: np.ndarray, offset: np.uint64) -> tuple[np.ndarray, np.ndarray]:
-        """The two normals of one hash per row; ``slot`` names the buffers (valid until the next
-        call with the same slot)."""
-        n = keys.shape[0]
+    def _kept(self, slot: int, n: int) -> tuple[np.ndarray, ...]:
+        """The buffers of ``slot`` for ``n`` rows (made again when the row count changes)."""
         if (slot, n) not in self._buffers:
             self._buffers = {key: value for key, value in self._buffers.items() if key[0] != slot}
             self._buffers[slot, n] = (np.empty(n), np.empty(n), np.empty(n, np.float32), np.empty(n, np.float32))
-        radius, second, angle, cosine = self._buffers[slot, n]
+        return self._buffers[slot, n]
+
+    def uniform_and_log(self, slot: int, keys: np.ndarray, offset: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+        """The first uniform of one hash per row, and numpy's log of the second (the life event's
+        size, symptoms.life_event_loss)."""
+        first, second, _, _ = self._kept(slot, keys.shape[0])
+        fill_uniforms(keys, offset, first, second)
+        return first, np.log(second, out=second)
+
+    def pair(self, slot: int, keys: np.ndarray, offset: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+        """The two normals of one hash per row; ``slot`` names the buffers (valid until the next
+        call with the same slot)."""
+        radius, second, angle, cosine = self._kept(slot, keys.shape[0])
         fill_uniforms(keys, offset, radius, second)
         np.log(radius, out=radius)
         np.multiply(-2.0, radius, out=radius)

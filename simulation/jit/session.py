@@ -119,7 +119,7 @@ def fused_session(  # noqa: C901 - one submodel after another, as step_session r
     in place; the record goes into ``rec`` (SessionRecord's fields in order): with ``compact``, one
     entry per row in therapy at the start of the session, in row order; otherwise one per row, an
     ended course's as the array kernel leaves it. ``z`` holds the session's normals (symptom noise,
-    ORS error, SRS noise, view noise); ``dose`` the dose factor of each run by sessions attended
+    ORS error, SRS noise, view noise), then the life event's uniform and the log of its size's; ``dose`` the dose factor of each run by sessions attended
     (:func:`simulation.jit.tables.dose_table`). Returns the rows in therapy at the start. The comments name the
     ODD 7 subsections, as in step_session."""
     (bond_, goal_, task_, ceiling_, stage_, wellbeing_, setback_, active_, dropped_, cause_, open_, kind_,
@@ -274,8 +274,8 @@ def fused_session(  # noqa: C901 - one submodel after another, as step_session r
             ceiling_[i] = ceiling
         alliance = _composite(P, r, bond, goal, task)
         acted = alliance if shared.shape[0] == 0 else (1.0 - weight) * alliance + weight * shared[i]
-        u_event, u_size = uniforms(key, offset[LIFE])  # 7.13
-        harm = harm + (-P[r, K.life_event_impact] * math.log(u_size) if u_event < P[r, K.life_event_rate] else 0.0)
+        life = -P[r, K.life_event_impact] * z[5][i] if z[4][i] < P[r, K.life_event_rate] else 0.0  # 7.13
+        harm = harm + life
         setback = setback_[i] + harm
         if stage == ENGAGEMENT:
             stage_factor = P[r, K.engagement_change_factor]

@@ -16,8 +16,11 @@ import numpy as np
 
 from simulation import dynamics
 from simulation.dynamics.session import keep_endings
+from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
-from simulation.jit.draws import NormalPairs
+from simulation.jit.draws import NormalPairs, stream_offset
+from simulation.backend import PROCESSES
+from simulation.formats.group import GroupState
 from simulation.jit.tables import K, dose_table, parameter_table, trait_matrix
 from simulation.monitoring.course import expected_course
 
@@ -109,7 +112,11 @@ class FusedStepper:
         weight = context.shared_weight if formatted else 0.0
         planned_end, causes = self._endings
         offsets = fused.offsets(session)
-        z = (*self._normals.pair(0, keys, offsets[fused.SYMPTOM]), *self._normals.pair(1, keys, offsets[fused.SRS]))
+        z = (
+            *self._normals.pair(0, keys, offsets[fused.SYMPTOM]),
+            *self._normals.pair(1, keys, offsets[fused.SRS]),
+            *self._normals.uniform_and_log(2, keys, offsets[fused.LIFE]),
+        )
         fused.fused_session(
             self.table, self.run_of_row, self._trait_matrix(traits), self.dose, keys, offsets, z, _arrays(state), record,
             not formatted, session,
@@ -125,3 +132,47 @@ class FusedStepper:
             ends, cause = context.unit_endings(planned_end, causes, before.active)
             fused.end_courses(state.active, state.dropped_out, state.dropout_cause, ends, cause)
         return before, state, dynamics.SessionRecord(*record), not formatted
+
+    # --- the formats' submodels (simulation.formats.group and .family call these) -------------------
+
+    def group_cohesion(self, members: Any, state: dynamics.State, own: GroupState) -> np.ndarray:
+        """formats.group.group_cohesion on the state before the session."""
+        cohesion = np.empty(state.bond.shape[0])
+        fused_formats.group_cohesion(
+            self.table, self.run_of_row, members.member, members.size, state.bond, state.goal, state.task,
+            state.active, own.ties, own.witnessed, cohesion,
+        )  # fmt: skip
+        return cohesion
+
+    def group_after_session(
+        self, at: Any, before: dynamics.State, after: dynamics.State, record: Any, own: GroupState
+    ) -> tuple[GroupState, dict[str, np.ndarray]]:
+        """formats.group.Group.after_session, updating the group's state in place."""
+        n = after.bond.shape[0]
+        slots = [PROCESSES.slots[name] for name in ("member_rupture", "member_repair")]
+        offsets = np.asarray([stream_offset(slot.stream, at.session * slot.hashes) for slot in slots], np.uint64)
+        new_ruptures = np.empty(n, dtype=np.int8)
+        counts = (np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int16))
+        fused_formats.group_pairs(
+            self.table, self.run_of_row, self._matrix, at.members.member, at.members.size, at.draws.pair.keys,
+            offsets, record.attended, record.srs_alert, record.rupture_resolved, after.unresolved > before.unresolved,
+            own.ties, own.pair_open, own.pair_detected, own.pair_step, own.pair_age, own.pre_tie, own.witnessed,
+            own.member_ruptures, new_ruptures, *counts,
+        )  # fmt: skip
+        return own, {"member_rupture": new_ruptures}
+
+    def family_figures(self, xp: Any, members: Any, alliance: np.ndarray, present: np.ndarray) -> tuple[Any, Any]:
+        """formats.family.family_figures."""
+        shared, split = np.empty(alliance.shape[0]), np.empty(alliance.shape[0])
+        fused_formats.family_figures(members.member, members.size, alliance, present, shared, split)
+        return shared, split
+
+    def family_endings(self, members: Any) -> Any:
+        """The family's end_together (formats.family.Family.context) as a fused loop."""
+
+        def end_together(planned_end: np.ndarray, cause: np.ndarray, active: np.ndarray) -> tuple[Any, Any]:
+            done, first = np.empty(cause.shape[0], dtype=np.bool_), np.empty(cause.shape[0], dtype=np.int8)
+            fused_formats.family_endings(members.member, members.size, planned_end, cause, active, done, first)
+            return done, first
+
+        return end_together

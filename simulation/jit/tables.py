@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 
 import numpy as np
 from numba import njit
@@ -60,19 +59,21 @@ def dose_table(table: np.ndarray) -> np.ndarray:
 
 
 def trait_matrix(traits: Traits, table: np.ndarray, run_of_row: np.ndarray) -> np.ndarray:
-    """The relations' traits as a (len(T), rows) float64 matrix (a row per trait), trait-only terms
-    included."""
+    """The relations' traits as a (rows, len(T)) float64 matrix (a row per relation, its traits
+    side by side), trait-only terms included."""
     n = traits.intake.shape[0]
     matrix = np.empty((n, len(T)), dtype=np.float64)
     for name in _TRAIT_FIELDS:
         matrix[:, T[name]] = getattr(traits, name)
     derive_terms(table, run_of_row, matrix)
+    # the two terms with exp and log, by numpy's own functions as the array kernel computes them
+    p = {name: table[run_of_row, K[name]] for name in ("reactance_change_weight", "reactance_pivot")}
+    p |= {name: table[run_of_row, K[name]] for name in ("repair_base_logit", "repair_skill_effect")}
+    challenge, resistance = matrix[:, T.challenge], matrix[:, T.resistance]
+    matrix[:, T.reactance_factor] = np.exp(p["reactance_change_weight"] * challenge * (p["reactance_pivot"] - resistance))
+    log_odds = p["repair_base_logit"] + p["repair_skill_effect"] * (matrix[:, T.repair_skill] - matrix[:, T.defensiveness])
+    matrix[:, T.log_repair_chance] = np.log(np.clip(1.0 / (1.0 + np.exp(-log_odds)), 1e-9, 1.0 - 1e-9))
     return matrix
-
-
-@njit(cache=True)
-def _logistic(log_odds: float) -> float:
-    return 1.0 / (1.0 + math.exp(-log_odds))
 
 
 @njit(cache=True)
@@ -82,9 +83,9 @@ def _unit(value: float) -> float:
 
 @njit(cache=True)
 def derive_terms(P: np.ndarray, run_of_row: np.ndarray, M: np.ndarray) -> None:
-    """Fill the trait-only columns of ``M``, operation for operation as the array kernel computes
-    them (growth.grow_alliance, reactance.reactance_change_factor, symptoms.symptom_change,
-    repair.repair_step_chance, repair.visibility, onset.rupture_hazard)."""
+    """Fill the trait-only columns of ``M`` that need no exp or log, operation for operation as the
+    array kernel computes them (growth.grow_alliance, symptoms.symptom_change, repair.visibility,
+    onset.rupture_hazard)."""
     for i in range(M.shape[0]):
         r = run_of_row[i]
         attachment = M[i, T.attachment]
@@ -104,14 +105,7 @@ def derive_terms(P: np.ndarray, run_of_row: np.ndarray, M: np.ndarray) -> None:
         M[i, T.bond_rate] = _unit(rate)
         M[i, T.goal_rate] = P[r, K.goal_growth_rate] * M[i, T.collaboration]
         M[i, T.task_rate] = P[r, K.task_growth_rate] * M[i, T.skill]
-        M[i, T.reactance_factor] = math.exp(
-            P[r, K.reactance_change_weight] * M[i, T.challenge] * (P[r, K.reactance_pivot] - M[i, T.resistance])
-        )
         M[i, T.skill_factor] = max(1.0 + P[r, K.skill_effect] * (M[i, T.skill] - 0.5), 0.0)
-        chance = _logistic(
-            P[r, K.repair_base_logit] + P[r, K.repair_skill_effect] * (M[i, T.repair_skill] - M[i, T.defensiveness])
-        )
-        M[i, T.log_repair_chance] = math.log(min(max(chance, 1e-9), 1.0 - 1e-9))
         online = P[r, K.online_visibility] if M[i, T.online] != 0.0 else 1.0
         M[i, T.withdrawal_visibility] = P[r, K.withdrawal_visibility] * online
         M[i, T.hazard_traits] = (
