@@ -156,8 +156,8 @@ class Course:
         self.runs, self.rows = runs, rows
         self.format = formats_of(runs)
         # the fused kernel passes an ended row by at the cost of reading its flag: dropping ended rows
-        # pays only where array code runs over every row (the reference, a format's submodels)
-        self.compact = compact and (self.fused is None or self.format.adds_to_session)
+        # pays only where array code runs over every row (the reference)
+        self.compact = compact and self.fused is None
         keys = np.asarray([run_key(run.seed) for run in runs], dtype=np.uint64)[rows.run]
         self.params = row_params(xp, [run.params for run in runs], rows.run)
         self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
@@ -204,22 +204,22 @@ class Course:
         if self.format.adds_to_session:
             at = SessionInputs(xp, self.params, self.traits, self.members, self.unit_draws, self.session, self.fused)
             context, figures = self.format.context(at, self.state, self.own)
-            before, self.state, record, compact = self._step(self.state, context)
-            self.own, added = self.format.after_session(at, before, self.state, record, self.own, figures)
-            fields = {**_fields(record), **figures, **added, "member_session": context.member_session}
+            before, self.state, per_row, record = self._step(self.state, context)
+            self.own, added = self.format.after_session(at, before, self.state, per_row, self.own, figures)
+            unit_fields = {**figures, **added, "member_session": context.member_session}
         else:
-            _, self.state, record, compact = self._step(self.state, dynamics.INDIVIDUAL)
-            fields = _fields(record)
+            _, self.state, _, record = self._step(self.state, dynamics.INDIVIDUAL)
+            unit_fields = {}
         # the record must not share memory with the state, which a view may edit before the next
-        # session (the kernel passes bond, goal, task and stage through to both): a compact record is
-        # the fused kernel's own, a record cut down to the rows in therapy is a copy already (take), a
-        # whole one is copied here
-        if compact:
-            recorded = fields
+        # session (the array kernel passes bond, goal, task and stage through to both): the fused
+        # kernel's record is its own, of the rows in therapy; the array kernel's is cut down to them
+        # (take: a copy) or copied whole
+        if self.fused is not None:
+            recorded = {**_fields(record), **_host(_compact(xp, unit_fields, in_therapy))}
         elif int(in_therapy.shape[0]) < self.position.shape[0]:
-            recorded = _host(_compact(xp, fields, in_therapy))
+            recorded = _host(_compact(xp, {**_fields(record), **unit_fields}, in_therapy))
         else:
-            recorded = _host_copy(fields)
+            recorded = _host_copy({**_fields(record), **unit_fields})
         self.sessions.append((self.session, to_numpy(xp.take(self.position, in_therapy)), recorded))
         still = self.in_therapy_count = int(xp.sum(xp.astype(self.state.active, xp.int64)))
         self.running = still > 0 or self.session < self.last_start
@@ -227,14 +227,14 @@ class Course:
             self._retire()
         return record
 
-    def _step(self, state: dynamics.State, context: dynamics.FormatContext) -> tuple[Any, dynamics.State, Any, bool]:
+    def _step(self, state: dynamics.State, context: dynamics.FormatContext) -> tuple[Any, dynamics.State, Any, Any]:
         """The session update, by the fused kernel (backend "numba") or the array-API reference: the
-        state before and after the session, its record, and whether the record is compact (the rows
-        in therapy only)."""
+        state before and after the session, the record per row as a format reads it, and the record
+        (with the fused kernel, of the rows in therapy only)."""
         if self.fused is not None:
             return self.fused.step(self.traits, state, self.draws.keys, self.session, context)
         after, record = dynamics.step_session(self.xp, self.params, self.traits, state, self.draws, self.session, context)
-        return state, after, record, False
+        return state, after, record, record
 
     def edit_state(self, name: str, rows: np.ndarray, value: float) -> None:
         """Set state variable ``name`` (e.g. bond) of ``rows`` to ``value`` from the next session on.

@@ -112,13 +112,13 @@ def _weakness(P: np.ndarray, r: int, alliance: float) -> float:
 
 @njit(cache=True, error_model="numpy")
 def fused_session(  # noqa: C901 - one submodel after another, as step_session reads
-    P, run_of_row, M, dose, keys, offset, z, s, rec, compact, session, own_sessions, shared, shared_weight,
+    P, run_of_row, M, dose, keys, offset, z, s, rec, flags, session, own_sessions, shared, shared_weight,
     bond_shift, dropout_shift, unit_draws, expected, band_edges, monitored, finish, planned_end, causes,
 ):  # fmt: skip
     """One session for every row of state ``s`` (a tuple of the State's arrays, in field order), updated
-    in place; the record goes into ``rec`` (SessionRecord's fields in order): with ``compact``, one
-    entry per row in therapy at the start of the session, in row order; otherwise one per row, an
-    ended course's as the array kernel leaves it. ``z`` holds the session's normals (symptom noise,
+    in place; the record goes into ``rec`` (SessionRecord's fields in order), one entry per row in
+    therapy at the start of the session, in row order. Where a format reads the record per row,
+    ``flags`` gets each row's ``attended``, ``srs_alert`` and ``rupture_resolved`` (empty: not asked). ``z`` holds the session's normals (symptom noise,
     ORS error, SRS noise, view noise), then the life event's uniform and the log of its size's; ``dose`` the dose factor of each run by sessions attended
     (:func:`simulation.jit.tables.dose_table`). Returns the rows in therapy at the start. The comments name the
     ODD 7 subsections, as in step_session."""
@@ -127,18 +127,16 @@ def fused_session(  # noqa: C901 - one submodel after another, as step_session r
      unresolved_, resolution_, intake_ors_, extension_, feedback_) = s  # fmt: skip
     (r_stage, r_attended, r_bond, r_goal, r_task, r_alliance, r_view, r_wellbeing, r_rupture, r_kind,
      r_resolved, r_ors, r_srs, r_alert) = rec  # fmt: skip
-    n_expected, j = expected.shape[1], 0
+    flag_attended, flag_alert, flag_resolved = flags
+    n_expected, j, per_row = expected.shape[1], 0, flag_attended.shape[0] != 0
     for i in range(bond_.shape[0]):
         if not active_[i]:  # an ended course passes through unchanged
-            if not compact:
-                r_stage[i], r_attended[i], r_rupture[i], r_kind[i], r_resolved[i], r_alert[i] = stage_[i], 0, 0, 0, 0, 0
-                r_bond[i], r_goal[i], r_task[i], r_wellbeing[i] = bond_[i], goal_[i], task_[i], wellbeing_[i]
-                r_alliance[i] = _composite(P, run_of_row[i], bond_[i], goal_[i], task_[i])
-                r_view[i] = r_ors[i] = r_srs[i] = np.nan
+            if per_row:
+                flag_attended[i] = flag_alert[i] = flag_resolved[i] = False
             if not finish:
                 planned_end[i], causes[i] = False, NOT_DROPPED
             continue
-        w = j if compact else i  # where the record goes
+        w = j  # where the record goes
         j += 1
         r, key = run_of_row[i], keys[i]
         own = session if own_sessions.shape[0] == 0 else int(own_sessions[i])
@@ -341,6 +339,8 @@ def fused_session(  # noqa: C901 - one submodel after another, as step_session r
         r_stage[w], r_attended[w], r_bond[w], r_goal[w], r_task[w] = stage, attended, bond, goal, task
         r_alliance[w], r_view[w], r_wellbeing[w], r_rupture[w] = alliance, view, wellbeing, onset
         r_kind[w], r_resolved[w], r_alert[w] = kind if onset else 0, resolved, alert
+        if per_row:
+            flag_attended[i], flag_alert[i], flag_resolved[i] = attended, alert, resolved
         if finish:
             end_course(i, active_, dropped_, cause_, ends, cause)
         else:  # the format combines them (the family ends together), then calls end_courses

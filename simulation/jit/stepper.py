@@ -2,14 +2,15 @@
 (:mod:`simulation.jit.session`) with its parameter table, trait matrix and reused buffers.
 
 The state is updated in place. A format whose submodels read the state before the session (ODD 7.16)
-gets a copy of it, kept in buffers reused from session to session. The record of a pass without such a
-format is written compactly, one entry per row in therapy, into the arrays the Course keeps; a format
-that reads it per row gets it per row, in reused buffers, and the Course copies what it keeps.
+gets a copy of it, kept in buffers reused from session to session, and the few fields of the record
+they read per row, in buffers reused too. The record itself is written compactly, one entry per row in
+therapy, into the arrays the Course keeps.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from simulation.monitoring.course import expected_course
 
 _NO_FLOATS = np.empty(0, dtype=np.float64)
 _NO_SESSIONS = np.empty(0, dtype=np.int16)
+_NO_FLAGS = np.empty(0, dtype=np.bool_)
 _NO_DRAWS = (_NO_FLOATS, _NO_FLOATS, _NO_FLOATS)
 RECORD_DTYPES = tuple(
     {"stage": np.int8, "rupture_kind": np.int8}.get(f.name, np.bool_ if f.name in _FLAGS else np.float64)
@@ -53,7 +55,7 @@ class FusedStepper:
         self._traits: Any = None
         self._matrix = np.empty((0, 0))
         self._before: tuple[np.ndarray, ...] = ()
-        self._record: tuple[np.ndarray, ...] = ()
+        self._flags = (np.empty(0, dtype=np.bool_),) * 3
         self._endings = (np.empty(0, dtype=np.bool_), np.empty(0, dtype=np.int8))
         self._normals = NormalPairs()
         self._monitored = self._any_monitored()
@@ -79,8 +81,8 @@ class FusedStepper:
         return self._matrix
 
     def _per_row_buffers(self, n: int) -> None:
-        if not self._record or self._record[0].shape[0] != n:
-            self._record = tuple(np.empty(n, dtype=dtype) for dtype in RECORD_DTYPES)
+        if self._flags[0].shape[0] != n:
+            self._flags = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_))
             self._endings = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int8))
 
     def _copy_before(self, state: dynamics.State) -> dynamics.State:
@@ -95,20 +97,20 @@ class FusedStepper:
     def step(
         self, traits: dynamics.Traits, state: dynamics.State, keys: np.ndarray, session: int,
         context: dynamics.FormatContext,
-    ) -> tuple[dynamics.State, dynamics.State, dynamics.SessionRecord, bool]:  # fmt: skip
+    ) -> tuple[dynamics.State, dynamics.State, Any, dynamics.SessionRecord]:  # fmt: skip
         """Scheduled session ``session`` for every row, as :func:`simulation.dynamics.step_session`
         computes it: the state before the session (a copy where a format reads it), the state after
-        (``state``, updated in place), the record, and whether the record is compact (rows in
-        therapy only)."""
+        (``state``, updated in place), what a format reads of the record per row (``attended``,
+        ``srs_alert``, ``rupture_resolved``; the record itself where there is no format), and the
+        record of the rows in therapy (new arrays, for the Course to keep)."""
         n = state.bond.shape[0]
         formatted = isinstance(context, dynamics.Context)
         finish = not formatted or context.end_together is keep_endings
         self._per_row_buffers(n)
-        if formatted:
-            before, record = self._copy_before(state), self._record
-        else:
-            in_therapy = int(np.count_nonzero(state.active))
-            before, record = state, tuple(np.empty(in_therapy, dtype=dtype) for dtype in RECORD_DTYPES)
+        before = self._copy_before(state) if formatted else state
+        in_therapy = int(np.count_nonzero(state.active))
+        record = tuple(np.empty(in_therapy, dtype=dtype) for dtype in RECORD_DTYPES)
+        flags = self._flags if formatted else (_NO_FLAGS,) * 3
         weight = context.shared_weight if formatted else 0.0
         planned_end, causes = self._endings
         offsets = fused.offsets(session)
@@ -118,8 +120,8 @@ class FusedStepper:
             *self._normals.uniform_and_log(2, keys, offsets[fused.LIFE]),
         )
         fused.fused_session(
-            self.table, self.run_of_row, self._trait_matrix(traits), self.dose, keys, offsets, z, _arrays(state), record,
-            not formatted, session,
+            self.table, self.run_of_row, self._trait_matrix(traits), self.dose, keys, offsets, z, _arrays(state),
+            record, flags, session,
             context.member_session if formatted else _NO_SESSIONS,
             context.shared_alliance if formatted else _NO_FLOATS,
             np.broadcast_to(np.asarray(weight, dtype=np.float64), (n,)) if formatted else _NO_FLOATS,
@@ -131,7 +133,9 @@ class FusedStepper:
         if not finish:  # the unit decides its members' endings together
             ends, cause = context.unit_endings(planned_end, causes, before.active)
             fused.end_courses(state.active, state.dropped_out, state.dropout_cause, ends, cause)
-        return before, state, dynamics.SessionRecord(*record), not formatted
+        recorded = dynamics.SessionRecord(*record)
+        per_row = SimpleNamespace(attended=flags[0], srs_alert=flags[1], rupture_resolved=flags[2])
+        return before, state, per_row if formatted else recorded, recorded
 
     # --- the formats' submodels (simulation.formats.group and .family call these) -------------------
 
