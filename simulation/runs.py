@@ -232,7 +232,7 @@ class Course:
         state before and after the session, the record per row as a format reads it, and the record
         (with the fused kernel, of the rows in therapy only)."""
         if self.fused is not None:
-            return self.fused.step(self.traits, state, self.draws.keys, self.session, context)
+            return self.fused.step(self.traits, state, self.draws.keys, self.session, context, self.format.reads_before)
         after, record = dynamics.step_session(self.xp, self.params, self.traits, state, self.draws, self.session, context)
         return state, after, record, record
 

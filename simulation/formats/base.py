@@ -105,6 +105,7 @@ class Format:
     unit_name: ClassVar[str]  # "client", "group" or "family": the unit table's name and id column
     roles: ClassVar[tuple[str, ...]] = ("client",)
     adds_to_session: ClassVar[bool] = True  # False: the plain (individual) session update
+    reads_before: ClassVar[tuple[str, ...]] = ()  # the State fields :meth:`after_session` reads of ``before``
     row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
     unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
     agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use

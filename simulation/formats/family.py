@@ -24,6 +24,7 @@ The parameters named here are declared in :mod:`simulation.formats.family_params
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from simulation.backend import Array, Draws
 from simulation.config import Params
 from simulation.formats.base import Format, Members, SessionInputs, member_sum, unit_matrix
 
+ENDING_DRAWS = ("family_dropout", "family_practical_dropout", "family_improved_exit")
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
 
 
@@ -66,6 +68,7 @@ class Family(Format):
     unit_file = "families.parquet"
     agent_class = "simulation.agents:Family"
     roles = ("partner", "parent", "adolescent", "sibling")
+    reads_before = ("active",)
 
     def unit_size(self, params: Params) -> int:
         return params.family_size
@@ -115,6 +118,7 @@ class Family(Format):
             first = xp.min(causes, axis=1)
             return family_done, xp.astype(xp.where(first == NO_CAUSE, dynamics.NOT_DROPPED, first), xp.int8)
 
+        sample = at.draws.unit.sample if at.fused is None else functools.partial(at.fused.sample, at.draws.unit)
         if at.fused is not None:
             end_together = at.fused.family_endings(members)
         context = dynamics.Context(
@@ -123,9 +127,7 @@ class Family(Format):
             shared_weight=p.shared_alliance_weight,
             dropout_shift=p.split_dropout_weight * split,
             bond_shift=bond_shift,
-            ending_draws=at.draws.unit.sample(
-                ("family_dropout", "family_practical_dropout", "family_improved_exit"), session
-            ),
+            ending_draws=sample(ENDING_DRAWS, session),
             end_together=end_together,
         )
         return context, {"shared_alliance": shared, "split": split}

@@ -83,6 +83,7 @@ class Group(Format):
     unit_file = "groups.parquet"
     agent_class = "simulation.agents:Group"
     roles = ("member",)
+    reads_before = ("unresolved",)
     row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
 
     def unit_size(self, params: Params) -> int:

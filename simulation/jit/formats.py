@@ -26,6 +26,9 @@ NO_CAUSE = 127  # as simulation.formats.family.NO_CAUSE: above every dropout cau
 def group_cohesion(P, run_of_row, member, size, bond, goal, task, active, ties, witnessed, cohesion):  # fmt: skip
     """formats.group.group_cohesion: each member's cohesion from their ties to the other members in
     therapy, the mean alliance of the members in therapy and what they have witnessed."""
+    alliance = np.empty(member.shape[0])
+    for i in range(member.shape[0]):
+        alliance[i] = _composite(P, run_of_row[i], bond[i], goal[i], task[i])
     for i in range(member.shape[0]):
         r, first = run_of_row[i], i - member[i]
         n_peers = tie_sum = n_present = alliance_sum = 0.0
@@ -33,7 +36,7 @@ def group_cohesion(P, run_of_row, member, size, bond, goal, task, active, ties, 
             k = first + j
             if active[k]:
                 n_present += 1.0
-                alliance_sum += _composite(P, run_of_row[k], bond[k], goal[k], task[k])
+                alliance_sum += alliance[k]
                 if j != member[i]:
                     n_peers += 1.0
                     tie_sum += ties[i, j]

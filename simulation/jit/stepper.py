@@ -19,7 +19,7 @@ from simulation import dynamics
 from simulation.dynamics.session import keep_endings
 from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
-from simulation.jit.draws import NormalPairs, stream_offset
+from simulation.jit.draws import NormalPairs, fill_uniforms, stream_offset
 from simulation.backend import PROCESSES
 from simulation.formats.group import GroupState
 from simulation.jit.tables import K, dose_table, parameter_table, trait_matrix
@@ -85,18 +85,31 @@ class FusedStepper:
             self._flags = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_))
             self._endings = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int8))
 
-    def _copy_before(self, state: dynamics.State) -> dynamics.State:
-        """A copy of ``state`` in the buffers kept for it."""
-        now = _arrays(state)
-        if not self._before or self._before[0].shape != now[0].shape:
+    def _copy_before(self, state: dynamics.State, names: tuple[str, ...]) -> SimpleNamespace:
+        """A copy of the fields ``names`` of ``state`` (what a format reads of the state before the
+        session, Format.reads_before), in buffers kept for them."""
+        now = [getattr(state, name) for name in names]
+        if len(self._before) != len(now) or any(a.shape != b.shape for a, b in zip(self._before, now, strict=True)):
             self._before = tuple(np.empty_like(values) for values in now)
         for copy, values in zip(self._before, now, strict=True):
             np.copyto(copy, values)
-        return dynamics.State(*self._before)
+        return SimpleNamespace(**dict(zip(names, self._before, strict=True)))
+
+    def sample(self, draws: Any, names: tuple[str, ...], session: int) -> tuple[np.ndarray, ...]:
+        """``draws.sample(names, session)`` (simulation.backend.Draws) by the fused hash: the same
+        numbers, for single-draw uniform processes."""
+        hashed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for name in names:
+            slot = PROCESSES.slots[name]
+            if slot.stream not in hashed:
+                pair = (np.empty(draws.keys.shape[0]), np.empty(draws.keys.shape[0]))
+                fill_uniforms(draws.keys, np.uint64(stream_offset(slot.stream, session * slot.hashes)), *pair)
+                hashed[slot.stream] = pair
+        return tuple(hashed[PROCESSES.slots[name].stream][PROCESSES.slots[name].half] for name in names)
 
     def step(
         self, traits: dynamics.Traits, state: dynamics.State, keys: np.ndarray, session: int,
-        context: dynamics.FormatContext,
+        context: dynamics.FormatContext, reads_before: tuple[str, ...] = (),
     ) -> tuple[dynamics.State, dynamics.State, Any, dynamics.SessionRecord]:  # fmt: skip
         """Scheduled session ``session`` for every row, as :func:`simulation.dynamics.step_session`
         computes it: the state before the session (a copy where a format reads it), the state after
@@ -107,7 +120,7 @@ class FusedStepper:
         formatted = isinstance(context, dynamics.Context)
         finish = not formatted or context.end_together is keep_endings
         self._per_row_buffers(n)
-        before = self._copy_before(state) if formatted else state
+        before = self._copy_before(state, reads_before) if formatted else state
         in_therapy = int(np.count_nonzero(state.active))
         record = tuple(np.empty(in_therapy, dtype=dtype) for dtype in RECORD_DTYPES)
         flags = self._flags if formatted else (_NO_FLAGS,) * 3
@@ -130,8 +143,8 @@ class FusedStepper:
             _NO_DRAWS if not formatted or context.ending_draws is None else context.ending_draws,
             self.expected, self.band_edges, self._monitored, finish, planned_end, causes,
         )  # fmt: skip
-        if not finish:  # the unit decides its members' endings together
-            ends, cause = context.unit_endings(planned_end, causes, before.active)
+        if not finish:  # the unit decides its members' endings together (the kernel left ``active`` as it was)
+            ends, cause = context.unit_endings(planned_end, causes, state.active)
             fused.end_courses(state.active, state.dropped_out, state.dropout_cause, ends, cause)
         recorded = dynamics.SessionRecord(*record)
         per_row = SimpleNamespace(attended=flags[0], srs_alert=flags[1], rupture_resolved=flags[2])
