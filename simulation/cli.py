@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from simulation.backend import BACKENDS, BackendError
+from simulation.backend import BACKENDS, DEFAULT_BACKEND, BackendError
 from simulation.config import PARAMETERS, ParameterError, Params, declared_in, markdown_table, shown
 from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED, DEFAULT_CHUNK, FILE_FORMATS
 from simulation.extras import MissingExtraError
@@ -159,7 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_clients_option(run, 1, DEFAULT_CLIENTS, "cohort size")
     _add_output_options(run, DEFAULT_SEED, "output directory (required)")
     _add_format_option(run)
-    run.add_argument("--backend", choices=BACKENDS, default="numpy", help="array library for the kernel")
+    run.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help=f"kernel: numba (fused, the default), numpy (the readable reference) or cupy (default {DEFAULT_BACKEND})",
+    )
     _add_chunk_option(run)
 
     params = commands.add_parser("params", help="list every parameter (name, default, range, unit, meaning)")

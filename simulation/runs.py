@@ -233,7 +233,9 @@ class Course:
         (with the fused kernel, of the rows in therapy only)."""
         if self.fused is not None:
             return self.fused.step(self.traits, state, self.draws.keys, self.session, context, self.format.reads_before)
-        after, record = dynamics.step_session(self.xp, self.params, self.traits, state, self.draws, self.session, context)
+        after, record = dynamics.step_session(
+            self.xp, self.params, self.traits, state, self.draws, self.session, context
+        )
         return state, after, record, record
 
     def edit_state(self, name: str, rows: np.ndarray, value: float) -> None:

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from simulation import measures
+from simulation.backend import DEFAULT_BACKEND
 from simulation.defaults import DEFAULT_CHUNK
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import FORMATS, get_format
@@ -307,7 +308,7 @@ def write_manifest(paths: dict[str, Path], document: dict) -> None:
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages that shape a result."""
     found = {"python": platform.python_version()}
-    for package in ("alliance-dynamics", "mesa", "numpy", "pandas", "pyarrow"):
+    for package in ("alliance-dynamics", "mesa", "numpy", "numba", "pandas", "pyarrow"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -417,7 +418,7 @@ def run_to_directory(
     out: Path,
     overwrite: bool = False,
     chunk_clients: int = DEFAULT_CHUNK,
-    backend: str = "numpy",
+    backend: str = DEFAULT_BACKEND,
     progress: bool | None = None,
     format_name: str = "individual",
 ) -> Summary:

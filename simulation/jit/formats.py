@@ -47,7 +47,7 @@ def group_cohesion(P, run_of_row, member, size, bond, goal, task, active, ties, 
 
 
 @njit(cache=True, error_model="numpy")
-def group_pairs(  # noqa: C901 - the rupture lifecycle of 7.8-7.12 on member pairs, then witnessing
+def group_pairs(
     P, run_of_row, M, member, size, pair_keys, offset, attended, srs_alert, resolved_leader, expired_leader,
     ties, pair_open, pair_detected, pair_step, pair_age, pre_tie, witnessed, member_ruptures, new_ruptures,
     pair_expired, pair_resolved,
@@ -82,7 +82,9 @@ def group_pairs(  # noqa: C901 - the rupture lifecycle of 7.8-7.12 on member pai
                     if not pair_detected[i, j]:
                         openness = 0.5 * (M[i, T.openness] + M[k, T.openness])
                         alert = srs_alert[i] or srs_alert[k]
-                        chance = _unit(M[i, T.attunement] * 1.0 * (1.0 + P[r, K.openness_effect] * (2.0 * openness - 1.0)))
+                        chance = _unit(
+                            M[i, T.attunement] * 1.0 * (1.0 + P[r, K.openness_effect] * (2.0 * openness - 1.0))
+                        )
                         if alert:
                             chance = chance + P[r, K.srs_detection_boost] * (1.0 - chance)
                         detected = detected or u_detect < chance

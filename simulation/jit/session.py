@@ -38,7 +38,6 @@ from simulation.dynamics.state import (
     RELIABLE_CHANGE,
     REPAIR_STEPS,
     RESOLUTION,
-    SECURE,
     SRS_MAX,
     WITHDRAWAL,
     WORKING,
@@ -111,17 +110,18 @@ def _weakness(P: np.ndarray, r: int, alliance: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def fused_session(  # noqa: C901 - one submodel after another, as step_session reads
+def fused_session(
     P, run_of_row, M, dose, keys, offset, z, s, rec, flags, session, own_sessions, shared, shared_weight,
     bond_shift, dropout_shift, unit_draws, expected, band_edges, monitored, finish, planned_end, causes,
 ):  # fmt: skip
-    """One session for every row of state ``s`` (a tuple of the State's arrays, in field order), updated
-    in place; the record goes into ``rec`` (SessionRecord's fields in order), one entry per row in
-    therapy at the start of the session, in row order. Where a format reads the record per row,
-    ``flags`` gets each row's ``attended``, ``srs_alert`` and ``rupture_resolved`` (empty: not asked). ``z`` holds the session's normals (symptom noise,
-    ORS error, SRS noise, view noise), then the life event's uniform and the log of its size's; ``dose`` the dose factor of each run by sessions attended
-    (:func:`simulation.jit.tables.dose_table`). Returns the rows in therapy at the start. The comments name the
-    ODD 7 subsections, as in step_session."""
+    """One session for every row of state ``s`` (a tuple of the State's arrays, in field order),
+    updated in place; the record goes into ``rec`` (SessionRecord's fields in order), one entry per
+    row in therapy at the start of the session, in row order. Where a format reads the record per row,
+    ``flags`` gets each row's ``attended``, ``srs_alert`` and ``rupture_resolved`` (empty: not asked).
+    ``z`` holds the session's normals (symptom noise, ORS error, SRS noise, view noise), then the life
+    event's uniform and the log of its size; ``dose`` the dose factor of each run by sessions attended
+    (:func:`simulation.jit.tables.dose_table`). Returns the rows in therapy at the start. The comments
+    name the ODD 7 subsections, as in step_session."""
     (bond_, goal_, task_, ceiling_, stage_, wellbeing_, setback_, active_, dropped_, cause_, open_, kind_,
      severity_, age_, detected_, step_, pre_bond_, pre_goal_, pre_task_, attended_, ruptures_, resolved_,
      unresolved_, resolution_, intake_ors_, extension_, feedback_) = s  # fmt: skip
@@ -307,7 +307,9 @@ def fused_session(  # noqa: C901 - one submodel after another, as step_session r
             ruptures_[i], resolved_[i] = ruptures_[i] + onset, resolved_[i] + resolved
         shift = 0.0 if dropout_shift.shape[0] == 0 else dropout_shift[i]
         if monitored:  # 7.18: more sessions; attend to motivation and support
-            extension = min(extension_[i] + acted_signal * P[r, K.feedback_extra_sessions], P[r, K.feedback_session_cap])
+            extension = min(
+                extension_[i] + acted_signal * P[r, K.feedback_extra_sessions], P[r, K.feedback_session_cap]
+            )
             extension_[i], feedback_[i] = extension, feedback_[i] + acted_signal
             planned = P[r, K.course_length] + extension
             if acted_signal:

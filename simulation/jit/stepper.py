@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 
 from simulation import dynamics
+from simulation.backend import PROCESSES
 from simulation.dynamics.session import keep_endings
+from simulation.formats.group import GroupState
 from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
 from simulation.jit.draws import NormalPairs, fill_uniforms, stream_offset
-from simulation.backend import PROCESSES
-from simulation.formats.group import GroupState
 from simulation.jit.tables import K, dose_table, parameter_table, trait_matrix
 from simulation.monitoring.course import expected_course
 

@@ -70,8 +70,12 @@ def trait_matrix(traits: Traits, table: np.ndarray, run_of_row: np.ndarray) -> n
     p = {name: table[run_of_row, K[name]] for name in ("reactance_change_weight", "reactance_pivot")}
     p |= {name: table[run_of_row, K[name]] for name in ("repair_base_logit", "repair_skill_effect")}
     challenge, resistance = matrix[:, T.challenge], matrix[:, T.resistance]
-    matrix[:, T.reactance_factor] = np.exp(p["reactance_change_weight"] * challenge * (p["reactance_pivot"] - resistance))
-    log_odds = p["repair_base_logit"] + p["repair_skill_effect"] * (matrix[:, T.repair_skill] - matrix[:, T.defensiveness])
+    matrix[:, T.reactance_factor] = np.exp(
+        p["reactance_change_weight"] * challenge * (p["reactance_pivot"] - resistance)
+    )
+    log_odds = p["repair_base_logit"] + p["repair_skill_effect"] * (
+        matrix[:, T.repair_skill] - matrix[:, T.defensiveness]
+    )
     matrix[:, T.log_repair_chance] = np.log(np.clip(1.0 / (1.0 + np.exp(-log_odds)), 1e-9, 1.0 - 1e-9))
     return matrix
 
@@ -115,7 +119,9 @@ def derive_terms(P: np.ndarray, run_of_row: np.ndarray, M: np.ndarray) -> None:
             + P[r, K.transference_weight] * M[i, T.transference]
             + P[r, K.countertransference_weight] * M[i, T.defensiveness]
         )
-        M[i, T.hazard_culture] = P[r, K.cultural_mismatch_weight] * M[i, T.mismatch] * (1.0 - M[i, T.cultural_sensitivity])
+        M[i, T.hazard_culture] = (
+            P[r, K.cultural_mismatch_weight] * M[i, T.mismatch] * (1.0 - M[i, T.cultural_sensitivity])
+        )
         M[i, T.hazard_pitfalls] = P[r, K.pitfalls_weight] * M[i, T.pitfalls]
         M[i, T.hazard_fit] = P[r, K.poor_fit_weight] * (1.0 - M[i, T.fit])
         M[i, T.hazard_reactance] = P[r, K.reactance_hazard_weight] * M[i, T.resistance] * M[i, T.challenge]
