@@ -193,8 +193,8 @@ class Course:
 
     def advance(self) -> dynamics.SessionRecord:
         """Simulate the next scheduled session for every row still in therapy (members of an open
-        group who join at this session first enter therapy). Returns the session's record (with the
-        fused kernel and no format's submodels, for the rows in therapy only)."""
+        group who join at this session first enter therapy). Returns the session's record: one entry per
+        row from the array kernel, one per row in therapy (in row order) from the fused kernel."""
         xp = self.xp
         self.session += 1
         if 1 < self.session <= self.last_start:
