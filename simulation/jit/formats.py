@@ -55,15 +55,17 @@ def group_pairs(
     """formats.group.Group.after_session, in place on the group's state: member-member ruptures between
     members who both attended, the leader's detection and repair of them, tie growth, and what each
     attending member witnesses of the ruptures that ended this session. ``offset``: the hash offsets
-    of the pair draws (member_rupture and its detection; member_repair)."""
+    of the pair draws (member_rupture and its detection; member_repair). A pair is computed once and
+    written to both members' rows: everything it reads is the same from either side (its draws are
+    keyed by the unordered pair, its tie is symmetric, the two members share their leader)."""
+    new_ruptures[:], pair_expired[:], pair_resolved[:] = 0, 0, 0
     for i in range(member.shape[0]):
         r, first, me = run_of_row[i], i - member[i], member[i]
-        onsets = expired_here = resolved_here = 0
         severity = P[r, K.member_rupture_severity]
-        for j in range(size[i]):
+        for j in range(me + 1, size[i]):  # each pair once, from its first member's row, then mirrored
             k = first + j
-            together = j != me and attended[i] and attended[k]
-            is_open, onset = pair_open[i, j], False
+            together = attended[i] and attended[k]
+            is_open, onset, expired, resolved = pair_open[i, j], False, False, False
             tie = ties[i, j]
             if not together and not is_open:
                 continue
@@ -72,19 +74,18 @@ def group_pairs(
                 log_odds = P[r, K.member_rupture_base_logit] + P[r, K.member_rupture_tie_weight] * (1.0 - tie)
                 if _below_logistic(u_onset, log_odds):
                     onset = is_open = True
-                    pre_tie[i, j] = tie
+                    pre_tie[i, j] = pre_tie[k, me] = tie
                     tie = _unit(tie - severity)
-                    onsets += 1
+                    new_ruptures[i] += 1
+                    new_ruptures[k] += 1
             if is_open:  # 7.10-7.12 as for a member's rupture with the leader
                 detected, step = pair_detected[i, j] and not onset, 0 if onset else pair_step[i, j]
-                resolved = False
                 if together:
                     if not pair_detected[i, j]:
                         openness = 0.5 * (M[i, T.openness] + M[k, T.openness])
                         alert = srs_alert[i] or srs_alert[k]
-                        chance = _unit(
-                            M[i, T.attunement] * 1.0 * (1.0 + P[r, K.openness_effect] * (2.0 * openness - 1.0))
-                        )
+                        visible = M[i, T.attunement] * 1.0
+                        chance = _unit(visible * (1.0 + P[r, K.openness_effect] * (2.0 * openness - 1.0)))
                         if alert:
                             chance = chance + P[r, K.srs_detection_boost] * (1.0 - chance)
                         detected = detected or u_detect < chance
@@ -98,16 +99,21 @@ def group_pairs(
                 age = 1 if onset else pair_age[i, j] + 1
                 expired = not resolved and age >= P[r, K.repair_window]
                 is_open = not resolved and not expired
-                pair_open[i, j], pair_detected[i, j] = is_open, detected and is_open
-                pair_step[i, j], pair_age[i, j] = step, age
-                expired_here += expired
-                resolved_here += resolved
+                pair_open[i, j] = pair_open[k, me] = is_open
+                pair_detected[i, j] = pair_detected[k, me] = detected and is_open
+                pair_step[i, j] = pair_step[k, me] = step
+                pair_age[i, j] = pair_age[k, me] = age
+                if expired:
+                    pair_expired[i] += 1
+                    pair_expired[k] += 1
+                if resolved:
+                    pair_resolved[i] += 1
+                    pair_resolved[k] += 1
             if together and not is_open:  # ties grow where both attend and nothing stands open
                 tie = _unit(tie + P[r, K.tie_growth_rate] * (1.0 - tie))
-            ties[i, j] = tie
-        new_ruptures[i] = onsets
-        member_ruptures[i] += onsets
-        pair_expired[i], pair_resolved[i] = expired_here, resolved_here
+            ties[i, j] = ties[k, me] = tie
+    for i in range(member.shape[0]):
+        member_ruptures[i] += new_ruptures[i]
     for i in range(member.shape[0]):  # witnessing, once every row's ruptures of this session are known
         r, first = run_of_row[i], i - member[i]
         leader_unresolved = leader_resolved = pairs_unresolved = pairs_resolved = 0.0
