@@ -28,13 +28,13 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Figure:
     """One figure. ``compute`` maps a run's tables (one run, or several stacked, pooled) to its value;
-    None for the instrument figures, which :class:`simulation.instruments.scores.InstrumentFigures`
-    accumulates from item scores chunk by chunk. ``low``, ``high`` (the published band), ``aim`` (what
-    the calibration search aims at: the published point estimate, except where noted) and ``source``
-    are set where a band is published. ``preset``: the population preset of the cohort a calibration
-    figure is computed on ("": the parameters as given). ``measured``: computed through an instrument
-of the measurement layer, which needs the run's own seed, so from one run's tables only (not in a
-sweep's summary)."""
+        None for the instrument figures, which :class:`simulation.instruments.scores.InstrumentFigures`
+        accumulates from item scores chunk by chunk. ``low``, ``high`` (the published band), ``aim`` (what
+        the calibration search aims at: the published point estimate, except where noted) and ``source``
+        are set where a band is published. ``preset``: the population preset of the cohort a calibration
+        figure is computed on ("": the parameters as given). ``measured``: computed through an instrument
+    of the measurement layer, which needs the run's own seed, so from one run's tables only (not in a
+    sweep's summary)."""
 
     name: str
     label: str

@@ -124,8 +124,8 @@ class Group(Format):
             member_session=xp.astype(session - members.start + 1, xp.int16),
             shared_alliance=cohesion,
             shared_weight=p.cohesion_weight,
-            dropout_shift=xp.zeros_like(cohesion),
-            bond_shift=xp.zeros_like(cohesion),
+            dropout_shift=None if at.fused is not None else xp.zeros_like(cohesion),  # none: the fused
+            bond_shift=None if at.fused is not None else xp.zeros_like(cohesion),  # kernel skips a zero shift
         )
         return context, {"cohesion": cohesion}
 

@@ -29,17 +29,20 @@ def group_cohesion(P, run_of_row, member, size, bond, goal, task, active, ties, 
     alliance = np.empty(member.shape[0])
     for i in range(member.shape[0]):
         alliance[i] = _composite(P, run_of_row[i], bond[i], goal[i], task[i])
+    unit, n_present, alliance_sum = -1, 0.0, 0.0
     for i in range(member.shape[0]):
         r, first = run_of_row[i], i - member[i]
-        n_peers = tie_sum = n_present = alliance_sum = 0.0
+        if first != unit:  # the unit's members in therapy and their alliances: once per unit
+            unit, n_present, alliance_sum = first, 0.0, 0.0
+            for j in range(size[i]):
+                if active[first + j]:
+                    n_present += 1.0
+                    alliance_sum += alliance[first + j]
+        n_peers = tie_sum = 0.0
         for j in range(size[i]):
-            k = first + j
-            if active[k]:
-                n_present += 1.0
-                alliance_sum += alliance[k]
-                if j != member[i]:
-                    n_peers += 1.0
-                    tie_sum += ties[i, j]
+            if active[first + j] and j != member[i]:
+                n_peers += 1.0
+                tie_sum += ties[i, j]
         mean_tie = tie_sum / max(n_peers, 1.0) if n_peers > 0 else P[r, K.initial_tie_mean]
         mean_alliance = alliance_sum / max(n_present, 1.0)
         weight = P[r, K.cohesion_tie_weight]
