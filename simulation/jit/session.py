@@ -24,24 +24,7 @@ import numpy as np
 from numba import njit
 
 from simulation.backend import PROCESSES
-from simulation.dynamics.state import (
-    ANXIOUS,
-    AVOIDANT,
-    CONFRONTATION,
-    DISENGAGED,
-    ENGAGEMENT,
-    EXPLORATION,
-    IMPROVED,
-    NOT_DROPPED,
-    ORS_MAX,
-    PRACTICAL,
-    RELIABLE_CHANGE,
-    REPAIR_STEPS,
-    RESOLUTION,
-    SRS_MAX,
-    WITHDRAWAL,
-    WORKING,
-)
+from simulation.dynamics import state as codes
 from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 from simulation.jit.draws import session_offsets, uniforms
 from simulation.jit.tables import K, T
@@ -134,7 +117,7 @@ def fused_session(
             if per_row:
                 flag_attended[i] = flag_alert[i] = flag_resolved[i] = False
             if not finish:
-                planned_end[i], causes[i] = False, NOT_DROPPED
+                planned_end[i], causes[i] = False, codes.NOT_DROPPED
             continue
         w = j  # where the record goes
         j += 1
@@ -151,7 +134,7 @@ def fused_session(
             before = _composite(P, r, bond, goal, task)
             if shared.shape[0] != 0:
                 before = (1.0 - weight) * before + weight * shared[i]
-            withdrawn = 1.0 if rupture_open and kind_[i] == WITHDRAWAL else 0.0
+            withdrawn = 1.0 if rupture_open and kind_[i] == codes.WITHDRAWAL else 0.0
             miss = (
                 P[r, K.miss_base_logit]
                 + P[r, K.miss_alliance_weight] * (0.5 - before)
@@ -160,21 +143,21 @@ def fused_session(
             )
             attended = not _below_logistic(u_attend, miss)
             if attended:
-                if stage < RESOLUTION and own + P[r, K.resolution_sessions] > planned:
-                    stage = RESOLUTION
-                elif stage == WORKING:
+                if stage < codes.RESOLUTION and own + P[r, K.resolution_sessions] > planned:
+                    stage = codes.RESOLUTION
+                elif stage == codes.WORKING:
                     intake, attainable = M[i, T.intake], M[i, T.attainable]
                     if wellbeing - intake >= P[r, K.goal_fraction] * (attainable - intake):
-                        stage = RESOLUTION
-                elif stage == EXPLORATION:
+                        stage = codes.RESOLUTION
+                elif stage == codes.EXPLORATION:
                     if goal >= P[r, K.agreement_threshold] and task >= P[r, K.agreement_threshold]:
-                        stage = WORKING
-                elif stage == ENGAGEMENT and bond >= P[r, K.bond_threshold]:
-                    stage = EXPLORATION
+                        stage = codes.WORKING
+                elif stage == codes.ENGAGEMENT and bond >= P[r, K.bond_threshold]:
+                    stage = codes.EXPLORATION
         z_symptom = z[0][i]
         ors = np.nan
         if attended:  # 7.5
-            ors = min(max(np.round(wellbeing + P[r, K.ors_error_sd] * z[1][i]), 0.0), ORS_MAX)
+            ors = min(max(np.round(wellbeing + P[r, K.ors_error_sd] * z[1][i]), 0.0), codes.ORS_MAX)
         acted_signal = False
         if monitored:  # 7.18: the expected course of the intake band
             intake_ors = ors if attended and own == 1 else intake_ors_[i]
@@ -207,7 +190,7 @@ def fused_session(
                 M[i, T.hazard_traits]
                 + P[r, K.low_agreement_weight] * (1.0 - 0.5 * (goal + task))
                 + M[i, T.hazard_culture]
-                + P[r, K.early_stage_weight] * (1.0 if stage <= EXPLORATION else 0.0)
+                + P[r, K.early_stage_weight] * (1.0 if stage <= codes.EXPLORATION else 0.0)
                 + M[i, T.hazard_pitfalls]
                 + M[i, T.hazard_fit]
                 + P[r, K.challenge_hazard_weight] * challenge * weakness
@@ -216,11 +199,11 @@ def fused_session(
             u_onset, u_kind = uniforms(key, offset[ONSET])
             if _below_logistic(u_onset, log_odds):
                 onset = rupture_open = True
-                anxious = 1.0 if M[i, T.attachment] == ANXIOUS else 0.0
-                avoidant = 1.0 if M[i, T.attachment] == AVOIDANT else 0.0
+                anxious = 1.0 if M[i, T.attachment] == codes.ANXIOUS else 0.0
+                avoidant = 1.0 if M[i, T.attachment] == codes.AVOIDANT else 0.0
                 lean = P[r, K.attachment_kind_shift] * (anxious - avoidant)
                 share = _unit(P[r, K.confrontation_share] + lean + challenge * weakness)
-                kind = CONFRONTATION if u_kind < share else WITHDRAWAL
+                kind = codes.CONFRONTATION if u_kind < share else codes.WITHDRAWAL
                 severity = P[r, K.severity_mean] * (0.25 + 1.5 * u_severity)
                 kind_[i], severity_[i] = kind, severity
                 pre_bond_[i], pre_goal_[i], pre_task_[i] = bond, goal, task
@@ -228,8 +211,8 @@ def fused_session(
         alert, z_view = False, 0.0
         if attended:  # 7.9 SRS, 7.10 detection
             z_view = z[3][i]
-            srs = min(max(np.round(SRS_MAX * (_composite(P, r, bond, goal, task) + P[r, K.srs_leniency])
-                                   + P[r, K.srs_noise_sd] * z[2][i]), 0.0), SRS_MAX)  # fmt: skip
+            srs = min(max(np.round(codes.SRS_MAX * (_composite(P, r, bond, goal, task) + P[r, K.srs_leniency])
+                                   + P[r, K.srs_noise_sd] * z[2][i]), 0.0), codes.SRS_MAX)  # fmt: skip
             alert = u_srs_used < M[i, T.feedback_use] and srs < P[r, K.srs_cutoff]
             r_srs[w], r_ors[w] = srs, ors
         else:
@@ -240,7 +223,7 @@ def fused_session(
             if attended:
                 u_detect, u_repair = uniforms(key, offset[DETECT])
                 if not detected_[i]:
-                    visible = 1.0 if kind == CONFRONTATION else M[i, T.withdrawal_visibility]
+                    visible = 1.0 if kind == codes.CONFRONTATION else M[i, T.withdrawal_visibility]
                     openness = 1.0 + P[r, K.openness_effect] * (2.0 * M[i, T.openness] - 1.0)
                     chance = _unit(M[i, T.attunement] * visible * openness)
                     if alert:
@@ -251,8 +234,8 @@ def fused_session(
                     detected = detected or noticed
                 if detected and P[r, K.repair_enabled] != 0.0:
                     successes = np.floor(math.log(u_repair) / M[i, T.log_repair_chance])
-                    step = np.int16(min(float(step) + successes, float(REPAIR_STEPS)))
-                    if step >= REPAIR_STEPS:
+                    step = np.int16(min(float(step) + successes, float(codes.REPAIR_STEPS)))
+                    if step >= codes.REPAIR_STEPS:
                         resolved = True
                         gain = P[r, K.repair_gain] * severity
                         bond = _unit(max(bond, pre_bond_[i]) + gain)
@@ -266,8 +249,8 @@ def fused_session(
         if expired:  # 7.12 lasting deficit
             ceiling = min(max(ceiling - P[r, K.unresolved_deficit] * severity, 0.2), 1.0)
             bond, goal, task = min(bond, ceiling), min(goal, ceiling), min(task, ceiling)
-            if stage == WORKING and severity > P[r, K.severe_rupture_threshold]:
-                stage = EXPLORATION
+            if stage == codes.WORKING and severity > P[r, K.severe_rupture_threshold]:
+                stage = codes.EXPLORATION
             harm = P[r, K.rupture_harm] * severity
             ceiling_[i] = ceiling
         alliance = _composite(P, r, bond, goal, task)
@@ -275,13 +258,13 @@ def fused_session(
         life = -P[r, K.life_event_impact] * z[5][i] if z[4][i] < P[r, K.life_event_rate] else 0.0  # 7.13
         harm = harm + life
         setback = setback_[i] + harm
-        if stage == ENGAGEMENT:
+        if stage == codes.ENGAGEMENT:
             stage_factor = P[r, K.engagement_change_factor]
-        elif stage == EXPLORATION:
+        elif stage == codes.EXPLORATION:
             stage_factor = P[r, K.exploration_change_factor]
         else:
-            stage_factor = 1.0 if stage == WORKING else P[r, K.resolution_change_factor]
-        productive = 1.0 if stage == WORKING and acted >= P[r, K.challenge_alliance_threshold] else 0.0
+            stage_factor = 1.0 if stage == codes.WORKING else P[r, K.resolution_change_factor]
+        productive = 1.0 if stage == codes.WORKING and acted >= P[r, K.challenge_alliance_threshold] else 0.0
         rate = (
             P[r, K.change_rate]
             * stage_factor
@@ -298,9 +281,9 @@ def fused_session(
         changed = wellbeing
         if attended:
             changed = changed + rate * (within_reach - changed if rate >= 0.0 else changed)
-        changed = min(max(changed + P[r, K.symptom_noise_sd] * z_symptom, 0.0), ORS_MAX)
-        changed = min(max(changed - harm, 0.0), ORS_MAX)
-        resolution_attended = resolution_[i] + (attended and stage == RESOLUTION)
+        changed = min(max(changed + P[r, K.symptom_noise_sd] * z_symptom, 0.0), codes.ORS_MAX)
+        changed = min(max(changed - harm, 0.0), codes.ORS_MAX)
+        resolution_attended = resolution_[i] + (attended and stage == codes.RESOLUTION)
         unresolved = unresolved_[i] + expired
         attended_[i], resolution_[i], unresolved_[i] = attended_before + attended, resolution_attended, unresolved
         if onset or resolved:
@@ -326,13 +309,13 @@ def fused_session(
         u_practical, u_improved = uniforms(key, offset[EXIT])
         if unit_draws[0].shape[0] != 0:  # a unit that ends together draws once for all its members
             u_dropout, u_practical, u_improved = unit_draws[0][i], unit_draws[1][i], unit_draws[2][i]
-        cause = NOT_DROPPED
+        cause = codes.NOT_DROPPED
         if _below_logistic(u_dropout, log_odds + shift):
-            cause = DISENGAGED
+            cause = codes.DISENGAGED
         elif u_practical < P[r, K.practical_dropout_hazard]:
-            cause = PRACTICAL
-        elif changed - intake >= RELIABLE_CHANGE and u_improved < P[r, K.improved_exit_hazard]:
-            cause = IMPROVED
+            cause = codes.PRACTICAL
+        elif changed - intake >= codes.RELIABLE_CHANGE and u_improved < P[r, K.improved_exit_hazard]:
+            cause = codes.IMPROVED
         ends = resolution_attended >= P[r, K.resolution_sessions] or own >= planned
         view = np.nan
         if attended:  # 7.15
@@ -353,7 +336,7 @@ def fused_session(
 @njit(cache=True, inline="always")
 def end_course(i, active, dropped, causes, ends, cause):  # fmt: skip
     """7.14, in place: a planned ending comes first, otherwise a dropout cause ends an active course."""
-    drops = active[i] and not ends and cause != NOT_DROPPED
+    drops = active[i] and not ends and cause != codes.NOT_DROPPED
     active[i] = active[i] and not ends and not drops
     if drops:
         dropped[i], causes[i] = True, cause
