@@ -177,7 +177,8 @@ class Course:
             self.state = dataclasses.replace(self.state, active=xp.asarray(rows.start == 1))
         width = int(rows.size.max(initial=1))
         self.members = Members.of(xp, xp.asarray(rows.member), xp.asarray(rows.size), xp.asarray(rows.start), width)
-        self.unit_draws = format_draws(xp, keys, rows.unit, rows.member, width) if self.format.adds_to_session else None
+        draws_of = format_draws if self.fused is None else lambda xp, *args: self.fused.format_draws(*args)
+        self.unit_draws = draws_of(xp, keys, rows.unit, rows.member, width) if self.format.adds_to_session else None
         self.own = (
             self.format.initial_state(xp, self.params, self.members, self.unit_draws.unit, self.unit_draws.pair)
             if self.unit_draws is not None

@@ -34,6 +34,17 @@ def session_offsets(names: tuple[str, ...], session: int) -> np.ndarray:
     return np.asarray([stream_offset(slot.stream, session * slot.hashes) for slot in slots], dtype=np.uint64)
 
 
+_GOLDEN_U64 = np.uint64(_GOLDEN)
+
+
+@njit(cache=True, inline="always")
+def mixed(value: np.uint64) -> np.uint64:
+    """SplitMix64's finaliser (backend._mix_numpy) of one uint64 (wrapping arithmetic)."""
+    value = (value ^ (value >> _S30)) * _MIX1
+    value = (value ^ (value >> _S27)) * _MIX2
+    return value ^ (value >> _S31)
+
+
 @njit(cache=True, inline="always")
 def hashed(key: np.uint64, offset: np.uint64) -> np.uint64:
     """SplitMix64's finaliser of ``key ^ offset`` (wrapping uint64 arithmetic)."""

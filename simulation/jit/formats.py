@@ -15,6 +15,9 @@ import numpy as np
 from numba import njit
 
 from simulation.dynamics.state import NOT_DROPPED, REPAIR_STEPS
+from simulation.formats.base import PAIR_BITS
+from simulation.jit.draws import _GOLDEN_U64 as _GOLDEN
+from simulation.jit.draws import mixed as _mixed
 from simulation.jit.draws import uniforms
 from simulation.jit.session import _below_logistic, _composite, _unit
 from simulation.jit.tables import K, T
@@ -117,21 +120,38 @@ def group_pairs(
             ties[i, j] = ties[k, me] = tie
     for i in range(member.shape[0]):
         member_ruptures[i] += new_ruptures[i]
+    unit = -1
+    unit_unresolved = unit_resolved = pairs_unresolved = pairs_resolved = 0.0
     for i in range(member.shape[0]):  # witnessing, once every row's ruptures of this session are known
         r, first = run_of_row[i], i - member[i]
-        leader_unresolved = leader_resolved = pairs_unresolved = pairs_resolved = 0.0
-        for j in range(size[i]):
-            k = first + j
-            leader_unresolved += 1.0 if expired_leader[k] else 0.0
-            leader_resolved += 1.0 if resolved_leader[k] else 0.0
-            pairs_unresolved += float(pair_expired[k])
-            pairs_resolved += float(pair_resolved[k])
+        if first != unit:  # the unit's sums, in member order: once per unit
+            unit, unit_unresolved, unit_resolved, pairs_unresolved, pairs_resolved = first, 0.0, 0.0, 0.0, 0.0
+            for j in range(size[i]):
+                k = first + j
+                unit_unresolved += 1.0 if expired_leader[k] else 0.0
+                unit_resolved += 1.0 if resolved_leader[k] else 0.0
+                pairs_unresolved += float(pair_expired[k])
+                pairs_resolved += float(pair_resolved[k])
         own_unresolved = 1.0 if expired_leader[i] else 0.0
         own_resolved = 1.0 if resolved_leader[i] else 0.0
-        seen_unresolved = (leader_unresolved - own_unresolved) + (0.5 * pairs_unresolved - float(pair_expired[i]))
-        seen_resolved = (leader_resolved - own_resolved) + (0.5 * pairs_resolved - float(pair_resolved[i]))
+        seen_unresolved = (unit_unresolved - own_unresolved) + (0.5 * pairs_unresolved - float(pair_expired[i]))
+        seen_resolved = (unit_resolved - own_resolved) + (0.5 * pairs_resolved - float(pair_resolved[i]))
         change = P[r, K.witness_repair_gain] * seen_resolved - P[r, K.witness_unresolved_loss] * seen_unresolved
         witnessed[i] = min(max(witnessed[i] + (1.0 if attended[i] else 0.0) * change, -1.0), 1.0)
+
+
+@njit(cache=True)
+def pair_keys(run_keys, unit, member, width, salt):  # fmt: skip
+    """The pair draws' keys of formats.base.format_draws (backend.Draws.for_rows with the pair index
+    (unit, lower member, higher member) of each row and member j), by the same integer operations."""
+    keys = np.empty((member.shape[0], width), dtype=np.uint64)
+    for i in range(member.shape[0]):
+        for j in range(width):
+            low, high = min(member[i], j), max(member[i], j)
+            pair = (unit[i] << (2 * PAIR_BITS)) | (low << PAIR_BITS) | high
+            counter = np.uint64(pair) * _GOLDEN + salt
+            keys[i, j] = _mixed(run_keys[i] ^ _mixed(counter))
+    return keys
 
 
 @njit(cache=True, error_model="numpy")

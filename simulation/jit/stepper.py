@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from simulation import dynamics
-from simulation.backend import PROCESSES
+from simulation.backend import _GOLDEN, PROCESSES, Domain, Draws, _mix_scalar
 from simulation.dynamics.session import keep_endings
+from simulation.formats.base import FormatDraws
 from simulation.formats.group import GroupState
 from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
@@ -151,6 +152,12 @@ class FusedStepper:
         return before, state, per_row if formatted else recorded, recorded
 
     # --- the formats' submodels (simulation.formats.group and .family call these) -------------------
+
+    def format_draws(self, run_keys: np.ndarray, unit: np.ndarray, member: np.ndarray, width: int) -> FormatDraws:
+        """formats.base.format_draws, the pair keys by a fused loop (the same integers)."""
+        salt = np.uint64(_mix_scalar(int(Domain.PAIR) * _GOLDEN))
+        keys = fused_formats.pair_keys(np.asarray(run_keys, dtype=np.uint64), unit, member, width, salt)
+        return FormatDraws(Draws.for_rows(np, run_keys, unit, Domain.UNIT), Draws(np, keys, Domain.PAIR))
 
     def group_cohesion(self, members: Any, state: dynamics.State, own: GroupState) -> np.ndarray:
         """formats.group.group_cohesion on the state before the session."""
