@@ -13,6 +13,7 @@ families of five, and routine outcome monitoring on.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -70,3 +71,26 @@ def test_the_manifest_names_the_kernel(tmp_path):
     assert main(["run", "--clients", "60", "--seed", "3", "--out", str(tmp_path / "run")]) == 0
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["backend"] == "numba" and manifest["versions"]["numba"][0].isdigit()
+
+
+def test_a_changed_layout_flushes_the_compiled_cache(monkeypatch, tmp_path):
+    """numba reloads cached code while the function's own file is unchanged: a changed parameter list
+    (or trait, state or code) must flush it. The cache is tagged with the layout's fingerprint; a
+    different fingerprint flushes every kernel's cache, the same one none."""
+    from simulation.jit import cache
+    from simulation.jit.stepper import KERNELS
+
+    flushed = []
+    for kernel in KERNELS:
+        monkeypatch.setattr(kernel._cache, "flush", lambda kernel=kernel: flushed.append(kernel))
+    tag = Path(KERNELS[0]._cache._cache_path) / cache.TAG
+    assert tag.read_text() == cache.fingerprint()
+    cache.refresh(KERNELS)
+    assert flushed == []
+    current = cache.fingerprint()
+    monkeypatch.setattr(cache, "fingerprint", lambda: "a parameter was added")
+    try:
+        cache.refresh(KERNELS)
+        assert len(flushed) == len(KERNELS) and tag.read_text() == "a parameter was added"
+    finally:
+        tag.write_text(current)

@@ -23,6 +23,7 @@ from simulation.jit.session import _below_logistic, _composite, _unit
 from simulation.jit.tables import K, T
 
 NO_CAUSE = 127  # as simulation.formats.family.NO_CAUSE: above every dropout cause code
+KERNELS = ("group_cohesion", "group_pairs", "family_figures", "family_endings", "pair_keys")
 
 
 @njit(cache=True, error_model="numpy")

@@ -20,11 +20,16 @@ from simulation.backend import _GOLDEN, PROCESSES, Domain, Draws, _mix_scalar
 from simulation.dynamics.session import keep_endings
 from simulation.formats.base import FormatDraws
 from simulation.formats.group import GroupState
+from simulation.jit import cache
 from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
 from simulation.jit.draws import NormalPairs, fill_uniforms, stream_offset
-from simulation.jit.tables import K, dose_table, parameter_table, trait_matrix
+from simulation.jit.tables import K, derive_terms, dose_table, parameter_table, trait_matrix
 from simulation.monitoring.course import expected_course
+
+KERNELS = [fused.fused_session, fused.end_courses, derive_terms, fill_uniforms]
+KERNELS += [getattr(fused_formats, name) for name in fused_formats.KERNELS]
+cache.refresh(KERNELS)
 
 _NO_FLOATS = np.empty(0, dtype=np.float64)
 _NO_SESSIONS = np.empty(0, dtype=np.int16)
