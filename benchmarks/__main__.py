@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ratios
+from benchmarks import end_to_end, ratios
 from simulation.backend import BACKENDS, DEFAULT_BACKEND
 from simulation.defaults import DEFAULT_CHUNK as CHUNK  # clients per chunk, as `alliance run` cuts a cohort
 from simulation.formats import FORMATS
@@ -165,6 +165,8 @@ def _best(repeats: int, measure: Callable[[], dict[str, float]]) -> dict[str, An
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one measurement described by ``spec`` in this (fresh) process and return its figures."""
+    if spec["kind"] in end_to_end.KINDS:  # pins itself where it should (see benchmarks/end_to_end.py)
+        return {**spec, **end_to_end.measure(spec), "peak_mib": _peak_mib()}
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from simulation.config import Params
@@ -299,7 +301,7 @@ def plan(quick: bool, backend: str, repeats: int) -> list[dict[str, Any]]:
             "repeats": repeats,
         }
     )
-    return jobs
+    return jobs + end_to_end.jobs(quick, backend, repeats)
 
 
 def environment(backend: str) -> dict[str, Any]:
@@ -448,6 +450,7 @@ def summarise(results: list[dict[str, Any]], env: dict[str, Any]) -> dict[str, A
         },
         "targets": targets,
         "ratios": ratios.summarise(results),
+        "end_to_end": end_to_end.summary(results),
         "raw": results,
     }  # raw: the kept (fastest) round of each measurement
 
@@ -561,6 +564,7 @@ def markdown(summary: dict[str, Any]) -> str:
         f"at {ratio['at_n_clients']:,} clients: {'met' if ratio['met'] else 'NOT met'}",
         *ratios.targets(summary["ratios"], TARGET_RATIO),
     ]
+    lines += end_to_end.markdown(summary["end_to_end"])
     return "\n".join(lines) + "\n"
 
 
