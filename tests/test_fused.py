@@ -26,6 +26,7 @@ from simulation.tables import build_tables
 
 CASES = {
     "individual, two runs": ("individual", {}, {"repair_skill_mean": 0.75, "feedback_enabled": True}),
+    "dropout on well-being (MNAR dial)": ("individual", {"dropout_wellbeing_weight": 1.5}, {}),
     "open groups, feedback on": ("group", {"open_groups": True, "feedback_enabled": True}, {"group_size": 5}),
     "families of five, feedback on": ("family", {"family_size": 5, "feedback_enabled": True}, {"family_size": 3}),
 }

@@ -25,6 +25,7 @@ from numba import njit
 
 from simulation.backend import PROCESSES
 from simulation.dynamics import state as codes
+from simulation.dynamics.attendance import WELLBEING_STEP
 from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 from simulation.jit.draws import session_offsets, uniforms
 from simulation.jit.tables import K, T
@@ -305,6 +306,7 @@ def fused_session(
             + P[r, K.dropout_missed_weight] * (0.0 if attended else 1.0)
             + P[r, K.dropout_early_weight] * (1.0 if own <= EARLY_DROPOUT_SESSIONS else 0.0)
             + P[r, K.dropout_motivation_weight] * (0.5 - M[i, T.motivation])
+            + P[r, K.dropout_wellbeing_weight] * (intake - changed) / WELLBEING_STEP
         )
         u_practical, u_improved = uniforms(key, offset[EXIT])
         if unit_draws[0].shape[0] != 0:  # a unit that ends together draws once for all its members
