@@ -182,6 +182,19 @@ def test_existing_data_set_is_not_overwritten(tmp_path, capsys):
     assert (tmp_path / "sessions.parquet").read_bytes() != before[tmp_path / "sessions.parquet"]
 
 
+def test_the_recorded_command_remakes_the_population_values(tmp_path):
+    """truth/parameters.json's command, run again, remakes the truth to the byte: it carries a
+    --population-clients other than the default (the population values depend on it)."""
+    first, again = tmp_path / "first", tmp_path / "again"
+    options = ["--therapists", "2", "--clients-per-therapist", "3", "--set", "alliance_effect=1"]
+    assert main(["generate", "--out", str(first), *options, "--population-clients", "2000"]) == 0
+    command = json.loads((first / "truth" / "parameters.json").read_text())["command"]
+    assert "--population-clients 2000" in command
+    assert main(command.replace("DATASET", str(again)).split()[1:]) == 0
+    truth = "truth/parameters.json"
+    assert (again / truth).read_bytes() == (first / truth).read_bytes()
+
+
 def test_worked_example_runs_and_puts_estimates_beside_the_truth(tmp_path):
     """experiments/synthetic_methods.py fits its models and writes its table and figure."""
     import subprocess

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from simulation.commands import options
-from simulation.defaults import FILE_FORMATS
+from simulation.defaults import FILE_FORMATS, POPULATION_CLIENTS
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -47,9 +47,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--population-clients",
         type=options.count("--population-clients", 0, 10_000_000),
-        default=20_000,
+        default=POPULATION_CLIENTS,
         help="size of the reference simulation for population values when parameters differ from the "
-        "defaults (recorded values are used for the defaults; 0: none; default 20000)",
+        "defaults, rounded up to whole batches of 1,000 (at least 2,000; recorded values are used for the "
+        f"defaults; 0: none; default {POPULATION_CLIENTS})",
     )
     parser.add_argument("--file-format", choices=FILE_FORMATS, default="parquet", help="table files (parquet)")
     options.add_chunk_option(parser)

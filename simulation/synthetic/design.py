@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from simulation.config import PARAMETERS, ParameterError, Params, shown
-from simulation.defaults import FILE_FORMATS
+from simulation.defaults import FILE_FORMATS, POPULATION_CLIENTS
 from simulation.formats import get_format
 from simulation.instruments.items import WaiSchedule
 from simulation.recipe import RunRecipe
@@ -38,7 +38,8 @@ def replicate_folder(replicate: int) -> str:
 @dataclass(frozen=True)
 class Design:
     """What to generate: parameters (and how they were made), therapists, seed, WAI-SR schedule and
-    format. Each therapist's caseload is the parameter ``clients_per_therapist`` members' worth of whole
+    format, and the size of the reference simulation for population values (``--population-clients``).
+    Each therapist's caseload is the parameter ``clients_per_therapist`` members' worth of whole
     units (clients, groups or families; simulation.formats)."""
 
     recipe: RunRecipe
@@ -47,6 +48,7 @@ class Design:
     seed: int
     schedule: WaiSchedule
     format: str = "individual"
+    population_clients: int = POPULATION_CLIENTS
 
     @property
     def n_clients(self) -> int:
@@ -68,6 +70,9 @@ class Design:
         parts.append(f"--clients-per-therapist {self.params.clients_per_therapist}")
         parts += [f"--wai-schedule {self.schedule.describe()}", f"--file-format {file_format}"]
         parts += [f"--replicates {replicates}"] if replicates > 1 else []
+        parts += (
+            [f"--population-clients {self.population_clients}"] if self.population_clients != POPULATION_CLIENTS else []
+        )
         config = self.recipe.config
         parts += [
             f"--preset {name}"

@@ -5,13 +5,13 @@ share one population truth (``study.json``) and one measurement model."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from simulation.config import Params
-from simulation.defaults import DEFAULT_CHUNK
+from simulation.defaults import DEFAULT_CHUNK, POPULATION_CLIENTS
 from simulation.instruments import codebook
 from simulation.instruments.items import WaiSchedule
 from simulation.instruments.scores import InstrumentFigures
@@ -33,7 +33,6 @@ from simulation.synthetic.measurement import AdministrationFigures, lavaan_synta
 from simulation.synthetic.population import population_values
 from simulation.synthetic.truths import Truths
 
-POPULATION_CLIENTS = 20_000  # the reference simulation's size for parameters other than the defaults
 STUDY_FILES = ("study.json", "measurement_model.lavaan", "README.md", MANIFEST)
 
 
@@ -82,11 +81,14 @@ def generate(
     given on ``wai_schedule`` (e.g. '3,5,8,last' or 'all'; default: 3,5,8,last within the course), in
     ``format`` (individual, group, family). Population values come from the recorded reference for
     the default parameters, else from a reference simulation of ``population_clients`` (0: none)."""
-    design = make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule, format)
+    design = replace(
+        make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule, format),
+        population_clients=population_clients,
+    )
     pieces: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     truths, figures, administrations = stream(design, lambda name, table: pieces[name].append(table))
     tables = {name: pd.concat(parts, ignore_index=True) for name, parts in pieces.items()}
-    population = population_values(design.params, design.format, population_clients)
+    population = population_values(design.params, design.format, design.population_clients)
     return DataSet(
         tables["sessions"],
         tables["clients"],
@@ -179,10 +181,13 @@ def generate_to_directory(
     ``overwrite``; manifest.json (every file's checksum, the model's code version) is published last.
     Returns the instrument figures and the truth document (of the first replicate)."""
     check_output_choices(file_format, replicates)
-    design = make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule, format)
+    design = replace(
+        make_design(recipe, therapists, clients_per_therapist, seed, wai_schedule, format),
+        population_clients=population_clients,
+    )
     names = study_names(file_format, replicates)
     check_free(out, names, overwrite)
-    population = population_values(design.params, design.format, population_clients)
+    population = population_values(design.params, design.format, design.population_clients)
     with atomic_outputs(out, names, overwrite) as paths:
         if replicates == 1:
             figures, parameters = _write_one(design, paths, "", file_format, chunk_clients, population, "")
