@@ -13,8 +13,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "figures",
         help="draw the figure gallery of a run (PNG and SVG)",
-        description="Draw the teaching figures (trajectories, V shape, outcomes by therapist repair skill "
-        "and attunement, dropout curves, dose-response; a group run adds cohesion over the course, a family "
+        description="Draw the teaching figures (trajectories, V shape, outcomes by therapist repair skill, "
+        "dropout curves, dose-response; a group run adds cohesion over the course, a family "
         "run dropout by the family's split) from the tables that 'alliance run' wrote.",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a directory written by 'alliance run --out'")

@@ -54,7 +54,7 @@ READ_COLUMNS = ["client_id", "session", "stage", "attended", "bond", "goal", "ta
 # the columns the figures read from the other tables (a file without them is refused, not drawn); a
 # format adds its own (Format.gallery_session_columns, gallery_client_columns, gallery_unit_columns)
 CLIENT_COLUMNS = ["client_id", "therapist_id", "outcome", "sessions_scheduled", "dropped_out", "ors_intake"]
-THERAPIST_COLUMNS = ["therapist_id", "repair_skill", "attunement"]
+THERAPIST_COLUMNS = ["therapist_id", "repair_skill"]
 
 
 MIN_CLIENTS = 10  # fewer cannot fill the tercile and curve figures (a run of 1 client has no terciles)
