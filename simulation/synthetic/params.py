@@ -1,4 +1,4 @@
-"""Parameters of the synthetic data sets' causal truth (docs/instruments.md, Causal estimands): the
+"""Parameters of the synthetic data sets' causal truth (docs/synthetic.md, Causal truth by replay): the
 intervention that the replayed estimand ``alliance_raise_effect`` applies (:mod:`simulation.synthetic.replay`).
 They change no simulated course, only which replay the truth reports."""
 

@@ -4,7 +4,7 @@ client lagged slope, the between- and within-therapist alliance-outcome slopes, 
 effects (:mod:`.replay`) and the dropout and rupture figures. :mod:`.population` computes the same
 definitions on a very large reference simulation: their *population* values.
 
-Definitions (docs/instruments.md, Estimands, says the same for a reader of a data set):
+Definitions (docs/synthetic.md, Estimands, says the same for a reader of a data set):
 
 - latent change: latent well-being at the end of the course minus at intake (``wellbeing_final -
   wellbeing_intake``), ORS points.
