@@ -1,7 +1,7 @@
 """The measurement truth of a synthetic data set, per administration: for each WAI-SR form, subscale
 and session of the schedule, Cronbach's alpha (a sample value of the data set), the true reliability
-(the share of the subscale score's variance that is true-score variance, from the exact expected item
-scores given the rater's view) and the standardized loadings of the latent item responses; the
+(the share of the subscale score's variance that is true-score variance, from the exact mean and
+variance of the item scores given the rater's view) and the standardized loadings of the latent item responses; the
 client-therapist r of the totals per session; and the true measurement model as lavaan model syntax.
 
 Reliability is a property of one administration: pooled over sessions, growth in the alliance adds
@@ -30,13 +30,20 @@ FORMS = {
 }  # form -> prefix of its view in truth/sessions
 
 
-def expected_items(view: np.ndarray, items: list[int], leniency: float, error_sd: float) -> np.ndarray:
-    """E[item score | rater's view] (rows, items) under the ordinal probit model (items.wai_items)."""
+def item_moments(view: np.ndarray, items: list[int], leniency: float, error_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """E[item score | rater's view] and Var[item score | rater's view] (rows, items) under the ordinal
+    probit model (items.wai_items). With q_k the chance that the latent response passes the k-th of the
+    ordered thresholds, the score is 1 + the number passed, so its mean is 1 + sum q_k and, the events
+    being nested, its second moment about 1 is sum (2k - 1) q_k."""
     loadings, offsets = np.asarray(WAI_LOADINGS)[items], np.asarray(WAI_OFFSETS)[items]
     mean = loadings * (view[:, None] - 0.5) + 0.5 + leniency + offsets
     if error_sd == 0:
-        return 1 + (mean[..., None] > np.asarray(WAI_THRESHOLDS)).sum(axis=-1)
-    return 1 + ndtr((mean[..., None] - np.asarray(WAI_THRESHOLDS)) / error_sd).sum(axis=-1)
+        passed = (mean[..., None] > np.asarray(WAI_THRESHOLDS)).sum(axis=-1)
+        return 1 + passed, np.zeros(passed.shape)
+    chances = ndtr((mean[..., None] - np.asarray(WAI_THRESHOLDS)) / error_sd)
+    passed = chances.sum(axis=-1)
+    odd = 2 * np.arange(1, len(WAI_THRESHOLDS) + 1) - 1
+    return 1 + passed, (chances * odd).sum(axis=-1) - passed**2
 
 
 def _fsum_variance(parts: list[np.ndarray]) -> float:
@@ -48,6 +55,16 @@ def _fsum_variance(parts: list[np.ndarray]) -> float:
     return math.fsum((values - mean) ** 2) / (values.size - 1)
 
 
+def _true_reliability(true_scores: list[np.ndarray], error_variances: list[np.ndarray]) -> float:
+    """True-score variance over itself plus the mean error variance of the subscale score: the share
+    of the score's variance that is true, from the model, so it lies in 0-1 whatever the sample."""
+    true = _fsum_variance(true_scores)
+    errors = np.concatenate(error_variances) if error_variances else np.empty(0)
+    if math.isnan(true) or true + math.fsum(errors) == 0:
+        return math.nan
+    return true / (true + math.fsum(errors) / errors.size)
+
+
 @dataclass
 class AdministrationFigures:
     """Accumulates the per-administration figures chunk by chunk."""
@@ -55,6 +72,7 @@ class AdministrationFigures:
     items: dict[tuple[str, str, int], Moments] = field(default_factory=dict)
     agreement: dict[int, Moments] = field(default_factory=dict)
     true_scores: dict[tuple[str, str, int], list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
+    error_variances: dict[tuple[str, str, int], list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
     views: dict[tuple[str, str, int], list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
     params: Params | None = None
 
@@ -77,7 +95,9 @@ class AdministrationFigures:
                     complete = ~np.isnan(scores).any(axis=1)
                     view = truth.loc[rows, f"{prefix}{subscale}"].to_numpy(float)[complete]
                     positions = [index for index, name in enumerate(WAI_SUBSCALE_OF_ITEM) if name == subscale]
-                    self.true_scores[key].append(expected_items(view, positions, leniency, error_sd).sum(axis=1))
+                    expected, variance = item_moments(view, positions, leniency, error_sd)
+                    self.true_scores[key].append(expected.sum(axis=1))
+                    self.error_variances[key].append(variance.sum(axis=1))  # items are independent given the view
                     self.views[key].append(view)
 
     def merge(self, other: AdministrationFigures) -> None:
@@ -91,6 +111,8 @@ class AdministrationFigures:
                 total.products = total.products + moments.products
         for key, parts in other.true_scores.items():
             self.true_scores[key] += parts
+        for key, parts in other.error_variances.items():
+            self.error_variances[key] += parts
         for key, parts in other.views.items():
             self.views[key] += parts
 
@@ -107,15 +129,12 @@ class AdministrationFigures:
                     key = (form, subscale, number)
                     moments = self.items[key]
                     n = moments.count
-                    observed = (moments.products.sum() - moments.sums.sum() ** 2 / n) / (n - 1) if n > 1 else math.nan
                     view_sd = math.sqrt(_fsum_variance(self.views[key])) if n > 1 else math.nan
                     positions = [index for index, name in enumerate(WAI_SUBSCALE_OF_ITEM) if name == subscale]
                     entry[f"{form}_{subscale}"] = {
                         "administrations": n,
                         "alpha": moments.alpha(),
-                        "true_reliability": _fsum_variance(self.true_scores[key]) / observed
-                        if observed > 0
-                        else math.nan,
+                        "true_reliability": _true_reliability(self.true_scores[key], self.error_variances[key]),
                         "standardized_loadings": [
                             WAI_LOADINGS[i] * view_sd / math.sqrt((WAI_LOADINGS[i] * view_sd) ** 2 + error_sd**2)
                             if error_sd > 0 or view_sd > 0
