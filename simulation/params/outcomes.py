@@ -158,8 +158,8 @@ class AttendanceParams:
         0.0,
         10.0,
         "log-odds",
-        "Disengaged dropout per 10 ORS points that latent well-being lies below the client's intake "
-        "(the MNAR dial: 0 leaves latent well-being out of the dropout hazard).",
+        "Disengaged dropout per 10 ORS points that latent well-being lies below the client's intake, "
+        "and less by as much above it (the MNAR dial: 0 leaves latent well-being out of the dropout hazard).",
         "attendance",
     )
     practical_dropout_hazard: float = param(

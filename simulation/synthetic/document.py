@@ -27,7 +27,7 @@ MISSINGNESS = {
     "every item of that row missing (attended false)",
     "dropout": "the course ends early by competing hazards: disengaged (rises as the latent alliance falls, "
     "with open or unresolved ruptures, after a missed session, early on and, with dropout_wellbeing_weight "
-    "above 0, as latent well-being falls below intake: missing not at random), practical (constant) and "
+    "above 0, as latent well-being falls, measured from intake: missing not at random), practical (constant) and "
     "improved (after a latent gain of 5 ORS points); no rows after the end",
     "wai_schedule": "the WAI-SR is given only at the end of scheduled sessions that are attended; 'last' is "
     "the last session the clinic scheduled (course_length), not the session a client turns out to attend last",
