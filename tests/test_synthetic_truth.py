@@ -181,11 +181,14 @@ def test_the_empathy_scale_is_in_the_long_table_at_early_sessions(data):
     )
 
 
-def test_replicates_share_one_truth_and_each_is_its_own_seed(tmp_path):
-    """--replicates 2 writes two data sets (seeds 4 and 5) that share study.json's population values;
-    replicate 2 is, to the byte, the data set of seed 5."""
+def test_replicates_share_one_truth_and_each_is_its_own_seed(tmp_path, capsys):
+    """--replicates 2 writes two data sets (seeds 4 and 5) that share study.json's population values,
+    and says so; replicate 2 is, to the byte, the data set of seed 5."""
     small = ["--therapists", "4", "--clients-per-therapist", "5"]
     assert main(["generate", "--out", str(tmp_path / "study"), *small, "--seed", "4", "--replicates", "2"]) == 0
+    said = capsys.readouterr().out
+    assert "Simulation study of 2 synthetic data sets" in said
+    assert "replicate_001/ to replicate_002/" in said and "study.json" in said
     assert main(["generate", "--out", str(tmp_path / "single"), *small, "--seed", "5"]) == 0
     study = json.loads((tmp_path / "study" / "study.json").read_text())
     assert study["seeds"] == [4, 5]

@@ -60,6 +60,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> None:
     from simulation.instruments.items import WaiSchedule
     from simulation.synthetic import generate_to_directory
+    from simulation.synthetic.design import replicate_folder
 
     options.require_out(args, "generate", "the data set")
     try:
@@ -80,6 +81,15 @@ def run(args: argparse.Namespace) -> None:
         args.replicates,
         args.population_clients,
     )
-    print(f"Synthetic data set of {truth['clients']} clients, {truth['therapists']} therapists ({args.format})")
+    files = "sessions, clients, therapists, truth/, codebook.json, codebook.md, README.md"
+    if args.replicates == 1:
+        print(f"Synthetic data set of {truth['clients']} clients, {truth['therapists']} therapists ({args.format})")
+    else:
+        print(
+            f"Simulation study of {args.replicates} synthetic data sets, each of {truth['clients']} clients, "
+            f"{truth['therapists']} therapists ({args.format}); the first one's figures:"
+        )
+        folders = f"{replicate_folder(1)}/ to {replicate_folder(args.replicates)}/"
+        files = f"{folders} (each: {files}), study.json, measurement_model.lavaan, README.md"
     print(figures.to_markdown())
-    print(f"Wrote {args.out}/ (sessions, clients, therapists, truth/, codebook.json, codebook.md, README.md, manifest)")
+    print(f"Wrote {args.out}/ ({files}, manifest)")
