@@ -316,7 +316,10 @@ def test_sobol_indices_of_the_ishigami_function_match_the_analytic_values():
 
 
 def test_the_sensitivity_experiment_is_the_size_its_readme_states():
-    """experiments/README.md's row and docs/sweeps.md state the Sobol experiment's size as its study file has it."""
+    """experiments/README.md's row and docs/sweeps.md state the Sobol experiment's size as its study file has
+    it, and what docs/sweeps.md's rule asks after the pilot it names."""
+    from simulation.sweeps.analysis import sobol_samples_needed
+
     study = load_study(SMOKE.parent / "sensitivity.toml")
     runs = study.n_runs(study.design())
     assert runs == study.samples * (len(study.factors) + 2)
@@ -324,6 +327,11 @@ def test_the_sensitivity_experiment_is_the_size_its_readme_states():
     assert f"| {runs:,} x {study.clients:,} |" in row
     docs = " ".join((SMOKE.parent.parent / "docs" / "sweeps.md").read_text().split())
     assert f"`samples = {study.samples}`, {runs:,} runs of {study.clients:,} clients" in docs
+    assert (
+        "a pilot of 256 base samples of 1,000 clients had leading half-widths up to 0.14, for which the rule asks 512"
+        in docs
+    )
+    assert sobol_samples_needed(0.14, 256) == 512 and study.samples == 2 * 512
 
 
 def test_the_sample_size_rule_narrows_the_leading_sobol_intervals_under_the_target():
