@@ -10,6 +10,7 @@ from simulation.config import Params
 from simulation.figures.windows import DOSE_RESPONSE_SESSION, EARLY_DROPOUT_SESSIONS
 from simulation.tables import simulate
 from simulation.viz import data
+from simulation.viz.plots import plot_dose_response
 
 SEEDS, CLIENTS = (1, 2, 3), 2000
 
@@ -83,6 +84,16 @@ def test_dose_response_climbs_and_is_in_the_published_band_at_session_8(cohort):
     curve = data.dose_response(cohort.sessions, cohort.clients).set_index("session")["improved"]
     assert curve.loc[2:5].is_monotonic_increasing
     assert 0.35 <= curve.loc[DOSE_RESPONSE_SESSION] <= 0.65
+
+
+@pytest.mark.parametrize(("share", "verdict"), [(0.5, "is within"), (0.34, "is below"), (0.7, "is above")])
+def test_dose_response_title_says_where_its_own_session_8_lies(share, verdict):
+    """dose_response's title states the run's own place against the 35-65% band: a group run (seed 1,
+    2,000 members) has 34% at session 8, which a fixed 'is within' title misstated."""
+    curve = pd.DataFrame({"session": [2, DOSE_RESPONSE_SESSION], "improved": [0.2, share], "n": [100, 80]})
+    title = plot_dose_response(curve).get_title()
+    assert f"and {verdict} the published 35-65% at session {DOSE_RESPONSE_SESSION}" in " ".join(title.split())
+    assert "has no session" in plot_dose_response(curve.head(1)).get_title()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
