@@ -18,6 +18,7 @@ from simulation.backend import BACKENDS, BackendError
 from simulation.config import PARAMETERS, ParameterError, Params, declared_in, markdown_table, shown
 from simulation.defaults import CALIBRATION_CLIENTS, CALIBRATION_SEED, DEFAULT_CHUNK, FILE_FORMATS
 from simulation.extras import MissingExtraError
+from simulation.fit import command as fit_command
 from simulation.formats import FORMATS, get_format
 from simulation.presets import PRESETS
 from simulation.recipe import RunRecipe, to_toml
@@ -245,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument(
         "--port", type=_count("--port", 1024, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
     )
+    fit_command.add_parser(commands)
     return parser
 
 
@@ -413,6 +415,7 @@ COMMANDS = {
     "figures": command_figures,
     "app": command_app,
     "generate": command_generate,
+    fit_command.NAME: fit_command.run,
 }
 
 
@@ -447,6 +450,7 @@ def user_errors() -> tuple[type[Exception], ...]:
         ("simulation.store", "OutputFolderError"),  # a folder another process writes, or one that mixes
         ("simulation.viz.gallery", "RunDirError"),
         ("simulation.readers", "UnreadableFileError"),
+        ("simulation.fit.data", "DataError"),
     )
     loaded = tuple(getattr(sys.modules[module], name) for module, name in lazy if module in sys.modules)
     return (ParameterError, UsageError, BackendError, MissingExtraError, *loaded)
