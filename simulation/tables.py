@@ -91,13 +91,18 @@ def session_arrays(result: CourseResult) -> tuple[dict[str, np.ndarray], np.ndar
 
 
 def build_tables(
-    runs: list[Run], result: CourseResult, with_therapists: bool = True, run_column: bool | None = None
+    runs: list[Run],
+    result: CourseResult,
+    with_therapists: bool = True,
+    run_column: bool | None = None,
+    with_runs: bool = True,
 ) -> Tables:
     """The tables of a pass; sessions, clients and therapists carry a ``run`` column if ``run_column``
     (by default: when there are several runs).
 
     A chunk of a larger cohort leaves the therapists out (``with_therapists=False``): they are
-    written once per run by :func:`therapist_table`."""
+    written once per run by :func:`therapist_table`; a caller that never reads the run table (a fit's
+    thousands of small simulations) leaves it out with ``with_runs=False``."""
     if run_column is None:
         run_column = len(runs) > 1
     columns, row_of, offsets = session_arrays(result)
@@ -177,7 +182,7 @@ def build_tables(
     if has_units:
         units = unit_table(clients, result.format)
     therapists = therapist_table(runs, run_column) if with_therapists else pd.DataFrame()
-    return Tables(sessions, clients, therapists, run_table(runs), units)
+    return Tables(sessions, clients, therapists, run_table(runs) if with_runs else pd.DataFrame(), units)
 
 
 def _segment_mean(values: np.ndarray, counted: np.ndarray, offsets: np.ndarray) -> np.ndarray:

@@ -63,11 +63,10 @@ def run(args: argparse.Namespace) -> None:
     """Check everything, say what the columns can inform, fit, write."""
     from simulation.fit.api import prepare
     from simulation.fit.data import DataError
-    from simulation.fit.inference import Settings, cores, run_abc
+    from simulation.fit.inference import Settings, cores, defined_summaries, run_abc
     from simulation.fit.model import Simulator
     from simulation.fit.outputs import FIT_FILES, estimates_markdown, write_fit
     from simulation.fit.screen import screen
-    from simulation.fit.summaries import available
     from simulation.store import check_free
     from simulation.sweeps.execute import dask_executor, local_executor
 
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> None:
     )
     check_free(args.out, FIT_FILES, args.overwrite)
     print(f"{records.clients} clients, {records.therapists} therapists; columns: {', '.join(records.columns)}")
-    simulator = Simulator.mirroring(records, base, available(records.columns))
+    simulator = Simulator.mirroring(records, base, defined_summaries(records)[0])
     print(screen(simulator, priors, args.seed).message())
     client = None
     if args.scheduler is not None:
@@ -97,10 +96,10 @@ def run(args: argparse.Namespace) -> None:
             records, priors, base, Settings(args.seed, args.population, args.generations), executor, max(slots, 1)
         )
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
         if client is not None:
-            client.close()
+            client.close()  # the cluster's executor goes with its client
+        elif executor is not None:
+            executor.shutdown(cancel_futures=True)
     table = write_fit(result, records, args.out, args.overwrite, args.command_line)
     print(estimates_markdown(table))
     print(f"{result.evaluations} simulations in {len(result.generations)} generations")

@@ -20,7 +20,7 @@ from simulation.extras import require
 from simulation.fit.data import DataError, Records
 from simulation.fit.defaults import DEFAULT_GENERATIONS, DEFAULT_POPULATION, DEFAULT_SEED
 from simulation.fit.model import Prior, Simulator
-from simulation.fit.summaries import available, summarise
+from simulation.fit.summaries import Summary, available, summarise
 
 NOT_IDENTIFIED_RATIO = 0.8
 """A posterior whose standard deviation is above this share of the prior's counts as not identified."""
@@ -90,6 +90,17 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, levels: tuple[fl
     return tuple(float(values[order][min(np.searchsorted(cumulative, level), len(values) - 1)]) for level in levels)
 
 
+def defined_summaries(records: Records) -> tuple[tuple[Summary, ...], dict[str, float]]:
+    """The summaries the records' columns give, less any the records leave undefined (a correlation
+    over too few clients, say), and their observed values."""
+    summaries = available(records.columns)
+    observed = summarise(records.table, summaries)
+    kept = tuple(summary for summary in summaries if np.isfinite(observed[summary.name]))
+    if not kept:
+        raise DataError(f"{records.source}: too few clients for any summary of the fit")
+    return kept, {summary.name: observed[summary.name] for summary in kept}
+
+
 def _quiet_pyabc() -> None:
     """pyabc logs every generation at INFO; the command prints its own lines."""
     for name in ("ABC", "pyabc", "Sampler", "Distance", "Epsilon", "History", "Acceptor", "Transition"):
@@ -110,11 +121,7 @@ def run_abc(
     from simulation.fit.sampler import OrderedSampler
 
     _quiet_pyabc()
-    summaries = available(records.columns)
-    observed = summarise(records.table, summaries)
-    undefined = [name for name, value in observed.items() if not np.isfinite(value)]
-    if undefined:
-        raise DataError(f"the records leave summary {undefined[0]} undefined (e.g. every client's ORS change the same)")
+    summaries, observed = defined_summaries(records)
     simulator = Simulator.mirroring(records, base or Params(), summaries)
 
     def model(parameters: dict) -> dict[str, float]:

@@ -97,7 +97,7 @@ class Simulator:
         """One simulated data set at ``values``: the records' columns, one row per client and scheduled session."""
         params = self.params(values)
         runs = [Run(params, self.therapists * self.caseload, seed)]
-        tables = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs)), with_therapists=False)
+        tables = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs)), with_therapists=False, with_runs=False)
         long, _ = administer(tables.sessions, params, seed, self.schedule)
         return pd.DataFrame(
             {
