@@ -45,8 +45,12 @@ def predictive_check(
     seen = trajectories(observed, sessions)
     made = [trajectories(table, sessions) for table in simulated]
     panels = [panel for panel in TRAJECTORIES if panel[0] in seen]
-    figure = Figure(figsize=(4.2 * (len(panels) + 1), 4.0))
-    axes = figure.subplots(1, len(panels) + 1)
+    columns = (len(panels) + 1) // 2
+    layout = [[panels[row * columns + column][0] if row * columns + column < len(panels) else "." for column in
+               range(columns)] + ["z"] for row in range(2)]  # fmt: skip
+    figure = Figure(figsize=(4.0 * columns + 5.0, 7.0))
+    named = figure.subplot_mosaic(layout, width_ratios=[1.0] * columns + [1.2])
+    axes = [named[panel[0]] for panel in panels] + [named["z"]]
     x = np.arange(1, sessions + 1)
     for ax, (name, _, label, limits) in zip(axes, panels, strict=False):
         values = np.array([curves[name] for curves in made])
