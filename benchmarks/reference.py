@@ -7,8 +7,10 @@ counter-based random streams, so the two share rules but no random numbers: they
 distribution, not draw for draw (tests/test_reference_agreement.py checks that), and this file is the
 per-agent baseline of the speed-up that ``python -m benchmarks`` reports.
 
-Only constants (stage, attachment and rupture codes, ORS_MAX, REPAIR_STEPS, the outcome categories)
-and the outcome classification (simulation.measures.classify_outcomes) are shared with the package.
+Only constants (stage, attachment and rupture codes, ORS_MAX, REPAIR_STEPS, the outcome categories),
+the outcome classification (simulation.measures.classify_outcomes), the shipped expected course of
+routine outcome monitoring (data, simulation.monitoring.course) and the signal columns of the sessions
+table (a measurement, simulation.monitoring.record) are shared with the package.
 Every rule is written out again here, in the order of ``dynamics.step_session``, so that a change to a
 rule on one side and not the other shows up as a disagreement. Where the kernel uses an array trick,
 this file does the plain thing: the five repair steps are tried one by one until one fails (the kernel
@@ -53,6 +55,7 @@ from simulation.dynamics import (
 )
 from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, EARLY_DROPOUT_SESSIONS
 from simulation.monitoring import record as monitoring_record
+from simulation.monitoring.course import expected_course
 from simulation.runs import Run
 from simulation.tables import RECORDED_SESSION_COLUMNS, Tables, run_table
 
@@ -142,6 +145,9 @@ class ReferenceClient(mesa.Agent):
         self.repair_step = 0
         self.pre_bond = self.pre_goal = self.pre_task = 0.0
         self.sessions_attended = self.ruptures = self.resolved = self.unresolved = self.resolution_attended = 0
+        self.intake_ors = math.nan  # routine outcome monitoring (ODD 7.18): the ORS of the intake session
+        self.acted = False  # the therapist acts on a not-on-track signal this session
+        self.extension = self.feedback_sessions = 0  # sessions the signals added; sessions acted on
 
     # --- the relation's quantities ---------------------------------------------------------------
 
@@ -169,10 +175,16 @@ class ReferenceClient(mesa.Agent):
         attended = session == 1 or draw.random() >= self.miss_chance()
         ors = clip(float(round(self.wellbeing + p.ors_error_sd * draw.gauss())), 0.0, ORS_MAX) if attended else math.nan
 
+        self.acted = self.act_on_signal(session, ors, attended)  # 7.18
+
         if attended:
             if session > 1:  # the intake session is spent in engagement
                 self.stage = self.next_stage(session)
             self.grow_alliance()
+            if self.acted:  # 7.18: revisit goals and tasks
+                gain = p.feedback_agreement_gain
+                self.goal += gain * max(self.ceiling - self.goal, 0.0)
+                self.task += gain * max(self.ceiling - self.task, 0.0)
             self.after_growth()
 
         # rupture onset: bond drops by the severity, goal and task by half of it
@@ -197,7 +209,9 @@ class ReferenceClient(mesa.Agent):
             srs = clip(float(round(expected + p.srs_noise_sd * draw.gauss())), 0.0, SRS_MAX)
             alert = draw.random() < t.feedback_use and srs < p.srs_cutoff
             if self.rupture_open and not self.detected:
-                self.detected = draw.random() < self.detection_chance(alert)
+                u = draw.random()  # 7.18: talking about the alliance notices at the top of the draw's range
+                talked = self.acted and u >= 1.0 - p.feedback_detection_gain
+                self.detected = u < self.detection_chance(alert) or talked
 
         # repair: the five steps are tried in order until one fails (tried again next session)
         resolved_now = False
@@ -236,9 +250,12 @@ class ReferenceClient(mesa.Agent):
         if attended and self.stage == RESOLUTION:
             self.resolution_attended += 1
 
-        # the ending: planned (resolution done, or the course limit) before dropout, whose competing
-        # causes are tried in order: disengaged, practical, improved
-        planned_end = self.resolution_attended >= p.resolution_sessions or session >= p.course_length
+        # the ending: planned (resolution done, or the course limit, which acted-on signals extend) before
+        # dropout, whose competing causes are tried in order: disengaged, practical, improved
+        if self.acted:  # 7.18: more sessions
+            self.extension = min(self.extension + p.feedback_extra_sessions, p.feedback_session_cap)
+            self.feedback_sessions += 1
+        planned_end = self.resolution_attended >= p.resolution_sessions or session >= self.planned_course()
         ends = self.end_or_not(planned_end, alliance, attended, session)
 
         # the therapist's view of the alliance, rated at the end of an attended session
@@ -268,6 +285,26 @@ class ReferenceClient(mesa.Agent):
 
     # --- submodels ---------------------------------------------------------------------------------
 
+    def planned_course(self) -> int:
+        """Sessions of the planned course: the course length and what acted-on signals added."""
+        return self.model.params.course_length + self.extension
+
+    def act_on_signal(self, session: int, ors: float, attended: bool) -> bool:
+        """Routine outcome monitoring (7.18): where the clinic uses feedback, an attended session after
+        the intake whose ORS is more than monitoring_margin under the expected course of the client's
+        intake band is a signal, which the therapist acts on with probability feedback_use."""
+        p = self.model.params
+        if not p.feedback_enabled:
+            return False
+        if session == 1:
+            self.intake_ors = ors
+            return False
+        course = expected_course()
+        band = sum(self.intake_ors >= edge for edge in course.band_edges)
+        expected = course.expected[band][min(session, len(course.expected[band])) - 1]
+        flagged = attended and ors < expected - p.monitoring_margin
+        return flagged and self.model.random.random() < self.therapist.feedback_use
+
     def miss_chance(self) -> float:
         """Missing is likelier with a weak alliance, low motivation and an open withdrawal."""
         p = self.model.params
@@ -283,7 +320,7 @@ class ReferenceClient(mesa.Agent):
         """The stage is entered by state, at most one step per attended session."""
         p = self.model.params
         goals_met = self.wellbeing - self.intake >= p.goal_fraction * (self.attainable - self.intake)
-        nearly_done = session + p.resolution_sessions > p.course_length
+        nearly_done = session + p.resolution_sessions > self.planned_course()
         if (self.stage == WORKING and goals_met) or (self.stage < RESOLUTION and nearly_done):
             return RESOLUTION
         if self.stage == EXPLORATION and self.goal >= p.agreement_threshold and self.task >= p.agreement_threshold:
@@ -390,6 +427,7 @@ class ReferenceClient(mesa.Agent):
         p = self.model.params
         return logistic(
             shift
+            - p.feedback_retention * self.acted  # 7.18: attending to motivation and support
             + p.dropout_base_logit
             + p.dropout_alliance_weight * (0.5 - alliance)
             + p.dropout_rupture_weight * (self.rupture_open + self.unresolved)
@@ -476,10 +514,8 @@ class ReferenceModel(mesa.Model):
         client.remove()
 
     def record_signals(self, sessions: pd.DataFrame, table: pd.DataFrame) -> None:
-        """The monitoring columns, by the package's rule (simulation.monitoring.record); the reference
-        has no feedback, so no session is acted on and no course extended."""
-        if self.params.feedback_enabled:
-            raise ValueError("the reference model has no routine outcome monitoring feedback (feedback_enabled)")
+        """The monitoring columns: the signals by the package's rule (simulation.monitoring.record, a
+        measurement of the sessions table), the sessions acted on and added as each client counted them."""
         row_of = sessions["client_id"].to_numpy() - 1
         session_signals, client_signals = monitoring_record.signal_columns(
             row_of,
@@ -493,8 +529,9 @@ class ReferenceModel(mesa.Model):
             sessions[name] = values
         for name, values in client_signals.items():
             table[name] = values
-        for name in ("feedback_sessions", "sessions_added"):
-            table[name] = np.zeros(len(table), dtype=np.int16)
+        clients = sorted(self.finished, key=lambda client: client.index)
+        table["feedback_sessions"] = np.array([client.feedback_sessions for client in clients], dtype=np.int16)
+        table["sessions_added"] = np.array([client.extension for client in clients], dtype=np.int16)
 
     def tables(self) -> Tables:
         """Sessions, clients and therapists tables with the columns and types of simulation.tables."""

@@ -1,7 +1,7 @@
 """``python -m benchmarks.teaching_page [--clients N]``: how long one step of the teaching page takes.
 
 One step of the page is one weekly session of both cohorts (the Classroom model: repair on and off)
-and a redraw of its three plots (PNG, as SolaraViz sends them). Prints the median and the slowest of
+and a redraw of its three plots (inline SVG, as the page sends them). Prints the median and the slowest of
 each over a whole course (12 sessions), the best of three courses; the browser's own drawing and the
 websocket are not included (a few tens of ms on 127.0.0.1).
 """
@@ -9,22 +9,17 @@ websocket are not included (a few tens of ms on 127.0.0.1).
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import time
 
-from matplotlib.figure import Figure
-
-from simulation.app import COMPONENTS
+from simulation.app import VIEWS
 from simulation.viz.classroom import Classroom
 
 
 def redraw(model: Classroom) -> None:
-    """Draw the page's plots as its components do, to PNG."""
-    for view in COMPONENTS:
-        figure = Figure(figsize=view.size, layout="constrained")
-        view.draw(model, figure.subplots())
-        figure.savefig(io.BytesIO(), format="png")
+    """Draw the page's plots as its views do, to inline SVG."""
+    for view in VIEWS:
+        view.svg(model)
 
 
 def course(clients: int, seed: int) -> tuple[list[float], list[float]]:

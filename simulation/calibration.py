@@ -21,6 +21,7 @@ from simulation.figures.registry import (
     FORMAT_REPORT,
     Figure,
 )
+from simulation.formats import get_format
 from simulation.instruments import instrument_figures
 from simulation.instruments.scores import InstrumentFigures
 from simulation.presets import apply_presets
@@ -262,6 +263,26 @@ class FormatReport:
         return "\n".join(lines)
 
 
+def format_checks(
+    format_name: str, params: Params, n_clients: int, seed: int, tables: Tables
+) -> tuple[list[tuple[str, bool]], dict[str, tuple[str, float]]]:
+    """The format's declared mechanism checks (simulation.formats.base.MechanismCheck) on the same
+    members with each mechanism switched off, each with whether it holds; and the switched-off figures
+    the format shows, as {the figure's label: (the shown label, value)}. One cohort per distinct switch."""
+    checks, shown = [], {}
+    switched_off: dict[tuple[tuple[str, object], ...], Tables] = {}
+    for check in get_format(format_name).mechanism_checks:
+        key = tuple(sorted(check.overrides.items()))
+        if key not in switched_off:
+            switched_off[key] = simulate(params.replace(**check.overrides), n_clients, seed, format=format_name)
+        figure = FIGURES[check.figure]
+        value = figure(switched_off[key])
+        checks.append((check.text, check.holds(value, figure(tables))))
+        if check.shown_as:
+            shown[figure.label] = (f"{figure.label} {check.shown_as}", value)
+    return checks, shown
+
+
 def calibrate_format(
     format_name: str,
     params: Params | None = None,
@@ -270,28 +291,17 @@ def calibrate_format(
     description: str | None = None,
 ) -> FormatReport:
     """The group or family calibration row over ``n_clients`` members, with the format's figures and
-    mechanism checks (the same members without repair; families: the same families without the split's
-    effect on dropout)."""
+    the mechanism checks it declares (the same members with each mechanism switched off; a switched-off
+    figure the format shows comes just before the cohort's own)."""
     params = params or Params()
     tables = simulate(params, n_clients, seed, format=format_name)
-    without = simulate(params.replace(repair_enabled=False), n_clients, seed, format=format_name)
-    figures_ = {figure.label: figure(tables) for figure in FORMAT_REPORT[format_name]}
-    if format_name == "group":
-        cohesion, dropout = FIGURES["cohesion_mean"], FIGURES["dropout"]
-        checks = [
-            ("without repair, cohesion is lower", cohesion(without) < cohesion(tables)),
-            ("without repair, more members drop out", dropout(without) > dropout(tables)),
-        ]
-    else:
-        family_dropout = FIGURES["family_dropout"]
-        unsplit = simulate(params.replace(split_dropout_weight=0.0), n_clients, seed, format=format_name)
-        with_split = figures_.pop(family_dropout.label)  # shown after the same families without the split
-        figures_[f"{family_dropout.label} without the split's effect"] = family_dropout(unsplit)
-        figures_[family_dropout.label] = with_split
-        checks = [
-            ("without the split's effect on dropout, fewer families drop out", family_dropout(unsplit) < with_split),
-            ("without repair, more families drop out", family_dropout(without) > with_split),
-        ]
+    checks, shown = format_checks(format_name, params, n_clients, seed, tables)
+    figures_: dict[str, float] = {}
+    for figure in FORMAT_REPORT[format_name]:
+        if figure.label in shown:
+            label, value = shown[figure.label]
+            figures_[label] = value
+        figures_[figure.label] = figure(tables)
     return FormatReport(
         format=format_name,
         value=format_target(format_name)(tables),

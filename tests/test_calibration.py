@@ -6,6 +6,7 @@ import pytest
 from simulation.calibration import TARGETS, calibrate, calibrate_format, format_target
 from simulation.config import Params
 from simulation.instruments.scores import FIGURES as INSTRUMENT_FIGURES
+from simulation.tables import simulate
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +85,19 @@ def test_client_rated_empathy_predicts_better_than_the_therapists_own(report):
     """Elliott et al. 2018: the client's perceived empathy predicts outcome better than the therapist's."""
     assert report.values["empathy_r"] > report.therapist_empathy_r + 0.1
     assert "the therapist's own empathy (trait) - outcome r" in report.to_markdown()
+
+
+def test_group_r_floor_comes_from_unresolved_rupture_harm():
+    """Why the group search's best point is its top corner (docs/ODD.md section 5): the member-leader
+    r falls as the weights move a member's course from the leader alliance to cohesion, but at (1, 1)
+    it stays above its aim (.17), held up by the lasting harm of unresolved member-leader ruptures,
+    which no weight dilutes; without that harm it falls below the aim. Same 2,000 members throughout."""
+    target = format_target("group")
+
+    def r(**overrides: float) -> float:
+        return target(simulate(Params(**overrides), 2000, 1, format="group"))
+
+    corner = dict(cohesion_weight=1.0, cohesion_tie_weight=1.0)
+    assert r(cohesion_weight=0.5) > r() + 0.03
+    assert r(**corner) > target.aim + 0.02
+    assert r(**corner, rupture_harm=0.0) < target.aim - 0.02

@@ -187,3 +187,40 @@ def test_params_and_presets_list_everything(tmp_path, capsys):
     assert main(["presets"]) == 0
     lines = capsys.readouterr().out.splitlines()[-len(PRESETS) :]
     assert [line.split()[0] for line in lines] == list(PRESETS)
+
+
+def test_a_subcommand_registers_with_one_line(tmp_path, monkeypatch, capsys):
+    """A module with add_parser(commands) and run(args), named in cli.SUBCOMMANDS, is a subcommand: it
+    is listed by `alliance --help` and runs with its options; its UsageError, and the errors it names in
+    USER_ERRORS, are one line and exit status 2."""
+    from simulation import cli
+
+    (tmp_path / "hello_errors.py").write_text("class Unheard(Exception):\n    pass\n", encoding="utf-8")
+    (tmp_path / "hello_command.py").write_text(
+        "from simulation.commands import options\n"
+        "USER_ERRORS = (('hello_errors', 'Unheard'),)\n"
+        "def add_parser(commands):\n"
+        "    parser = commands.add_parser('hello', help='say hello')\n"
+        "    parser.add_argument('--times', type=options.count('--times', 0, 3), default=1)\n"
+        "def run(args):\n"
+        "    import hello_errors\n"
+        "    if args.times == 0:\n"
+        "        raise options.UsageError('--times 0 says nothing')\n"
+        "    if args.times == 3:\n"
+        "        raise hello_errors.Unheard('nobody hears three')\n"
+        "    print('hello ' * args.times)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "SUBCOMMANDS", (*cli.SUBCOMMANDS, "hello_command"))
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "say hello" in capsys.readouterr().out
+    assert main(["hello", "--times", "2"]) == 0 and capsys.readouterr().out.strip() == "hello hello"
+    assert main(["hello", "--times", "0"]) == 2
+    assert capsys.readouterr().err == "alliance hello: error: --times 0 says nothing\n"
+    assert main(["hello", "--times", "3"]) == 2
+    assert capsys.readouterr().err == "alliance hello: error: nobody hears three\n"
+    with pytest.raises(SystemExit) as refused:
+        main(["hello", "--times", "9"])
+    assert refused.value.code == 2 and "--times must be from 0 to 3" in capsys.readouterr().err

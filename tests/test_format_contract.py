@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from simulation.figures.registry import FIGURES, FORMAT_CALIBRATION, FORMAT_REPORT
 from simulation.formats import FORMATS
 from simulation.store import run_files
 
@@ -16,7 +17,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simulation"
 NAME_TEST = re.compile(r"""(format\w*|\.name)\s*[!=]=\s*["'](individual|group|family)["']""")
 # modules not yet converted (issue 22, part 1); this list may only shrink
 NOT_YET_CONVERTED = {
-    "simulation/calibration.py",
     "simulation/tables.py",
     "simulation/synthetic.py",
     "simulation/sweeps/study.py",
@@ -35,6 +35,23 @@ def test_each_format_declares_its_unit_table_and_agent(name):
     else:
         assert format_.unit_agent() is None
         assert run_files(name) == run_files("individual")
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_each_format_with_units_declares_its_calibration_row_and_mechanism_checks(name):
+    """`alliance calibrate --format` reads the row, the report's figures and the mechanism checks from
+    the format's declarations: every check names a registered figure and a direction, and a format
+    without units (individual) declares none (its checks are those of the individual report)."""
+    format_ = FORMATS[name]
+    checks = format_.mechanism_checks
+    if not format_.has_units:
+        assert not checks and name not in FORMAT_CALIBRATION
+        return
+    assert name in FORMAT_CALIBRATION and name in FORMAT_REPORT and checks
+    for check in checks:
+        assert check.figure in FIGURES and check.direction in ("lower", "higher") and check.overrides
+        if check.shown_as:
+            assert FIGURES[check.figure] in FORMAT_REPORT[name]
 
 
 def test_unit_files_differ_between_formats():

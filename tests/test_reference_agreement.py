@@ -36,6 +36,7 @@ import pytest
 from benchmarks import reference
 from simulation import dynamics, measures
 from simulation.config import Params
+from simulation.presets import apply_presets
 from simulation.tables import SESSION_COLUMNS, Tables, simulate
 
 N_CLIENTS = 20_000
@@ -232,3 +233,40 @@ def test_the_check_catches_a_rule_mismatch(reference_cohort, change):
     """A kernel that differs from the reference by one mechanism falls outside the tolerance on dropout."""
     table = compare(reference_cohort, simulate(Params(**change), N_CLIENTS, seed=20240602))
     assert abs(table.loc["dropout rate", "z"]) > Z_TOLERANCE, report(table)
+
+
+# --- routine outcome monitoring with feedback on (ODD 7.18) ---------------------------------------
+
+N_FEEDBACK = 10_000
+FEEDBACK_COUNTS = ("flagged", "feedback_sessions", "sessions_added")
+
+
+def feedback_figures(tables: Tables) -> dict[str, tuple[float, float]]:
+    """The figures of :func:`figures` and, per client, the signals, the sessions acted on and added."""
+    clients = tables.clients
+    therapist = clients["therapist_id"].to_numpy()
+    counts = {name: clustered_mean(clients[name].to_numpy(dtype=float), therapist) for name in FEEDBACK_COUNTS}
+    return figures(tables) | counts
+
+
+@pytest.fixture(scope="module")
+def feedback_reference() -> Tables:
+    return reference.simulate(apply_presets(["monitoring"], Params()), N_FEEDBACK, seed=20240603)
+
+
+def test_kernel_and_reference_agree_with_feedback_on(feedback_reference):
+    """With the monitoring preset (feedback on), every figure and the per-client counts of signals,
+    sessions acted on and sessions added agree within 4 SE (10,000 clients a side; largest |z| 2.0 with
+    these seeds)."""
+    kernel = simulate(apply_presets(["monitoring"], Params()), N_FEEDBACK, seed=20240604)
+    table = compare(feedback_reference, kernel, feedback_figures)
+    assert table.loc["sessions_added", "reference"] > 0.1, report(table)  # the feedback acts
+    beyond = list(table.index[table["z"].abs() > Z_TOLERANCE])
+    assert not beyond, f"figures beyond {Z_TOLERANCE} SE: {beyond}" + report(table)
+
+
+def test_the_feedback_check_catches_a_rule_mismatch(feedback_reference):
+    """A kernel whose acted-on signals add two sessions instead of one is outside the tolerance."""
+    params = apply_presets(["monitoring"], Params()).replace(feedback_extra_sessions=2)
+    table = compare(feedback_reference, simulate(params, N_FEEDBACK, seed=20240604), feedback_figures)
+    assert abs(table.loc["sessions_added", "z"]) > Z_TOLERANCE, report(table)

@@ -10,8 +10,9 @@ import pytest
 
 from benchmarks import reference
 from simulation.config import Params
+from simulation.presets import apply_presets
 from simulation.tables import Tables, simulate
-from tests.test_reference_agreement import Z_TOLERANCE, clustered_mean, compare, figures, report
+from tests.test_reference_agreement import Z_TOLERANCE, clustered_mean, compare, feedback_figures, figures, report
 
 N_MEMBERS = 9_000
 
@@ -53,3 +54,18 @@ def test_the_family_check_catches_a_rule_mismatch(reference_families, change):
         reference_families, simulate(Params(**change), N_MEMBERS, 20240612, format="family"), family_figures
     )
     assert (table["z"].abs() > Z_TOLERANCE).any(), report(table)
+
+
+@pytest.mark.slow
+def test_family_kernel_and_reference_agree_with_feedback_on():
+    """With the monitoring preset, each member is monitored and acted on (ODD 7.18) alike in both: the
+    family figures and the per-member signals, sessions acted on and sessions added agree within 4 SE."""
+    params = apply_presets(["monitoring"], Params())
+    table = compare(
+        reference.simulate_family(params, N_MEMBERS, seed=20240613),
+        simulate(params, N_MEMBERS, 20240614, format="family"),
+        lambda tables: family_figures(tables) | feedback_figures(tables),
+    )
+    assert table.loc["sessions_added", "reference"] > 0.1, report(table)  # the feedback acts
+    beyond = list(table.index[table["z"].abs() > Z_TOLERANCE])
+    assert not beyond, f"figures beyond {Z_TOLERANCE} SE: {beyond}" + report(table)

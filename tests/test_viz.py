@@ -15,7 +15,7 @@ from simulation.formats import FORMATS
 from simulation.model import AllianceModel
 from simulation.presets import PRESETS
 from simulation.viz import data
-from simulation.viz.classroom import Classroom
+from simulation.viz.classroom import PAGE_SETTINGS, Classroom
 from simulation.viz.gallery import GALLERY_FILES, gallery_files
 
 
@@ -42,13 +42,17 @@ def test_rupture_events_pair_each_rupture_with_its_resolution():
 
 
 def test_dropout_survival_is_kaplan_meier_with_planned_endings_censored():
-    """Known answer: dropouts after sessions 2 and 3, planned endings after 3 and 5."""
+    """Known answer: dropouts after sessions 2 and 3, planned endings after 3 and 5; Greenwood's
+    interval after the first dropout: 0.75 +- 1.96 x 0.75 x sqrt(1 / (4 x 3))."""
     clients = pd.DataFrame({"sessions_scheduled": [2, 3, 3, 5], "dropped_out": [True, True, False, False]})
     groups = pd.Series(pd.Categorical(["a", "a", "b", "b"]))
     curves = data.dropout_survival(clients, groups)
-    assert curves["all clients"].tolist() == pytest.approx([1, 1, 0.75, 0.5, 0.5, 0.5])
-    assert curves["a"].tolist() == pytest.approx([1, 1, 0.5, 0.0, 0.0, 0.0])
-    assert curves["b"].tolist() == pytest.approx([1.0] * 6)
+    assert curves[("all clients", "share")].tolist() == pytest.approx([1, 1, 0.75, 0.5, 0.5, 0.5])
+    assert curves[("a", "share")].tolist() == pytest.approx([1, 1, 0.5, 0.0, 0.0, 0.0])
+    assert curves[("b", "share")].tolist() == pytest.approx([1.0] * 6)
+    half = 1.96 * 0.75 * (1 / 12) ** 0.5
+    assert curves.loc[2, ("all clients", "low")] == pytest.approx(0.75 - half)
+    assert curves.loc[2, ("all clients", "high")] == 1.0  # clipped to 0-1
 
 
 def test_split_dropout_counts_each_family_week_once_and_its_dropout_at_the_last():
@@ -163,17 +167,47 @@ def test_classroom_keeps_a_presets_value_unless_a_control_moves_it():
 
 
 def test_controls_come_from_the_parameter_definitions():
-    """Every control of the page takes its range and default from simulation.config.PARAMETERS."""
-    from simulation.app import CONTROLLED, MODEL_PARAMS, control
+    """Every control of the page starts at its parameter's default (simulation.config.PARAMETERS) or
+    its page setting's, and a parameter's label names its unit."""
+    from simulation.app import CONTROLLED, INITIAL, label
 
     for name in CONTROLLED:
-        spec, widget = PARAMETERS[name], MODEL_PARAMS[name]
-        if spec.kind is bool:
-            assert widget == control(name) and widget["type"] == "Checkbox" and widget["value"] is spec.default
-        else:
-            assert (widget.min, widget.max, widget.value) == (spec.low, spec.high, spec.default)
-    assert MODEL_PARAMS["preset"]["values"] == list(PRESETS)
-    assert MODEL_PARAMS["format"]["values"] == list(FORMATS) and MODEL_PARAMS["format"]["value"] == "individual"
+        spec = PARAMETERS[name]
+        assert INITIAL[name] == spec.default
+        assert spec.kind is bool or f"({spec.unit})" in label(name)
+    assert {name: INITIAL[name] for name in PAGE_SETTINGS} == {name: s.default for name, s in PAGE_SETTINGS.items()}
+    assert PAGE_SETTINGS["preset"].choices == tuple(PRESETS)
+    assert PAGE_SETTINGS["format"].choices == tuple(FORMATS) and INITIAL["format"] == "individual"
+
+
+def test_each_view_draws_text_as_text_for_every_format():
+    """The page's views are inline SVG whose text stays text (the browser test measures its size),
+    with the unit's figure on its own axis in a group or family, at every stage of a run."""
+    from simulation.app import VIEWS
+
+    for format_name in FORMATS:
+        model = Classroom(n_clients=60, format=format_name)
+        for _ in range(2):
+            for view in VIEWS:
+                svg = view.svg(model)
+                assert svg.startswith("<svg") and "<text" in svg and 'style="width:100%' in svg
+            while model.running:
+                model.step()
+        unit_label = FORMATS[format_name].unit_figure_label
+        assert not unit_label or unit_label.split("\n")[-1] in VIEWS[0].svg(model)
+
+
+def test_the_page_says_when_no_client_fits_the_follow_rule():
+    """Seed 6 has no avoidant client seen online whose rupture is repaired in a later week: the page
+    says so and follows the first avoidant online client; at seed 5 one fits and nothing is said."""
+    for seed, fits in ((6, False), (5, True)):
+        model = Classroom(seed=seed, follow_attachment="avoidant", follow_modality="online")
+        client = model.traces[model].client
+        assert (client.attachment, client.modality) == ("avoidant", "online")
+        assert bool(model.follow_note) is not fits
+        if not fits:
+            first = next(c for c in model.clients_by_row if (c.attachment, c.modality) == ("avoidant", "online"))
+            assert client.row == first.row and "no avoidant online client" in model.follow_note.lower()
 
 
 def test_the_page_imports_and_builds_its_model():

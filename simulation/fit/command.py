@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
+from simulation.commands import options
 from simulation.fit.defaults import DEFAULT_GENERATIONS, DEFAULT_POPULATION, DEFAULT_SEED
 
-NAME = "fit"
+USER_ERRORS = (("simulation.fit.data", "DataError"),)  # bad records: one line, exit status 2
 
 
-def _whole(option: str, low: int, high: int):
-    def parse(text: str) -> int:
-        if not (text.strip().isdecimal() and low <= int(text) <= high):
-            raise argparse.ArgumentTypeError(f"{option} must be a whole number from {low} to {high}; got {text!r}")
-        return int(text)
-
-    return parse
-
-
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: Any) -> argparse.ArgumentParser:
     """The ``fit`` subcommand's options."""
     parser = commands.add_parser(
-        NAME,
+        "fit",
         help="fit chosen parameters to session records (simulation-based inference)",
         description="Fit the parameters named by --params to session records in the long format of "
         "'alliance generate' (or your own columns, mapped in a fit TOML) by ABC-SMC (pyabc), and write "
@@ -32,37 +25,35 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--params", required=True, metavar="NAME,...", help="parameters to fit, comma-separated")
     parser.add_argument("--config", type=Path, metavar="FIT.toml", help="[columns], [priors] and [parameters] tables")
     parser.add_argument(
-        "--seed",
-        type=_whole("--seed", 0, 2**32 - 1),
-        default=DEFAULT_SEED,
-        help=f"random seed (same data and seed, same bytes; default {DEFAULT_SEED})",
-    )
-    parser.add_argument(
         "--population",
-        type=_whole("--population", 10, 100_000),
+        type=options.count("--population", 10, 100_000),
         default=DEFAULT_POPULATION,
         help=f"particles per generation (default {DEFAULT_POPULATION})",
     )
     parser.add_argument(
         "--generations",
-        type=_whole("--generations", 1, 100),
+        type=options.count("--generations", 1, 100),
         default=DEFAULT_GENERATIONS,
         help=f"ABC-SMC generations (default {DEFAULT_GENERATIONS})",
     )
     parser.add_argument(
         "--workers",
-        type=_whole("--workers", 0, 4096),
+        type=options.count("--workers", 0, 4096),
         help="local worker processes (default: all cores; 0: in this process)",
     )
-    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the simulations on this Dask cluster")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="output directory (required)")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument(
+        "--scheduler",
+        type=options.nonempty("--scheduler", str, "a Dask scheduler address tcp://HOST:PORT"),
+        metavar="tcp://HOST:PORT",
+        help="run the simulations on this Dask cluster instead",
+    )
+    options.add_output_options(parser, DEFAULT_SEED, "output directory (required)")
+    return parser
 
 
 def run(args: argparse.Namespace) -> None:
     """Check everything, say what the columns can inform, fit, write."""
     from simulation.fit.api import prepare
-    from simulation.fit.data import DataError
     from simulation.fit.inference import Settings, cores, defined_summaries, run_abc
     from simulation.fit.model import Simulator
     from simulation.fit.outputs import FIT_FILES, estimates_markdown, write_fit
@@ -70,31 +61,29 @@ def run(args: argparse.Namespace) -> None:
     from simulation.store import check_free
     from simulation.sweeps.execute import dask_executor, local_executor
 
-    if args.out is None:
-        raise DataError("fit needs --out DIR (where to write the posterior)")
+    options.require_out(args, "fit", "the posterior")
     if args.scheduler is not None and args.workers is not None:
-        raise DataError("--workers and --scheduler exclude each other (the cluster decides its workers)")
-    records, priors, base = prepare(
-        args.data, [name.strip() for name in args.params.split(",") if name.strip()], args.config
-    )
+        raise options.UsageError("--workers and --scheduler exclude each other (the cluster decides its workers)")
+    names = [name.strip() for name in args.params.split(",") if name.strip()]
+    records, priors, base = prepare(args.data, names, args.config)
     check_free(args.out, FIT_FILES, args.overwrite)
     print(f"{records.clients} clients, {records.therapists} therapists; columns: {', '.join(records.columns)}")
-    simulator = Simulator.mirroring(records, base, defined_summaries(records)[0])
-    print(screen(simulator, priors, args.seed).message())
+    print(screen(Simulator.mirroring(records, base, defined_summaries(records)[0]), priors, args.seed).message())
     client = None
     if args.scheduler is not None:
         try:
             executor, client = dask_executor(args.scheduler)
-        except (OSError, ValueError) as error:
-            raise DataError(f"--scheduler: could not reach a Dask scheduler at {args.scheduler}: {error}") from None
+        except (OSError, ValueError) as error:  # unreachable (TimeoutError is an OSError) or malformed address
+            raise options.UsageError(
+                f"--scheduler: could not reach a Dask scheduler at {args.scheduler}: {error}"
+            ) from None
         slots = max(sum(client.nthreads().values()), 1)
     else:
         slots = cores() if args.workers is None else args.workers
         executor = local_executor(slots) if slots > 0 else None
     try:
-        result = run_abc(
-            records, priors, base, Settings(args.seed, args.population, args.generations), executor, max(slots, 1)
-        )
+        settings = Settings(args.seed, args.population, args.generations)
+        result = run_abc(records, priors, base, settings, executor, max(slots, 1))
     finally:
         if client is not None:
             client.close()  # the cluster's executor goes with its client

@@ -20,6 +20,7 @@ import numpy as np
 
 from simulation.backend import Array, Domain, Draws
 from simulation.config import ParameterError, Params
+from simulation.formats.checks import MechanismCheck
 
 
 class FormatError(ParameterError):
@@ -108,6 +109,20 @@ class Format:
     row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
     unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
     agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use
+    # --- what the figures, the gallery and the teaching page read (names only: no pandas here) -----------
+    members_text: ClassVar[str] = ""  # how a figure's stamp says where its clients are (" in groups")
+    calibration_figure: ClassVar[str | None] = None  # the format's calibration row (figures.targets)
+    report_figures: ClassVar[tuple[str, ...]] = ()  # what `alliance calibrate --format` prints besides it
+    summary_figures: ClassVar[tuple[str, ...]] = ()  # a sweep summary's figures after the run figures
+    unit_figure: ClassVar[str | None] = None  # the sessions column a member's trajectory shows (0-1)
+    unit_figure_label: ClassVar[str] = ""  # that column in words, for the trajectory's own axis
+    unit_caption: ClassVar[str] = ""  # what the teaching page says under a member's trajectory
+    gallery_figures: ClassVar[tuple[str, ...]] = ()  # the format's own figures of `alliance figures`
+    gallery_session_columns: ClassVar[tuple[str, ...]] = ()  # sessions columns those read
+    gallery_client_columns: ClassVar[tuple[str, ...]] = ()  # clients columns those read
+    gallery_unit_columns: ClassVar[tuple[str, ...] | None] = None  # unit-table columns they read (None: all)
+    # what ``alliance calibrate --format`` checks besides the format's calibration row (none: no row)
+    mechanism_checks: ClassVar[tuple[MechanismCheck, ...]] = ()
 
     @property
     def has_units(self) -> bool:

@@ -33,6 +33,7 @@ from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
 from simulation.formats.base import Format, Members, SessionInputs, member_sum, unit_matrix
+from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
 
@@ -66,6 +67,29 @@ class Family(Format):
     unit_file = "families.parquet"
     agent_class = "simulation.agents:Family"
     roles = ("partner", "parent", "adolescent", "sibling")
+    members_text = " in families"
+    calibration_figure = "family_alliance_r"
+    report_figures = ("dropout", "missed", "mean_change", "shared_alliance_mean", "split_mean", "family_dropout")
+    summary_figures = ("family_alliance_r", "split_mean", "shared_alliance_mean", "family_dropout")
+    unit_figure = "split"
+    unit_figure_label = "family's\nsplit (0-1)"
+    unit_caption = (
+        "In a family the client is one member. Lower panel: the family's split (how far apart the members' "
+        "alliances are); a wide split makes the whole family likelier to stop coming."
+    )
+    gallery_figures = ("split_dropout",)
+    gallery_session_columns = ("unit_id", "member_session", "split")
+    gallery_unit_columns = ("unit_id", "sessions_scheduled", "dropped_out")
+    mechanism_checks = (
+        MechanismCheck(
+            "without the split's effect on dropout, fewer families drop out",
+            {"split_dropout_weight": 0.0},
+            "family_dropout",
+            "lower",
+            shown_as="without the split's effect",
+        ),
+        MechanismCheck("without repair, more families drop out", WITHOUT_REPAIR, "family_dropout", "higher"),
+    )
 
     def unit_size(self, params: Params) -> int:
         return params.family_size

@@ -42,6 +42,7 @@ from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
 from simulation.formats.base import Format, Members, SessionInputs, member_sum, others, unit_matrix, unit_sum
+from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,24 @@ class Group(Format):
     agent_class = "simulation.agents:Group"
     roles = ("member",)
     row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
+    members_text = " in groups"
+    calibration_figure = "group_alliance_r"
+    report_figures = ("dropout", "missed", "mean_change", "cohesion_mean", "member_ruptures_per_member")
+    summary_figures = ("group_alliance_r", "cohesion_mean", "group_dropout_share")
+    unit_figure = "cohesion"
+    unit_figure_label = "cohesion with\nthe group (0-1)"
+    unit_caption = (
+        "In a group the client is one member. Lower panel: their cohesion with the group (ties to the "
+        "others, the members' alliances, and the others' ruptures they saw repaired, which draw a group "
+        "together, or left unresolved, which pull it apart)."
+    )
+    gallery_figures = ("cohesion",)
+    gallery_session_columns = ("unit_id", "member_session", "cohesion")
+    gallery_client_columns = ("witnessed",)
+    mechanism_checks = (
+        MechanismCheck("without repair, cohesion is lower", WITHOUT_REPAIR, "cohesion_mean", "lower"),
+        MechanismCheck("without repair, more members drop out", WITHOUT_REPAIR, "dropout", "higher"),
+    )
 
     def unit_size(self, params: Params) -> int:
         return params.group_size

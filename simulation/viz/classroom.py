@@ -1,10 +1,13 @@
 """The teaching page's model: a cohort with the page's settings and, beside it, the same cohort with
-repair switched the other way (the same clients and the same random draws: the draws are counter
-based, so switching repair changes nothing else), stepped together one weekly session at a time.
+one switch (repair, or outcome feedback) turned the other way (the same clients and the same random
+draws: the draws are counter based, so the switch changes nothing else), stepped together one weekly
+session at a time.
 
 It is an :class:`~simulation.model.AllianceModel` (step, run_model, datacollector and agents as in
-Mesa), built from flat keyword arguments as SolaraViz's controls give them, and it follows one
-client of each cohort session by session for the trajectory views.
+Mesa), built from flat keyword arguments as the page's controls give them, and it follows one client
+of each cohort session by session for the trajectory views. Which client, a stated rule says
+(FOLLOW_RULES), applied to the whole course of the same cohort simulated ahead (simulation.tables:
+the same seed gives the same clients and the same luck).
 """
 
 from __future__ import annotations
@@ -18,17 +21,31 @@ import numpy as np
 import pandas as pd
 
 from simulation import dynamics
-from simulation.agents import Client, Family
+from simulation.agents import Client
 from simulation.config import PARAMETERS
 from simulation.formats import FORMATS
 from simulation.model import AllianceModel
 from simulation.presets import PRESETS, apply_presets
+from simulation.tables import Tables, simulate
 from simulation.viz import data
 from simulation.viz.plots import Trajectory
 
 ANY = "any"
 FOLLOW_ATTACHMENT = (ANY, *dynamics.ATTACHMENT_STYLES)
 FOLLOW_MODALITY = (ANY, "in_person", "online")
+#: the switch the twin cohort turns the other way: its parameter
+CONTRASTS = {"repair": "repair_enabled", "feedback": "feedback_enabled"}
+REPAIRED, NOT_ON_TRACK, FIRST = (
+    "a rupture and its repair",
+    "a not-on-track signal acted on",
+    "anything (the first client)",
+)
+FOLLOW_RULES = (REPAIRED, NOT_ON_TRACK, FIRST)
+"""Which client the views follow, among those whose attachment and modality match: the first (by
+id) whose course, with the page's settings and repair on, shows a rupture after session 1 repaired in
+a later session (the V); the first who was flagged not on track and whose therapist acted on the
+signal, with feedback on; or simply the first. Where none matches the
+rule, the first matching client."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,8 @@ PAGE_SETTINGS: dict[str, Setting] = {
     "n_clients": Setting(300, int, 50, 1000),
     "follow_attachment": Setting(ANY, choices=FOLLOW_ATTACHMENT),
     "follow_modality": Setting(ANY, choices=FOLLOW_MODALITY),
+    "follow": Setting(REPAIRED, choices=FOLLOW_RULES),
+    "contrast": Setting("repair", choices=tuple(CONTRASTS)),
 }
 
 
@@ -85,7 +104,7 @@ class ClientTrace:
         self.client = client
         self.rows: list[dict[str, Any]] = []
         self.ruptures, self.resolved = client.ruptures, client.ruptures_resolved
-        self.unit_figure = data.UNIT_FIGURES.get(client.model.format.name)
+        self.unit_figure = client.model.format.unit_figure
 
     def record(self, session: int, was_in_therapy: bool) -> None:
         """Add the session just simulated (nothing once the course has ended, or before a member of
@@ -111,7 +130,7 @@ class ClientTrace:
         self.ruptures, self.resolved = ruptures, resolved
 
     def last_session_figure(self) -> float:
-        """The unit's figure (data.UNIT_FIGURES) that the session just simulated recorded on this
+        """The unit's figure (the format's ``unit_figure``) that the session just simulated recorded on this
         client's row, as the sessions table has it."""
         _, rows, fields = self.client.model.course.sessions[-1]
         return float(fields[self.unit_figure][np.flatnonzero(rows == self.client.row)[0]])
@@ -147,8 +166,10 @@ class Classroom(AllianceModel):
         preset: a name from simulation.presets.PRESETS, applied first.
         n_clients: cohort size (both cohorts).
         seed: the cohorts' seed (both cohorts: the same clients).
-        follow_attachment, follow_modality: which client the trajectory views follow: the first whose
+        follow_attachment, follow_modality: which clients the trajectory views may follow: those whose
             attachment style and modality match ('any' matches every client).
+        follow: the rule that picks one of them (FOLLOW_RULES).
+        contrast: the switch the twin cohort turns the other way: 'repair' or 'feedback' (CONTRASTS).
         format: 'individual', 'group' or 'family' (simulation.formats; both cohorts): in a group or
             family the followed client is a member, and the views add the unit's figure.
         scenario: ignored; SolaraViz's Reset passes an empty Mesa Scenario to a model that takes
@@ -164,28 +185,60 @@ class Classroom(AllianceModel):
         follow_attachment: str = PAGE_SETTINGS["follow_attachment"].default,
         follow_modality: str = PAGE_SETTINGS["follow_modality"].default,
         format: str = PAGE_SETTINGS["format"].default,
+        follow: str = PAGE_SETTINGS["follow"].default,
+        contrast: str = PAGE_SETTINGS["contrast"].default,
         scenario: object = None,
         **changes: Any,
     ) -> None:
         params = classroom_params(preset, changes)
         super().__init__(params, n_clients, seed, format=format)
+        self.switch = CONTRASTS[contrast]
         self.twin = AllianceModel(
-            params.replace(repair_enabled=not params.repair_enabled), n_clients, seed, format=format
+            params.replace(**{self.switch: not getattr(params, self.switch)}), n_clients, seed, format=format
         )
         self.cohort_running = True
-        row = next(
-            (
-                client.row
-                for client in self.clients_by_row
-                if follow_attachment in (ANY, client.attachment) and follow_modality in (ANY, client.modality)
-            ),
-            0,
-        )
+        matching = [
+            client.row
+            for client in self.clients_by_row
+            if follow_attachment in (ANY, client.attachment) and follow_modality in (ANY, client.modality)
+        ]
+        fits = self.rows_fitting(follow, matching) if matching else []
+        row = fits[0] if fits else matching[0] if matching else 0
+        #: what the page says when no client fits the rule ("" when one does)
+        self.follow_note = "" if fits else self.no_fit(follow, follow_attachment, follow_modality, bool(matching))
         self.traces = {
             self: ClientTrace(self.clients_by_row[row]),
             self.twin: ClientTrace(self.twin.clients_by_row[row]),
         }
         self._tables: dict[AllianceModel, pd.DataFrame] = {}
+
+    def rows_fitting(self, rule: str, rows: list[int]) -> list[int]:
+        """The rows among ``rows`` (ascending) that ``rule`` (FOLLOW_RULES) accepts, from the whole
+        course of this cohort simulated ahead with repair on (a rupture and its repair) or with
+        feedback on (not on track), so that both views follow the same client whichever way the
+        switch is."""
+        if rule == FIRST:
+            return rows
+        if rule == REPAIRED:
+            events = data.rupture_events(self.ahead(self.params.replace(repair_enabled=True)).sessions)
+            shows_v = ((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False)
+            ids = set(events.loc[shows_v, "client_id"])
+        else:
+            clients = self.ahead(self.params.replace(feedback_enabled=True)).clients
+            ids = set(clients.loc[clients["feedback_sessions"] > 0, "client_id"])
+        return [row for row in rows if row + 1 in ids]
+
+    @staticmethod
+    def no_fit(rule: str, attachment: str, modality: str, any_matching: bool) -> str:
+        """The page's note when no client fits: which client it follows instead."""
+        who = " ".join(word for word in (attachment, modality.replace("_", " ")) if word != ANY) or "any"
+        if not any_matching:
+            return f"No client of this cohort is {who}: following the first client."
+        return f"No {who} client's course shows {rule} here: following the first {who} client."
+
+    def ahead(self, params: Any) -> Tables:
+        """The tables of this cohort's whole course with ``params`` (the same clients and draws)."""
+        return simulate(params, len(self.clients_by_row), self.seed, format=self.format.name)
 
     def step(self) -> None:
         """One weekly session for both cohorts (each while it has clients in therapy)."""
@@ -200,9 +253,15 @@ class Classroom(AllianceModel):
             self.traces[self.twin].record(int(self.time), was_in_therapy)
         self.running = self.cohort_running or self.twin.running
 
-    @staticmethod
-    def label(model: AllianceModel) -> str:
-        return "repair on" if model.params.repair_enabled else "repair off"
+    def label(self, model: AllianceModel) -> str:
+        """'repair on', 'feedback off', ...: the contrasted switch in ``model`` (self or self.twin)."""
+        name = next(name for name, switch in CONTRASTS.items() if switch == self.switch)
+        return f"{name} {'on' if getattr(model.params, self.switch) else 'off'}"
+
+    @property
+    def finished(self) -> bool:
+        """Whether every course of both cohorts has ended."""
+        return not self.running
 
     def trajectory(self, model: AllianceModel) -> Trajectory:
         """The followed client's course so far in ``model`` (self or self.twin)."""
@@ -212,18 +271,28 @@ class Classroom(AllianceModel):
             f"Client {client.row + 1} ({client.attachment}, {client.modality.replace('_', ' ')}"
             f"{self.membership(client)}), {self.label(model)}"
         )
-        return Trajectory(title, sessions, data.rupture_events(sessions), model.params.course_length, trace.unit_figure)
+        return Trajectory(
+            title,
+            sessions,
+            data.rupture_events(sessions),
+            model.params.course_length,
+            trace.unit_figure,
+            model.format.unit_figure_label,
+            bool(client.dropped_out),
+        )
 
     @staticmethod
     def membership(client: Client) -> str:
-        """', member of group 3' or ', adolescent in family 2' (nothing in the individual format)."""
-        unit = client.unit
-        if isinstance(unit, Family):
-            return f", {unit.roles[client.row - unit.rows[0]]} in family {unit.unit_id}"
-        return f", member of group {unit.unit_id}" if unit is not None else ""
+        """', member in group 3' or ', adolescent in family 2': the client's role and unit, as the
+        format declares them (nothing in the individual format)."""
+        unit, format_ = client.unit, client.model.format
+        if unit is None:
+            return ""
+        role = format_.roles[int(client.model.course.rows.role[client.row])]
+        return f", {role} in {format_.unit_name} {unit.unit_id}"
 
     def outcomes(self) -> pd.DataFrame:
-        """One row per cohort (repair on, repair off): outcome shares once every course has ended;
+        """One row per cohort (the switch on and off): outcome shares once every course has ended;
         until then where the clients are (in therapy, dropped out, ended as planned)."""
         rows = {}
         for model in (self, self.twin):
@@ -245,7 +314,7 @@ class Classroom(AllianceModel):
 
 
 class PageClassroom(Classroom):
-    """The Classroom as the page builds it (SolaraViz's Reset passes the controls' values as keywords):
+    """The Classroom as the page builds it (Mesa's Reset passes the controls' values as keywords):
     every value is clamped to its control's range here, on the server, so that a crafted websocket
     message cannot ask for what the controls do not offer (20 million clients, say). Page settings
     follow PAGE_SETTINGS, parameters simulation.config.PARAMETERS; other names are dropped."""

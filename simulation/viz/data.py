@@ -13,7 +13,7 @@ from simulation import measures
 from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 
 TERCILES = ("low", "middle", "high")
-UNIT_FIGURES = {"group": "cohesion", "family": "split"}  # the unit's figure a member's trajectory shows
+Z95 = 1.96  # the normal quantile of the 95% intervals
 
 
 def rupture_events(sessions: pd.DataFrame) -> pd.DataFrame:
@@ -51,13 +51,17 @@ V_GROUPS = ("repaired in a later session", "repaired in the session it began", "
 
 
 def v_shape(sessions: pd.DataFrame, before: int = 2, after: int = 6) -> pd.DataFrame:
-    """Mean change of the composite alliance around a rupture, from the session before its onset.
+    """Mean change of the composite alliance around a rupture, from the session before its onset,
+    beside the change of clients without a rupture over the same sessions.
 
     Returns one row per (group, offset): group one of V_GROUPS (a rupture repaired within its first
     session shows no dip in the session records, so it is kept apart), offset in sessions from the
-    onset (-before..after), mean change, its 95% interval (normal approximation) and n. Ruptures at
-    session 1 have no session before and are left out; later offsets average the clients still in
-    therapy.
+    onset (-before..after), mean change, its 95% interval (normal approximation) and n; and
+    ``baseline`` with its interval (``baseline_low``, ``baseline_high``): the mean change of the
+    clients who had no rupture in their course from the same session before to the same session
+    after, weighted as the group's ruptures are by onset (matched on session: the alliance grows over
+    a course whether or not a rupture comes). Ruptures at session 1 have no session before and are
+    left out; later offsets average the clients still in therapy.
     """
     events = rupture_events(sessions)
     events = events[events["onset"] >= 2]
@@ -67,18 +71,92 @@ def v_shape(sessions: pd.DataFrame, before: int = 2, after: int = 6) -> pd.DataF
         default=V_GROUPS[0],
     )
     alliance = sessions.set_index(["client_id", "session"])["alliance"].astype(float)
+    wide = alliance.unstack("session")
+    calm = wide[~wide.index.isin(events["client_id"])]  # the clients without a rupture
     baseline = alliance.reindex(pd.MultiIndex.from_arrays([events["client_id"], events["onset"] - 1])).to_numpy()
     rows = []
     for offset in range(-before, after + 1):
         at = pd.MultiIndex.from_arrays([events["client_id"], events["onset"] + offset])
-        change = pd.DataFrame({"group": group, "change": alliance.reindex(at).to_numpy() - baseline}).dropna()
-        for label, values in change.groupby("group")["change"]:
-            n, mean = len(values), values.mean()
-            half = 1.96 * values.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+        change = pd.DataFrame(
+            {"group": group, "onset": events["onset"].to_numpy(), "change": alliance.reindex(at).to_numpy() - baseline}
+        ).dropna()
+        calm_change = _calm_change(calm, change["onset"].unique(), offset)
+        for label, values in change.groupby("group"):
+            n, mean = len(values), values["change"].mean()
+            half = Z95 * values["change"].std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
             rows.append(
-                {"group": label, "offset": offset, "mean": mean, "low": mean - half, "high": mean + half, "n": n}
+                {
+                    "group": label,
+                    "offset": offset,
+                    "mean": mean,
+                    "low": mean - half,
+                    "high": mean + half,
+                    "n": n,
+                    **_matched(calm_change, values["onset"]),
+                }
             )
-    return pd.DataFrame(rows, columns=["group", "offset", "mean", "low", "high", "n"])
+    return pd.DataFrame(rows, columns=[*V_COLUMNS])
+
+
+V_COLUMNS = ("group", "offset", "mean", "low", "high", "n", "baseline", "baseline_low", "baseline_high")
+
+
+def _calm_change(calm: pd.DataFrame, onsets: np.ndarray, offset: int) -> pd.DataFrame:
+    """For each onset session, the clients without a rupture: mean, variance and count of their
+    alliance change from the session before the onset to ``offset`` sessions after it."""
+    rows = {}
+    for onset in onsets:
+        if onset - 1 in calm.columns and onset + offset in calm.columns:
+            values = (calm[onset + offset] - calm[onset - 1]).dropna()
+            rows[onset] = (values.mean(), values.var(ddof=1), len(values))
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "var", "n"])
+
+
+def _matched(calm_change: pd.DataFrame, onsets: pd.Series) -> dict[str, float]:
+    """The no-rupture change weighted by the onsets of a group's ruptures, with its 95% interval."""
+    weights = onsets.value_counts().reindex(calm_change.index, fill_value=0)
+    usable = (weights > 0) & (calm_change["n"] > 1)
+    if not usable.any():
+        return {"baseline": np.nan, "baseline_low": np.nan, "baseline_high": np.nan}
+    share = weights[usable] / weights[usable].sum()
+    rows = calm_change[usable]
+    mean = float((share * rows["mean"]).sum())
+    half = Z95 * float(np.sqrt((share**2 * rows["var"] / rows["n"]).sum()))
+    return {"baseline": mean, "baseline_low": mean - half, "baseline_high": mean + half}
+
+
+EXAMPLE_GROUPS = ("every rupture repaired", "no rupture repaired", "no rupture")
+
+
+def typical_clients(sessions: pd.DataFrame) -> dict[str, int]:
+    """The typical client of each of EXAMPLE_GROUPS, by one stated rule: among the clients of the
+    group, the one whose alliance at their last session in the records is the group's median (the
+    lower middle of an even count; ties by the lower id). "Every rupture repaired" asks for at least
+    one rupture repaired in a later session than it began, after session 1, so that its dip shows.
+    A group without clients is left out."""
+    events = rupture_events(sessions)
+    shows_dip = (events["resolved_at"] > events["onset"]).fillna(False) & (events["onset"] > 1)
+    per_client = (
+        events.assign(shows_dip=shows_dip)
+        .groupby("client_id")
+        .agg(
+            all_resolved=("resolved", "all"),
+            none_resolved=("resolved", lambda r: not r.any()),
+            dip=("shows_dip", "any"),
+        )
+    )
+    final = sessions.sort_values(["client_id", "session"]).groupby("client_id")["alliance"].last()
+    members = {
+        EXAMPLE_GROUPS[0]: per_client.index[per_client["all_resolved"] & per_client["dip"]],
+        EXAMPLE_GROUPS[1]: per_client.index[per_client["none_resolved"]],
+        EXAMPLE_GROUPS[2]: final.index.difference(per_client.index),
+    }
+    picked = {}
+    for label, ids in members.items():
+        if len(ids):
+            ranked = final.loc[ids].reset_index().sort_values(["alliance", "client_id"], kind="stable")
+            picked[label] = int(ranked["client_id"].iloc[(len(ranked) - 1) // 2])
+    return picked
 
 
 def outcome_shares(outcomes: pd.Series) -> pd.Series:
@@ -109,24 +187,39 @@ def outcomes_by(groups: pd.Series, outcomes: pd.Series) -> pd.DataFrame:
 
 def dropout_survival(clients: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     """Share of clients who have not dropped out by each session (Kaplan-Meier; a planned ending or
-    the course limit censors), per group (columns) and over all clients ('all clients').
+    the course limit censors), per group and over all clients ('all clients'), with 95% intervals
+    (Greenwood's variance, normal approximation, clipped to 0-1).
 
-    Rows: session 0 (intake, 1.0) to the longest course. A dropout's course ends at its last
-    scheduled session (``sessions_scheduled``)."""
+    Columns: (curve, 'share' | 'low' | 'high'); rows: session 0 (intake, 1.0) to the longest course.
+    A dropout's course ends at its last scheduled session (``sessions_scheduled``)."""
     last = clients["sessions_scheduled"].to_numpy()
     dropped = clients["dropped_out"].to_numpy()
     sessions = np.arange(0, int(last.max()) + 1)
 
-    def survival(mask: np.ndarray) -> np.ndarray:
+    def survival(mask: np.ndarray) -> dict[str, np.ndarray]:
         at_risk = (last[mask][None, :] >= sessions[:, None]).sum(axis=1)
         events = ((last[mask][None, :] == sessions[:, None]) & dropped[mask][None, :]).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             hazard = np.where(at_risk > 0, events / at_risk, 0.0)
-        return np.cumprod(1.0 - hazard)
+            greenwood = np.cumsum(np.where(at_risk > events, events / (at_risk * (at_risk - events)), 0.0))
+        share = np.cumprod(1.0 - hazard)
+        half = Z95 * share * np.sqrt(greenwood)
+        return {"share": share, "low": np.clip(share - half, 0, 1), "high": np.clip(share + half, 0, 1)}
 
     curves = {str(name): survival((groups == name).to_numpy()) for name in groups.cat.categories}
     curves["all clients"] = survival(np.ones(len(clients), dtype=bool))
-    return pd.DataFrame(curves, index=pd.Index(sessions, name="session"))
+    columns = {(curve, part): values for curve, parts in curves.items() for part, values in parts.items()}
+    return pd.DataFrame(columns, index=pd.Index(sessions, name="session"))
+
+
+def dropout_hazard(clients: pd.DataFrame, first: int, last: int) -> tuple[float, float, float]:
+    """The mean weekly dropout hazard over sessions ``first``-``last`` (dropouts over client-sessions at
+    risk there), with its 95% Wilson interval: how steep the survival curve is in those weeks."""
+    scheduled = clients["sessions_scheduled"].to_numpy()
+    at_risk = np.clip(np.minimum(scheduled, last) - first + 1, 0, None).sum()
+    ended = clients["dropped_out"].to_numpy() & (scheduled >= first) & (scheduled <= last)
+    low, high = wilson_interval(np.array([ended.sum()]), np.array([at_risk]))
+    return float(ended.sum() / at_risk), float(low[0]), float(high[0])
 
 
 def dose_response(sessions: pd.DataFrame, clients: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,8 @@ from pathlib import Path
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
+from simulation.formats import get_format
+
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -56,7 +58,7 @@ class Stamp:
 
     def text(self) -> str:
         version = metadata.version("alliance-dynamics")
-        members = {"group": " in groups", "family": " in families"}.get(self.format, "")
+        members = get_format(self.format).members_text
         return (
             f"{self.clients:,} clients{members} · up to {self.course_length} sessions · seed {self.seed} · "
             f"alliance-dynamics {version}"

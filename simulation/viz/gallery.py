@@ -4,7 +4,11 @@ that ``alliance run`` writes, each figure as PNG and SVG, written atomically.
 Session-level figures (trajectories, V shape, dose-response; group cohesion, family split) read the
 first ``SESSION_CLIENTS`` clients' sessions, which bounds memory for very large runs; client-level
 figures use every client. A group or family run (the manifest's "format", or its unit table) adds
-its own figures (FORMAT_GALLERY).
+its own figures (UNIT_GALLERY: the figures that its format declares, ``Format.gallery_figures``, read
+from the columns it declares).
+
+Each figure's title states its claim; tests/test_gallery_claims.py checks each on the data the figure
+draws, over several seeds.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulation.config import shown
+from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 from simulation.formats import FORMATS, get_format
 from simulation.readers import read_json_object, read_table
 from simulation.store import (
@@ -40,17 +45,16 @@ from simulation.viz.plots import (
     plot_survival,
     plot_trajectory,
     plot_v_shape,
+    trajectory_axes,
 )
 
 SESSION_CLIENTS = 20_000
 READ_COLUMNS = ["client_id", "session", "stage", "attended", "bond", "goal", "task", "alliance", "rupture",
                    "rupture_resolved", "ors"]  # fmt: skip
-FORMAT_COLUMNS = {"group": ["unit_id", "member_session", "cohesion"], "family": ["unit_id", "member_session", "split"]}
-# the columns the figures read from the other tables (a file without them is refused, not drawn)
+# the columns the figures read from the other tables (a file without them is refused, not drawn); a
+# format adds its own (Format.gallery_session_columns, gallery_client_columns, gallery_unit_columns)
 CLIENT_COLUMNS = ["client_id", "therapist_id", "outcome", "sessions_scheduled", "dropped_out", "ors_intake"]
-FORMAT_CLIENT_COLUMNS = {"group": ["witnessed"]}
 THERAPIST_COLUMNS = ["therapist_id", "repair_skill", "attunement"]
-UNIT_COLUMNS = {"family": ["unit_id", "sessions_scheduled", "dropped_out"]}
 
 
 MIN_CLIENTS = 10  # fewer cannot fill the tercile and curve figures (a run of 1 client has no terciles)
@@ -134,50 +138,51 @@ def read_run(run_dir: Path) -> RunTables:
         def table(name: str, what: str, columns: list[str] | None, **options) -> pd.DataFrame:
             return read_table(run_dir / name, what, columns, source=handles[name], **options)
 
+        format_ = get_format(format_name)
         sessions = table(
             "sessions.parquet",
             "a sessions table",
-            READ_COLUMNS + FORMAT_COLUMNS.get(format_name, []),
+            [*READ_COLUMNS, *format_.gallery_session_columns],
             filters=[("client_id", "<=", SESSION_CLIENTS)],
         )
-        clients = table(
-            "clients.parquet", "a clients table", CLIENT_COLUMNS + FORMAT_CLIENT_COLUMNS.get(format_name, [])
-        )
+        clients = table("clients.parquet", "a clients table", [*CLIENT_COLUMNS, *format_.gallery_client_columns])
         therapists = table("therapists.parquet", "a therapists table", THERAPIST_COLUMNS)
-        unit_file = get_format(format_name).unit_file
-        units = None if unit_file is None else table(unit_file, f"a {format_name} table", UNIT_COLUMNS.get(format_name))
+        unit_columns = None if format_.gallery_unit_columns is None else list(format_.gallery_unit_columns)
+        units = None if format_.unit_file is None else table(format_.unit_file, f"a {format_name} table", unit_columns)
     stamp = Stamp(manifest["n_clients"], manifest["seed"], manifest["parameters"]["course_length"], format_name)
     return RunTables(sessions, clients, therapists, stamp, format_name, units)
 
 
 def _example_trajectories(run: RunTables, figure: Figure) -> None:
-    """Three clients of the run: the first with a rupture repaired over later sessions (its dip
-    shows), the first with one not repaired, the first without a rupture."""
+    """The typical client of each of data.EXAMPLE_GROUPS (data.typical_clients: the median by the
+    alliance at their last session), one under the other; in a group or family, each with the unit's
+    figure on an axis of its own."""
     events = data.rupture_events(run.sessions)
-    ruptured = set(events["client_id"])
-    choices = {
-        "a rupture repaired": events.loc[
-            ((events["resolved_at"] > events["onset"]) & (events["onset"] > 1)).fillna(False), "client_id"
-        ],
-        "a rupture not repaired": events.loc[~events["resolved"], "client_id"],
-        "no rupture": run.clients.loc[~run.clients["client_id"].isin(ruptured), "client_id"],
-    }
-    picked = {label: int(ids.min()) for label, ids in choices.items() if len(ids)}
-    axes = figure.subplots(len(picked), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, (label, client) in zip(axes, picked.items(), strict=True):
+    picked = data.typical_clients(run.sessions)
+    format_ = get_format(run.format)
+    dropped = run.clients.set_index("client_id")["dropped_out"]
+    unit = format_.unit_figure is not None
+    rows = figure.subfigures(len(picked), 1, squeeze=False)[:, 0]
+    for index, (row, (label, client)) in enumerate(zip(rows, picked.items(), strict=True)):
+        ax, unit_ax = trajectory_axes(row, format_.unit_figure)
         trajectory = Trajectory(
             f"Client {client}: {label}",
             run.sessions[run.sessions["client_id"] == client],
             events[events["client_id"] == client],
             run.stamp.course_length,
-            data.UNIT_FIGURES.get(run.format),
+            format_.unit_figure,
+            format_.unit_figure_label,
+            bool(dropped.get(client, False)),
         )
-        plot_trajectory(trajectory, ax)
-        if ax is not axes[0]:
+        plot_trajectory(trajectory, ax, unit_ax)
+        if index:
             ax.get_legend().remove()
-        if ax is not axes[-1]:
-            ax.set_xlabel("")
-    figure.suptitle("Alliance trajectories of three clients, ruptures marked at their onset")
+        if index < len(rows) - 1:
+            (unit_ax if unit else ax).set_xlabel("")
+    figure.suptitle(
+        "Typical clients (the median by final alliance of each group): every rupture repaired,\n"
+        "none repaired, no rupture; the repaired client ends with a stronger alliance than the unrepaired one"
+    )
 
 
 def _outcomes_by_therapist(trait: str, label: str) -> Callable[[RunTables, Figure], None]:
@@ -186,7 +191,8 @@ def _outcomes_by_therapist(trait: str, label: str) -> Callable[[RunTables, Figur
         plot_outcome_shares(
             data.outcomes_by(groups, run.clients["outcome"]),
             figure.subplots(),
-            f"Outcomes by the therapist's {label} (terciles of clients; {label} 0-1)",
+            f"Outcomes by the therapist's {label} (thirds of clients; {label} 0-1):\n"
+            "in one cohort the thirds differ by less than 10 points in every outcome",
         )
 
     return draw
@@ -198,59 +204,61 @@ def _survival(run: RunTables, figure: Figure) -> None:
     plot_survival(
         data.dropout_survival(run.clients, groups),
         figure.subplots(),
-        "Dropout over the course, by the therapist's repair skill (Kaplan-Meier)",
+        "Still in therapy (Kaplan-Meier), by the therapist's repair skill:\n"
+        f"dropout is steepest in the first {EARLY_DROPOUT_SESSIONS} sessions",
     )
 
 
-GALLERY: dict[str, tuple[Callable[[RunTables, Figure], None], tuple[float, float]]] = {
-    "trajectories": (_example_trajectories, (9.0, 9.0)),
-    "v_shape": (lambda run, figure: plot_v_shape(data.v_shape(run.sessions), figure.subplots()), (7.5, 4.5)),
-    "outcomes_by_repair_skill": (_outcomes_by_therapist("repair_skill", "repair skill"), (9.0, 3.2)),
-    "outcomes_by_attunement": (_outcomes_by_therapist("attunement", "attunement"), (9.0, 3.2)),
-    "dropout_survival": (_survival, (7.5, 4.5)),
+Draw = Callable[[RunTables, Figure], None]
+GALLERY: dict[str, tuple[Draw, tuple[float, float]]] = {
+    "trajectories": (_example_trajectories, (9.5, 11.0)),
+    "v_shape": (lambda run, figure: plot_v_shape(data.v_shape(run.sessions), figure.subplots()), (8.5, 5.5)),
+    "outcomes_by_repair_skill": (_outcomes_by_therapist("repair_skill", "repair skill"), (9.5, 3.4)),
+    "dropout_survival": (_survival, (8.0, 5.0)),
     "dose_response": (
         lambda run, figure: plot_dose_response(data.dose_response(run.sessions, run.clients), figure.subplots()),
-        (7.5, 4.5),
+        (8.0, 5.0),
     ),
 }
-FORMAT_GALLERY: dict[str, dict[str, tuple[Callable[[RunTables, Figure], None], tuple[float, float]]]] = {
-    "individual": {},
-    "group": {
-        "cohesion": (
-            lambda run, figure: plot_cohesion(data.cohesion_by_session(run.sessions, run.clients), figure.subplots()),
-            (8.5, 4.8),
-        )
-    },
-    "family": {
-        "split_dropout": (
-            lambda run, figure: plot_split_dropout(data.split_dropout(run.sessions, run.units), figure.subplots()),
-            (8.5, 4.8),
-        )
-    },
+UNIT_GALLERY: dict[str, tuple[Draw, tuple[float, float]]] = {
+    "cohesion": (
+        lambda run, figure: plot_cohesion(data.cohesion_by_session(run.sessions, run.clients), figure.subplots()),
+        (8.5, 4.8),
+    ),
+    "split_dropout": (
+        lambda run, figure: plot_split_dropout(data.split_dropout(run.sessions, run.units), figure.subplots()),
+        (8.5, 4.8),
+    ),
 }
+"""The figures of units, by name; each format names those it draws (``Format.gallery_figures``)."""
+
+
+def figures_of(format_name: str) -> dict[str, tuple[Draw, tuple[float, float]]]:
+    """Every figure of GALLERY, then those that the format declares, by name."""
+    return {**GALLERY, **{name: UNIT_GALLERY[name] for name in get_format(format_name).gallery_figures}}
 
 
 def gallery_files(format_name: str = "individual") -> tuple[str, ...]:
     """The files of the gallery of a run in ``format_name``: every figure of GALLERY, then the
-    format's own (FORMAT_GALLERY), each as PNG and SVG."""
-    return tuple(f"{name}.{ext}" for name in (*GALLERY, *FORMAT_GALLERY[format_name]) for ext in ("png", "svg"))
+    format's own (:func:`figures_of`), each as PNG and SVG."""
+    return tuple(f"{name}.{ext}" for name in figures_of(format_name) for ext in ("png", "svg"))
 
 
 GALLERY_FILES = gallery_files()
 
 
 def write_gallery(run_dir: Path, out: Path, overwrite: bool = False) -> list[str]:
-    """Draw every figure of GALLERY, and those of the run's format (FORMAT_GALLERY), from the run in
+    """Draw every figure of GALLERY, and those of the run's format (:func:`figures_of`), from the run in
     ``run_dir`` into ``out`` (PNG and SVG); nothing is written unless all succeed, nothing replaced
     without ``overwrite``. Returns the file names."""
     _, format_name = run_manifest(run_dir)
     files = gallery_files(format_name)
-    others = tuple(name for other in FORMAT_GALLERY for name in gallery_files(other) if name not in files)
+    others = tuple(name for other in FORMATS for name in gallery_files(other) if name not in files)
     check_free(out, (*files, *others), overwrite)
     with output_lock(out):  # a second writer into ``out`` is refused before the run is read
         run = read_run(run_dir)
         with atomic_outputs(out, files, overwrite, replaces=others, lock_held=True) as paths:
-            for name, (draw, size) in {**GALLERY, **FORMAT_GALLERY[format_name]}.items():
+            for name, (draw, size) in figures_of(format_name).items():
                 figure = Figure(figsize=size, layout="constrained")
                 draw(run, figure)
                 save_figure(figure, run.stamp.text(), paths[f"{name}.png"], paths[f"{name}.svg"])
