@@ -36,17 +36,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         default=DEFAULT_GENERATIONS,
         help=f"ABC-SMC generations (default {DEFAULT_GENERATIONS})",
     )
-    parser.add_argument(
-        "--workers",
-        type=options.count("--workers", 0, 4096),
-        help="local worker processes (default: all cores; 0: in this process)",
-    )
-    parser.add_argument(
-        "--scheduler",
-        type=options.nonempty("--scheduler", str, "a Dask scheduler address tcp://HOST:PORT"),
-        metavar="tcp://HOST:PORT",
-        help="run the simulations on this Dask cluster instead",
-    )
+    options.add_executor_options(parser, "run the simulations on this Dask cluster instead")
     options.add_output_options(parser, DEFAULT_SEED, "output directory (required)")
     return parser
 
