@@ -52,7 +52,7 @@ def rank_histograms(ranks: pd.DataFrame, table: pd.DataFrame) -> Figure:
         ax.set(
             xlabel="truth's place in the posterior (posterior CDF at the truth)",
             ylabel="data sets",
-            title=f"{row.parameter}\n90 % intervals cover the truth in {row.coverage_90:.0%} of {sets}",
+            title=f"{row.parameter}\n90 % intervals cover the truth in {100 * row.coverage_90:.0f} % of {sets}",
         )
     axes[0].legend(loc="upper left", fontsize=8)
     figure.suptitle("Simulation-based calibration of alliance fit: rank histograms")

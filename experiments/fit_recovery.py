@@ -2,7 +2,7 @@
 therapists x 20) from `alliance generate` with three parameters away from their defaults, fitted by
 `alliance fit` with its default settings on two local worker processes, timed.
 
-    python experiments/fit_recovery.py        # -> results/fit_recovery/ (data/, fit/, recovery.png, README.md)
+    python experiments/fit_recovery.py  # -> results/fit_recovery/ (data/, fit/, recovery.png, README.md), docs/img
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def recovery_figure(table: pd.DataFrame) -> Figure:
     )
     ax.set(xlim=(0, 1), ylim=(len(table) - 0.5, -0.5), xlabel="place in the prior range (0: low end, 1: high end)")
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Recovery: posterior 90 % intervals beside the parameters that generated the data")
+    ax.set_title("Recovery: 90 % intervals beside the true parameters")
     return figure
 
 
@@ -112,7 +112,9 @@ def main() -> None:
     table = pd.read_csv(folder / "fit" / "estimates.csv")
     manifest = json.loads((folder / "fit" / "manifest.json").read_text())
     stamp = f"{THERAPISTS * CASELOAD} clients, {THERAPISTS} therapists · data seed {SEED} · fit seed 1"
-    save_figure(recovery_figure(table), stamp, folder / "recovery.png")
+    save_figure(
+        recovery_figure(table), stamp, folder / "recovery.png", HERE.parent / "docs" / "img" / "fit_recovery.png"
+    )
     covered = [row.q05 <= TRUTH[row.parameter] <= row.q95 for row in table.itertuples()]
     lines = [
         f"| {row.parameter} | {TRUTH[row.parameter]:g} | {row.mean:.3g} | {row.q05:.3g} to {row.q95:.3g} | "
@@ -121,12 +123,16 @@ def main() -> None:
     ]
     timing = {
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
         "workers": args.workers,
         "evaluations": manifest["evaluations"],
         "load_average_before": [round(value, 2) for value in load_before],
         "load_average_after": [round(value, 2) for value in os.getloadavg()],
         "cores": os.cpu_count(),
     }
+    table.assign(truth=[TRUTH[name] for name in table["parameter"]]).to_csv(
+        HERE.parent / "docs" / "fit_recovery.csv", index=False, float_format="%.6g"
+    )
     (folder / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
     (folder / "README.md").write_text(
         "# Fitting a generated data set: recovery\n\n| parameter | truth | posterior mean | 90 % interval | covered |\n"

@@ -163,15 +163,29 @@ def test_a_parameter_the_records_cannot_inform_is_reported_as_not_identified(ses
     )
 
 
-def test_the_documented_calibration_matches_its_table():
-    """docs/fit.md's coverage figures are those of docs/fit_calibration.csv (written by
-    experiments/fit_calibration.py over 50 data sets)."""
+def test_the_documented_calibration_and_recovery_match_their_tables():
+    """docs/fit.md's calibration figures are those of docs/fit_calibration.csv (written by
+    experiments/fit_calibration.py over 50 data sets), and its recovery sentences hold for
+    docs/fit_recovery.csv (written by experiments/fit_recovery.py)."""
     ranks = pd.read_csv(DOCS / "fit_calibration.csv")
     table = coverage(ranks)
-    text = (DOCS / "fit.md").read_text()
+    text = " ".join((DOCS / "fit.md").read_text().split())
     assert ranks["data_set"].nunique() >= 50
     for row in table.itertuples():
-        assert f"| {row.parameter} | {row.data_sets} | {row.coverage_90:.0%} |" in text
+        line = f"| {row.parameter} | {row.data_sets} | {100 * row.coverage_90:.0f} % | {row.sd_over_prior_sd:.2f} | "
+        assert line + f"{row.uniform_ranks_p:.2f} |" in text
+    attunement = ranks[ranks["parameter"] == "attunement_mean"]
+    share = 100 * (attunement["sd_over_prior_sd"] >= 0.8).mean()
+    assert f"{share:.0f} % of its fits report it as not identified" in text
+    hazard = ranks[ranks["parameter"] == "practical_dropout_hazard"]
+    assert (hazard["rank"] >= 0.9).sum() == 0 and "the last bar is empty" in text
+    recovery = pd.read_csv(DOCS / "fit_recovery.csv").set_index("parameter")
+    assert ((recovery["q05"] <= recovery["truth"]) & (recovery["truth"] <= recovery["q95"])).all()
+    width = (recovery["q95"] - recovery["q05"]) / (recovery["prior_high"] - recovery["prior_low"])
+    assert width["practical_dropout_hazard"] < 0.2 and "under a fifth of its prior range" in text
+    assert (width[["repair_skill_mean", "attunement_mean"]] > 0.5).all() and "spanning over half" in text
+    assert recovery["sd_over_prior_sd"][["repair_skill_mean", "attunement_mean"]].between(0.55, 0.65).all()
+    assert "Their posterior SD is about 0.6 of the prior's" in text
 
 
 @pytest.mark.slow
