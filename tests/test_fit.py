@@ -1,7 +1,7 @@
 """alliance fit: bad records are refused in one line with nothing written; the columns decide what can be
 informed; same records and seed give the same bytes in this process and on a Dask cluster; a parameter
 the records cannot inform is reported as not identified; and (slow) the 90 % intervals cover the truth
-over generated data sets. Data sets are tiny (24-30 clients) and fits short (12-20 particles, 1-2
+over generated data sets. Data sets are tiny (24-30 clients) and fits short (12-40 particles, 1-2
 generations): these tests check the machinery, experiments/fit_calibration.py checks the statistics."""
 
 import hashlib
@@ -155,7 +155,7 @@ def test_a_parameter_the_records_cannot_inform_is_reported_as_not_identified(ses
     which attendance informs, is narrower than its prior."""
     bare = check(sessions.drop(columns=[c for c in sessions.columns if c.startswith(("wai_", "srs_"))]), tmp_path)
     priors = make_priors(["wai_client_leniency", "practical_dropout_hazard"])
-    table = run_abc(bare, priors, None, Settings(seed=3, population=20, generations=2)).table().set_index("parameter")
+    table = run_abc(bare, priors, None, Settings(seed=3, population=40, generations=2)).table().set_index("parameter")
     assert not table.loc["wai_client_leniency", "identified"]
     assert table.loc["wai_client_leniency", "sd_over_prior_sd"] > 0.8
     assert (
