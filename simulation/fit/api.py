@@ -11,10 +11,12 @@ from simulation.config import Params
 from simulation.fit.data import DataError, Records, read_mapping, read_records, read_toml
 from simulation.fit.defaults import DEFAULT_GENERATIONS, DEFAULT_POPULATION, DEFAULT_SEED
 from simulation.fit.inference import Fit, Settings, run_abc
-from simulation.fit.model import make_priors
+from simulation.fit.model import Prior, make_priors
 
 
-def prepare(data: str | Path, names: list[str], config: str | Path | None = None) -> tuple[Records, tuple, Params]:
+def prepare(
+    data: str | Path, names: list[str], config: str | Path | None = None
+) -> tuple[Records, tuple[Prior, ...], Params]:
     """Read and check everything before any simulation: the records (columns mapped by the fit TOML's
     [columns]), the priors (its [priors], else each parameter's range) and the fixed parameters (its
     [parameters], else the defaults). Raises DataError or ParameterError with one line."""
@@ -52,6 +54,11 @@ def fit(
     .parquet/.csv file); return the fit and its estimates table, and with ``out`` write the outputs
     (simulation.fit.outputs). ``executor`` runs the simulations (``slots`` at once); same result."""
     records, priors, base = prepare(data, names, config)
+    if out is not None:
+        from simulation.fit.outputs import FIT_FILES
+        from simulation.store import check_free
+
+        check_free(Path(out), FIT_FILES, overwrite)  # refused before the fit, not after it
     result = run_abc(records, priors, base, Settings(seed, population, generations), executor, slots)
     if out is None:
         return result, result.table()

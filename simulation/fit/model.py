@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import PARAMETERS, ParameterError, Params, shown
-from simulation.fit.data import DataError, Records
+from simulation.fit.data import SCORE_RANGES, DataError, Records
 from simulation.fit.summaries import Summary, as_finite, summarise
 from simulation.instruments.administration import administer
 from simulation.instruments.items import WaiSchedule
@@ -101,10 +101,9 @@ class Simulator:
         long, _ = administer(tables.sessions, params, seed, self.schedule)
         return pd.DataFrame(
             {
-                name: long[name].to_numpy(
-                    dtype=float if name in ("ors_total", "srs_total", "wai_client_total") else None,
-                    na_value=np.nan if name.endswith("_total") else None,
-                )
+                name: long[name].to_numpy(dtype=float, na_value=np.nan)
+                if name in SCORE_RANGES
+                else long[name].to_numpy()
                 for name in self.columns
             }
         )
