@@ -422,8 +422,9 @@ class ReferenceClient(mesa.Agent):
         return clip(self.wellbeing + change + p.symptom_noise_sd * self.model.random.gauss(), 0.0, ORS_MAX)
 
     def dropout_chance(self, alliance: float, attended: bool, session: int, shift: float = 0.0) -> float:
-        """Weak alliance, open or unresolved ruptures, a missed session, the first three sessions and
-        low motivation raise the hazard of dropping out (``shift``: log-odds a family's split adds)."""
+        """Weak alliance, open or unresolved ruptures, a missed session, the first three sessions, low
+        motivation and latent well-being below intake (``dropout_wellbeing_weight``) raise the hazard of
+        dropping out (``shift``: log-odds a family's split adds)."""
         p = self.model.params
         return logistic(
             shift
@@ -434,6 +435,7 @@ class ReferenceClient(mesa.Agent):
             + p.dropout_missed_weight * (not attended)
             + p.dropout_early_weight * (session <= EARLY_DROPOUT_SESSIONS)
             + p.dropout_motivation_weight * (0.5 - self.motivation)
+            + p.dropout_wellbeing_weight * (self.intake - self.wellbeing) / 10.0
         )
 
     def dropout_reason(self, alliance: float, attended: bool, session: int) -> int:

@@ -2,10 +2,11 @@
 costs over the same runs called directly, and the speed-up from one local worker process to all cores.
 
 One study (a Latin hypercube over repair skill, ``--runs`` runs of ``--clients`` clients) is timed as:
-the kernel alone (``simulate_rows`` over the study's own packing), kernel plus tables
-(``build_tables``), ``run_study`` in this process (``workers=0``) in memory and into a folder, and
-``run_study`` into a folder on 1 and on all local worker processes (process start-up included). Each
-time is the best of ``--repeats``. Prints a Markdown table (benchmarks/README.md, "Sweeps").
+the kernel alone (``simulate_rows`` over the study's own packing), kernel plus every run's figures on
+the pass's arrays (``stacked_run_figures``, what a part computes), ``run_study`` in this process
+(``workers=0``) in memory and into a folder, and ``run_study`` into a folder on 1 and on all local
+worker processes (process start-up included). Each time is the best of ``--repeats``. Prints a
+Markdown table (benchmarks/README.md, "Sweeps"); ``python -m benchmarks`` measures the ratios.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from simulation.figures.arrays import stacked_run_figures
+from simulation.figures.registry import RUN_FIGURES
 from simulation.runs import Rows, simulate_rows
-from simulation.sweeps import parse_study, run_study
-from simulation.tables import build_tables
+from simulation.sweeps import Study, parse_study, run_study
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:
@@ -31,32 +33,39 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=2)
-    args = parser.parse_args()
-    study = parse_study(
+def benchmark_study(runs: int, clients: int) -> Study:
+    """The benchmarks' study: a Latin hypercube over repair skill, ``runs`` runs of ``clients`` clients."""
+    return parse_study(
         f"""
         [study]
         sampler = "lhs"
-        samples = {args.runs}
-        clients = {args.clients}
+        samples = {runs}
+        clients = {clients}
         seed = 5
         [vary.repair_skill_mean]
         range = [0.2, 0.9]
         """,
         default_name="benchmark",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    study = benchmark_study(args.runs, args.clients)
     design = study.design()
     passes = [study.runs(design, list(part)) for part in study.parts(design)]
 
-    def direct(tables: bool) -> None:
+    names = tuple(figure.name for figure in RUN_FIGURES)
+
+    def direct(figures: bool) -> None:
         for runs in passes:
             result = simulate_rows(runs, Rows.of_runs(runs))
-            if tables:
-                build_tables(runs, result)
+            if figures:
+                stacked_run_figures(result, names)
 
     def into_folder(workers: int) -> None:
         with tempfile.TemporaryDirectory() as folder:
@@ -65,7 +74,7 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     cases = {
         "simulate_rows, same packing": lambda: direct(False),
-        "simulate_rows + build_tables": lambda: direct(True),
+        "simulate_rows + figures on arrays": lambda: direct(True),
         "run_study, in process, in memory": lambda: run_study(study, workers=0, progress=False),
         "run_study, in process, to a folder": lambda: into_folder(0),
         "run_study, 1 worker process, to a folder": lambda: into_folder(1),

@@ -5,11 +5,17 @@ standard models an analyst would fit, and set the estimates beside the truth.
 
 1. Therapist effects (statsmodels MixedLM, therapist random intercepts): the therapist-level share of
    the variance of ORS change (intake to last session), and of the client-rated WAI-SR total over
-   sessions 3-5 (the measured early alliance), against the true shares (truth/parameters.json, "estimands").
+   sessions 3-5 (the measured early alliance), against the population values of the true shares
+   (truth/parameters.json, "estimands": the observed change's share, and the latent early alliance's,
+   which error in the WAI-SR items pulls the estimate below).
 2. A within-client lagged model: next attended session's ORS total on this session's client WAI-SR
    total, client fixed effects (within transformation, OLS with client-clustered errors), against the
-   true within-client effect of the latent alliance (defined on the latent alliance, so error in the
-   WAI-SR items can only pull the estimate toward 0: compare the two).
+   population value of the within-client slope on the latent alliance (error in the WAI-SR items can
+   only pull the estimate toward 0: compare the two).
+
+The table also lists each estimand's sample value (on this data set's own latent truth) and the
+population value's Monte Carlo error. experiments/synthetic_study.py repeats such fits over replicates
+(bias, RMSE and interval coverage).
 
 Copy it, change the generating parameters (``PARAMETERS``) and see which methods recover the truth.
 """
@@ -32,6 +38,7 @@ from simulation.config import Params
 from simulation.extras import MissingExtraError, require
 from simulation.store import versions
 from simulation.synthetic import generate_to_directory
+from simulation.synthetic.truths import WAI_POINTS_PER_UNIT
 
 try:
     sm = require("statsmodels.api", "stats", "experiments/synthetic_methods.py")
@@ -81,7 +88,10 @@ def plot_estimates(table: pd.DataFrame, ax: plt.Axes) -> plt.Axes:
     ax.errorbar(
         table["estimate"], rows, xerr=1.96 * table["se"], fmt="o", color="C0", capsize=4, label="estimate, 95 % CI"
     )
-    ax.scatter(table["truth"], rows, marker="D", s=50, color="C3", zorder=3, label="truth (known)")
+    ax.scatter(table["truth"], rows, marker="D", s=50, color="C3", zorder=3, label="population truth")
+    ax.scatter(
+        table["sample_truth"], rows, marker="x", s=50, color="C2", zorder=3, label="this data set's latent truth"
+    )
     ax.set_yticks(rows, table["short"])
     ax.set_ylim(len(table) - 0.5, -0.5)
     return ax
@@ -103,35 +113,49 @@ def main() -> None:
     early = sessions[sessions["session"].between(3, 5)]  # the observed analogue of alliance_early
     wai_early = early.groupby(["therapist_id", "client_id"])["wai_client_total"].mean().reset_index()
     rows = []
-    for label, short, data, outcome, true in (
+    for label, short, data, outcome, name in (
         (
             "therapist share of ORS change",
             "ORS change",
             clients,
             "change",
-            truth["therapist_share_of_change_variance"]["value"],
+            "therapist_share_of_observed_change_variance",
         ),
         (
             "therapist share of early alliance (WAI-SR, sessions 3-5)",
             "early alliance\n(WAI-SR, sessions 3-5)",
             wai_early,
             "wai_client_total",
-            truth["therapist_share_of_alliance_variance"]["value"],
+            "therapist_share_of_alliance_variance",
         ),
     ):
         estimate, se = therapist_share(data, outcome)
         rows.append(
-            {"label": label, "short": short, "unit": "share of variance", "estimate": estimate, "se": se, "truth": true}
+            {
+                "label": label,
+                "short": short,
+                "estimand": name,
+                "unit": "share of variance",
+                "estimate": estimate,
+                "se": se,
+                "truth": truth[name]["population"],
+                "truth_mc_error": truth[name]["mc_error"],
+                "sample_truth": truth[name]["sample"],
+            }
         )
     slope, se = lagged_within_client(sessions)
+    within = truth["within_client_alliance_to_next_ors"]
     rows.append(
         {
             "label": "within-client: next ORS per WAI-SR point",
             "short": "next session's ORS\n(within client)",
+            "estimand": "within_client_alliance_to_next_ors",
             "unit": "ORS points per WAI-SR total point",
             "estimate": slope,
             "se": se,
-            "truth": truth["within_client_alliance_to_next_ors"]["per_wai_total_point"],
+            "truth": within["per_wai_total_point"]["population"],
+            "truth_mc_error": within["mc_error"] / WAI_POINTS_PER_UNIT,
+            "sample_truth": within["per_wai_total_point"]["sample"],
         }
     )
     table = pd.DataFrame(rows)
@@ -144,14 +168,12 @@ def main() -> None:
     plot_estimates(table.iloc[2:], axes[1]).set_xlabel("ORS points per WAI-SR total point")
     axes[1].set_title("alliance -> next session's ORS (lagged)", fontsize=10)
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.08))
+    figure.legend(handles, labels, loc="upper center", ncol=3, bbox_to_anchor=(0.5, 0.0))
     figure.suptitle(
         f"Known truth vs standard estimates: {THERAPISTS * CLIENTS_PER_THERAPIST} synthetic clients, "
         f"{THERAPISTS} therapists (seed {SEED})"
     )
-    figure.text(
-        0.99, -0.02, f"alliance-dynamics {versions()['alliance-dynamics']}", ha="right", fontsize=7, color="0.4"
-    )
+    figure.text(0.99, -0.1, f"alliance-dynamics {versions()['alliance-dynamics']}", ha="right", fontsize=7, color="0.4")
     figure.tight_layout()
     folder.mkdir(parents=True, exist_ok=True)
     figure.savefig(folder / "estimates_vs_truth.png", dpi=120, bbox_inches="tight")

@@ -251,6 +251,16 @@ PROCESSES = Registry(
         Process("empathy_perception", Domain.CLIENT, "normal", "client's way of perceiving empathy", per_session=False),
         # routine outcome monitoring (simulation.monitoring)
         Process("feedback_acted", Domain.CLIENT, "uniform", "the therapist acts on a not-on-track signal"),
+        # the WAI-SR forms' rating terms added for the synthetic data sets (simulation.instruments.items)
+        Process("wai_client_tendency", Domain.CLIENT, "normal", "client's WAI-SR rating tendency", per_session=False),
+        Process(
+            "wai_therapist_components",
+            Domain.CLIENT,
+            "normal",
+            "therapist misjudges the client's goal, task and bond, each apart",
+            draws=3,
+            per_session=False,
+        ),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""

@@ -30,6 +30,7 @@ from simulation.params.alliance import AllianceParams, RepairParams, RupturePara
 from simulation.params.outcomes import AttendanceParams, SymptomParams
 from simulation.params.population import ClientParams, CourseParams, TherapistParams
 from simulation.params.reactance import ReactanceParams
+from simulation.synthetic.params import SyntheticParams
 
 
 class ParameterError(ValueError):
@@ -52,12 +53,14 @@ CONCERNS: dict[str, tuple[type, ...]] = {
     "group format": (GroupParams,),
     "family format": (FamilyParams,),
     "routine outcome monitoring": (MonitoringParams,),
+    "synthetic data": (SyntheticParams,),
 }
 """Each concern's parameter declarations, in the order :class:`Params` lists their fields."""
 
 
 @dataclass(frozen=True)
 class Params(
+    SyntheticParams,
     MonitoringParams,
     FamilyParams,
     GroupParams,

@@ -5,13 +5,15 @@ timing definitions are those of DESIGN.md section 3 (see also docs/ODD.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simulation import dynamics, measures
 from simulation.config import PARAMETERS, Params
-from simulation.formats import FORMATS, get_format
+from simulation.formats import Format, get_format
+from simulation.formats.base import unit_mean
 from simulation.monitoring import record as monitoring_record
 from simulation.runs import CourseResult, Rows, Run, simulate_rows, therapist_traits
 
@@ -44,7 +46,7 @@ class Tables:
 
     ``runs`` has one row per run: its index ``run``, seed, cohort size and every parameter
     (see :func:`run_table`), so that results can be joined to what made them. ``units`` is the unit
-    table of the group or family format (one row per group or family, see :func:`unit_table`); empty
+    table of the group or family format (one row per group or family, see :func:`unit_columns`); empty
     in the individual format, whose tables are as they were before formats existed."""
 
     sessions: pd.DataFrame
@@ -64,30 +66,121 @@ def _whole_points(values: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int8), missing)
 
 
-def session_arrays(result: CourseResult) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Session records laid out client-major: (columns, row index of each table row, offsets).
+def session_arrays(
+    result: CourseResult, names: tuple[str, ...] | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Session records laid out client-major: (columns, row index of each table row, offsets); the
+    columns are ``session`` and the record fields ``names`` (all of them by default).
 
     A client in therapy at session s was in therapy at every earlier session since their first
     (``rows.start``: 1, except for members who join an open group later), so its rows are sessions
     start..start + L - 1 without gaps; table row (client c, session s) sits at offset[c] + s - start[c].
+    Each column is gathered once from the session-major records joined end to end (one gather per
+    column, not one scatter per column and session).
     """
     n = len(result.rows)
     lengths = np.zeros(n, dtype=np.int64)
     for _, positions, _ in result.sessions:
         lengths[positions] += 1
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    total = int(lengths.sum())
-    columns: dict[str, np.ndarray] = {"session": np.empty(total, dtype=np.int16)}
-    row_of = np.repeat(np.arange(n), lengths)
     start = result.rows.start.astype(np.int64)
-    for session, positions, record in result.sessions:
-        at = offsets[positions] + session - start[positions]
-        columns["session"][at] = session
-        for name, values in record.items():
-            if name not in columns:
-                columns[name] = np.empty(total, dtype=values.dtype)
-            columns[name][at] = values
-    return columns, row_of, offsets
+    at = np.concatenate([offsets[positions] + session - start[positions] for session, positions, _ in result.sessions])
+    source = np.empty(at.size, dtype=np.int64)
+    source[at] = np.arange(at.size)  # the session-major place of each client-major row
+    sessions = [np.full(positions.size, session, dtype=np.int16) for session, positions, _ in result.sessions]
+    columns = {"session": np.concatenate(sessions).take(source)}
+    for name in (result.sessions[0][2] if result.sessions else ()) if names is None else names:
+        columns[name] = np.concatenate([record[name] for _, _, record in result.sessions]).take(source)
+    return columns, np.repeat(np.arange(n), lengths), offsets
+
+
+@dataclass(frozen=True)
+class TableColumns:
+    """The columns of a pass's tables by name, in table order, before they become DataFrames
+    (:func:`build_tables`) or Arrow tables (simulation.store): numpy arrays, pandas Categoricals and
+    nullable integer arrays. ``units`` is empty in the individual format."""
+
+    sessions: dict[str, Any]
+    clients: dict[str, Any]
+    units: dict[str, Any]
+
+
+def table_columns(runs: list[Run], result: CourseResult, run_column: bool) -> TableColumns:
+    """The columns of the sessions, clients and (group and family formats) unit tables of a pass;
+    sessions and clients lead with a ``run`` column if ``run_column``. The format adds its label
+    columns after ``therapist_id`` and its own columns last (simulation.formats.base.Format)."""
+    columns, row_of, offsets = session_arrays(result)
+    rows, traits, final = result.rows, result.traits, result.final
+    format_ = get_format(result.format)
+    client_id = rows.client + 1
+    therapist_id = (rows.therapist + 1).astype(np.int32)
+    labels = format_.label_columns(rows)
+    # a member's own session numbers drive the per-client figures (intake, early alliance, final ORS)
+    own_session = columns.get("member_session", columns["session"])
+    summary = measures.course_summary({**columns, "session": own_session}, offsets)
+    margin = np.array([run.params.monitoring_margin for run in runs], dtype=np.float64)[rows.run]
+    session_signals, client_signals = monitoring_record.signal_columns(
+        row_of, own_session, columns["ors"], columns["attended"], summary["ors_intake"], margin
+    )
+    lead = {"run": rows.run} if run_column else {}
+    sessions = {
+        **{name: values[row_of] for name, values in lead.items()},
+        "client_id": client_id[row_of],
+        "therapist_id": therapist_id[row_of],
+        **{name: values[row_of] for name, values in labels.items()},
+        "session": columns["session"],
+        **({"member_session": columns["member_session"]} if "member_session" in columns else {}),
+        "stage": _categorical(columns["stage"], dynamics.STAGES),
+        "attended": columns["attended"],
+        **{
+            name: columns[name].astype(np.float32)
+            for name in ("bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
+        },
+        "rupture": columns["rupture"],
+        "rupture_kind": _categorical(columns["rupture_kind"], dynamics.RUPTURE_KINDS),
+        "rupture_resolved": columns["rupture_resolved"],
+        "ors": _whole_points(columns["ors"]),
+        "srs": _whole_points(columns["srs"]),
+        **session_signals,
+        **format_.session_columns(columns),
+    }
+    clients = {
+        **lead,
+        "client_id": client_id,
+        "therapist_id": therapist_id,
+        **labels,
+        "attachment": _categorical(traits["attachment"], dynamics.ATTACHMENT_STYLES),
+        "culture": _categorical(traits["minority"].astype(np.int8), ("majority", "minority")),
+        "modality": _categorical(traits["online"].astype(np.int8), ("in_person", "online")),
+        "cultural_mismatch": traits["mismatch"],
+        **{name: traits[name] for name in dynamics.CLIENT_TRAITS},
+        "fit": traits["fit"],
+        "wellbeing_intake": traits["intake"],
+        "wellbeing_attainable": traits["attainable"],
+        "wellbeing_final": final["wellbeing"],
+        "ors_intake": _whole_points(summary["ors_intake"]),
+        "ors_final": _whole_points(summary["ors_final"]),
+        "change": summary["ors_final"] - summary["ors_intake"],
+        "sessions_scheduled": summary["sessions_scheduled"],
+        "sessions_attended": summary["sessions_attended"],
+        "final_stage": _categorical(final["stage"], dynamics.STAGES),
+        "dropped_out": final["dropped_out"],
+        "dropout_cause": _categorical(final["dropout_cause"], dynamics.DROPOUT_CAUSES),
+        "ruptures": final["ruptures"],
+        "ruptures_resolved": final["resolved"],
+        "ruptures_unresolved": final["unresolved"] + final["rupture_open"],  # still open at the end: unresolved
+        "alliance_early": summary["alliance_early"],
+        "outcome": _categorical(
+            measures.classify_outcomes(summary["ors_intake"], summary["ors_final"], final["dropped_out"]),
+            measures.OUTCOMES,
+        ),
+        **client_signals,
+        "feedback_sessions": final["feedback_sessions"],
+        "sessions_added": final["extension"],
+        **format_.client_columns(rows, final, columns, offsets),
+    }
+    units = unit_columns(clients, format_) if format_.has_units else {}
+    return TableColumns(sessions, clients, units)
 
 
 def build_tables(
@@ -97,197 +190,41 @@ def build_tables(
     run_column: bool | None = None,
     with_runs: bool = True,
 ) -> Tables:
-    """The tables of a pass; sessions, clients and therapists carry a ``run`` column if ``run_column``
-    (by default: when there are several runs).
+    """The tables of a pass as DataFrames; sessions, clients and therapists carry a ``run`` column if
+    ``run_column`` (by default: when there are several runs).
 
     A chunk of a larger cohort leaves the therapists out (``with_therapists=False``): they are
     written once per run by :func:`therapist_table`; a caller that never reads the run table (a fit's
     thousands of small simulations) leaves it out with ``with_runs=False``."""
     if run_column is None:
         run_column = len(runs) > 1
-    columns, row_of, offsets = session_arrays(result)
-    rows, traits, final = result.rows, result.traits, result.final
-    client_id = rows.client + 1
-    therapist_id = (rows.therapist + 1).astype(np.int32)
-    sessions = pd.DataFrame(
-        {
-            "client_id": client_id[row_of],
-            "therapist_id": therapist_id[row_of],
-            "session": columns["session"],
-            "stage": _categorical(columns["stage"], dynamics.STAGES),
-            "attended": columns["attended"],
-            **{
-                name: columns[name].astype(np.float32)
-                for name in ("bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
-            },
-            "rupture": columns["rupture"],
-            "rupture_kind": _categorical(columns["rupture_kind"], dynamics.RUPTURE_KINDS),
-            "rupture_resolved": columns["rupture_resolved"],
-            "ors": _whole_points(columns["ors"]),
-            "srs": _whole_points(columns["srs"]),
-        },
-        copy=False,
-    )
-    # a member's own session numbers drive the per-client figures (intake, early alliance, final ORS)
-    own_session = columns.get("member_session", columns["session"])
-    summary = measures.course_summary({**columns, "session": own_session}, offsets)
-    clients = pd.DataFrame(
-        {
-            "client_id": client_id,
-            "therapist_id": therapist_id,
-            "attachment": _categorical(traits["attachment"], dynamics.ATTACHMENT_STYLES),
-            "culture": _categorical(traits["minority"].astype(np.int8), ("majority", "minority")),
-            "modality": _categorical(traits["online"].astype(np.int8), ("in_person", "online")),
-            "cultural_mismatch": traits["mismatch"],
-            **{name: traits[name] for name in dynamics.CLIENT_TRAITS},
-            "fit": traits["fit"],
-            "wellbeing_intake": traits["intake"],
-            "wellbeing_attainable": traits["attainable"],
-            "wellbeing_final": final["wellbeing"],
-            "ors_intake": _whole_points(summary["ors_intake"]),
-            "ors_final": _whole_points(summary["ors_final"]),
-            "change": summary["ors_final"] - summary["ors_intake"],
-            "sessions_scheduled": summary["sessions_scheduled"],
-            "sessions_attended": summary["sessions_attended"],
-            "final_stage": _categorical(final["stage"], dynamics.STAGES),
-            "dropped_out": final["dropped_out"],
-            "dropout_cause": _categorical(final["dropout_cause"], dynamics.DROPOUT_CAUSES),
-            "ruptures": final["ruptures"],
-            "ruptures_resolved": final["resolved"],
-            "ruptures_unresolved": final["unresolved"] + final["rupture_open"],  # still open at the end: unresolved
-            "alliance_early": summary["alliance_early"],
-            "outcome": _categorical(
-                measures.classify_outcomes(summary["ors_intake"], summary["ors_final"], final["dropped_out"]),
-                measures.OUTCOMES,
-            ),
-        },
-        copy=False,
-    )
-    margin = np.array([run.params.monitoring_margin for run in runs], dtype=np.float64)[rows.run]
-    session_signals, client_signals = monitoring_record.signal_columns(
-        row_of, own_session, columns["ors"], columns["attended"], summary["ors_intake"], margin
-    )
-    for name, values in session_signals.items():
-        sessions[name] = values
-    for name, values in client_signals.items():
-        clients[name] = values
-    clients["feedback_sessions"], clients["sessions_added"] = final["feedback_sessions"], final["extension"]
-    units = pd.DataFrame()
-    has_units = get_format(result.format).has_units
-    if has_units:
-        _add_format_columns(result, columns, row_of, offsets, sessions, clients)
-    if run_column:
-        sessions.insert(0, "run", rows.run[row_of])
-        clients.insert(0, "run", rows.run)
-    if has_units:
-        units = unit_table(clients, result.format)
+    columns = table_columns(runs, result, run_column)
+    sessions, clients = (pd.DataFrame(part, copy=False) for part in (columns.sessions, columns.clients))
+    units = pd.DataFrame(columns.units, copy=False) if columns.units else pd.DataFrame()
     therapists = therapist_table(runs, run_column) if with_therapists else pd.DataFrame()
     return Tables(sessions, clients, therapists, run_table(runs) if with_runs else pd.DataFrame(), units)
 
 
-def _segment_mean(values: np.ndarray, counted: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Per client, the mean of ``values`` over their session rows where ``counted`` (NaN where none)."""
-    total = np.add.reduceat(np.where(counted, values, 0.0), offsets)
-    count = np.add.reduceat(counted.astype(np.int64), offsets)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-def _add_format_columns(
-    result: CourseResult,
-    columns: dict[str, np.ndarray],
-    row_of: np.ndarray,
-    offsets: np.ndarray,
-    sessions: pd.DataFrame,
-    clients: pd.DataFrame,
-) -> None:
-    """The group or family format's columns, in place: ``format``, ``unit_id`` and (families) ``role``
-    after ``therapist_id`` in both tables; ``member_session`` after ``session``; then the format's own
-    figures per session and per client."""
-    rows, final = result.rows, result.final
-    format_ = get_format(result.format)
-    unit_id = (rows.unit + 1).astype(np.int32)
-    labels = {
-        "format": pd.Categorical.from_codes(
-            np.full(len(rows), list(FORMATS).index(format_.name), np.int8), list(FORMATS)
-        )
-    }
-    labels["unit_id"] = unit_id
-    if len(format_.roles) > 1:
-        labels["role"] = _categorical(rows.role, format_.roles)
-    for offset, (name, values) in enumerate(labels.items()):
-        sessions.insert(2 + offset, name, values[row_of])
-        clients.insert(2 + offset, name, values)
-    sessions.insert(sessions.columns.get_loc("session") + 1, "member_session", columns["member_session"])
-    attended = columns["attended"]
-    if format_.name == "group":
-        sessions["cohesion"] = columns["cohesion"].astype(np.float32)
-        sessions["member_rupture"] = columns["member_rupture"]
-        clients["first_session"] = rows.start
-        clients["cohesion_mean"] = _segment_mean(columns["cohesion"], attended, offsets)
-        clients["member_ruptures"] = final["member_ruptures"]
-        clients["witnessed"] = final["witnessed"]
-    else:
-        sessions["shared_alliance"] = columns["shared_alliance"].astype(np.float32)
-        sessions["split"] = columns["split"].astype(np.float32)
-        every = np.ones(attended.size, dtype=bool)
-        clients["shared_alliance"] = _segment_mean(columns["shared_alliance"], every, offsets)
-        clients["split"] = _segment_mean(columns["split"], every, offsets)
-        clients["sided_with"] = final["sided"]
-
-
-def _unit_means(values: pd.Series, starts: np.ndarray) -> np.ndarray:
-    """The mean of ``values`` over each unit's rows (``starts``: each unit's first row; missing values
-    skipped), summed over the unit's own rows alone: pandas' grouped mean can differ in the last bit
-    with the other units in the table, which would make the unit table depend on the chunk size."""
-    numbers = values.to_numpy(dtype=float, na_value=np.nan)
-    present = ~np.isnan(numbers)
-    sums = np.add.reduceat(np.where(present, numbers, 0.0), starts)
-    counts = np.add.reduceat(present.astype(np.int64), starts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / counts, np.nan)
-
-
-def _unit_roles(roles: pd.Series, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Each unit's members' roles in member order, joined by commas (e.g. "parent,adolescent"): read
-    from the members' rows, since they follow from each run's format parameters (formats.family)."""
-    codes = roles.cat.codes.to_numpy()
-    place = np.arange(sizes.max(initial=1))
-    present = place[None, :] < sizes[:, None]
-    matrix = np.where(present, codes[np.minimum(starts[:, None] + place[None, :], codes.size - 1)], -1)
-    kinds, which = np.unique(matrix, axis=0, return_inverse=True)
-    labels = roles.cat.categories
-    names = np.array([",".join(labels[code] for code in kind if code >= 0) for kind in kinds], dtype=object)
-    return names[which.reshape(-1)]
-
-
-def unit_table(clients: pd.DataFrame, format_name: str) -> pd.DataFrame:
+def unit_columns(clients: dict[str, Any], format_: Format) -> dict[str, Any]:
     """One row per group or family (and run): ``unit_id``, ``therapist_id`` (the leader), ``size``,
-    ``alliance_early`` (the members' mean), the members' mean ``change``; groups: mean ``cohesion``
-    (of the members' mean cohesion over attended sessions), ``member_ruptures`` (ruptures between
-    members) and ``dropout`` (share of members who dropped out: members leave one by one); families:
-    ``roles``, ``shared_alliance`` and ``split`` (means over the family's sessions), ``dropped_out``
-    (the family as a whole) and ``sessions_scheduled``."""
-    key = ["run", "unit_id"] if "run" in clients.columns else ["unit_id"]
-    grouped = clients.groupby(key, sort=False, observed=True)
-    # a unit's members are contiguous rows (units are filled in order): the first row of each unit
-    changes = np.ones(len(clients), dtype=bool)
-    changes[1:] = (clients[key].to_numpy()[1:] != clients[key].to_numpy()[:-1]).any(axis=1)
+    ``alliance_early`` (the members' mean), the members' mean ``change``, then the format's own
+    columns (Format.unit_columns). A unit's members are contiguous client rows (units are filled in
+    order), so each unit is a segment of the clients table."""
+    keys = [clients[name] for name in ("run", "unit_id") if name in clients]
+    changes = np.zeros(len(clients["unit_id"]), dtype=bool)
+    changes[:1] = True
+    for key in keys:
+        changes[1:] |= key[1:] != key[:-1]
     starts = np.flatnonzero(changes)
-    table = grouped.agg(therapist_id=("therapist_id", "first"), size=("client_id", "size"))
-    table["alliance_early"] = _unit_means(clients["alliance_early"], starts)
-    table["change"] = _unit_means(clients["change"], starts)
-    if format_name == "group":
-        table["cohesion"] = _unit_means(clients["cohesion_mean"], starts)
-        table["member_ruptures"] = grouped["member_ruptures"].sum() // 2  # each rupture is on both members
-        table["dropout"] = _unit_means(clients["dropped_out"], starts)
-    else:
-        table["roles"] = _unit_roles(clients["role"], starts, table["size"].to_numpy())
-        table["shared_alliance"] = grouped["shared_alliance"].first()
-        table["split"] = grouped["split"].first()
-        table["dropped_out"] = grouped["dropped_out"].first()
-        table["sessions_scheduled"] = grouped["sessions_scheduled"].max()
-    return table.reset_index().astype({"size": np.int32})
+    sizes = np.diff(np.append(starts, changes.size))
+    return {
+        **{name: clients[name][starts] for name in ("run", "unit_id") if name in clients},
+        "therapist_id": clients["therapist_id"][starts],
+        "size": sizes.astype(np.int32),
+        "alliance_early": unit_mean(clients["alliance_early"], starts),
+        "change": unit_mean(clients["change"], starts),
+        **format_.unit_columns(clients, starts, sizes),
+    }
 
 
 def therapist_table(runs: list[Run], run_column: bool = False) -> pd.DataFrame:

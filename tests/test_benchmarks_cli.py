@@ -30,6 +30,9 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     assert all(case["rate"] > 0 for case in summary["formats"]["cases"].values())
     assert [row["malloc"] for row in summary["allocator"]] == ["default", "keep freed memory"]
     assert set(summary["targets"]) == {"kernel_rate", "ratio"}
+    (whole,), study = summary["end_to_end"]["whole_run"], summary["end_to_end"]["study"]
+    assert whole["n_clients"] == 20_000 and whole["client_sessions"] >= 20_000 and 0 < whole["ratio"] < 2
+    assert study["n_runs"] == 40 and 0 < study["ratio"] < 2 and study["speed_up"] > 0
     for heading in (
         "Cohort size",
         "Against the per-agent Mesa reference",
@@ -38,6 +41,8 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
         "Formats",
         "Allocator",
         "Targets",
+        "Whole run",
+        "Study",
     ):
         assert heading in table
 

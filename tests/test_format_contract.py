@@ -15,12 +15,6 @@ from simulation.store import run_files
 PACKAGE = Path(__file__).resolve().parents[1] / "simulation"
 # comparing a format's name to a literal: `format_name == "group"`, `.format != "individual"`, ...
 NAME_TEST = re.compile(r"""(format\w*|\.name)\s*[!=]=\s*["'](individual|group|family)["']""")
-# modules not yet converted (issue 22, part 1); this list may only shrink
-NOT_YET_CONVERTED = {
-    "simulation/tables.py",
-    "simulation/synthetic.py",
-    "simulation/sweeps/study.py",
-}
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -65,4 +59,4 @@ def test_no_module_outside_formats_compares_a_format_name_to_a_literal():
         for path in PACKAGE.rglob("*.py")
         if "formats" not in path.relative_to(PACKAGE).parts[:1] and NAME_TEST.search(path.read_text(encoding="utf-8"))
     }
-    assert offenders <= NOT_YET_CONVERTED, sorted(offenders - NOT_YET_CONVERTED)
+    assert not offenders, sorted(offenders)

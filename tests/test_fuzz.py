@@ -222,7 +222,7 @@ def test_the_shortest_course_runs_everywhere(tmp_path, command):
     assert status == 0, err
     if command == "generate":
         estimands = json.loads((out / "truth" / "parameters.json").read_text())["estimands"]
-        assert estimands["within_client_alliance_to_next_ors"]["value"] is None  # no client has two sessions to pair
+        assert estimands["within_client_alliance_to_next_ors"]["sample"] is None  # no client has two sessions to pair
 
 
 def test_resolution_not_shorter_than_the_course_is_refused_naming_both(tmp_path):
@@ -480,7 +480,7 @@ class FullDiskWriter(pq.ParquetWriter):
 
 
 def test_a_full_disk_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(simulation.store.pq, "ParquetWriter", FullDiskWriter)
+    monkeypatch.setattr(simulation.store.parquet.pq, "ParquetWriter", FullDiskWriter)
     monkeypatch.setattr(simulation.store.ParquetStream, "ROW_GROUP", 8)  # write during the run, not at the end
     monkeypatch.setattr(FullDiskWriter, "failed", False)
     out = tmp_path / "out"
@@ -513,7 +513,7 @@ def test_running_out_of_memory_says_so(tmp_path, monkeypatch):
     def allocate(*args, **kwargs):
         raise MemoryError("Unable to allocate 335. GiB for an array with shape (100000000, 12) and data type float64")
 
-    monkeypatch.setattr(simulation.store, "simulate_rows", allocate)
+    monkeypatch.setattr(simulation.store.run, "simulate_rows", allocate)
     out = tmp_path / "out"
     line = assert_refused(["run", "--out", str(out), *SMALL_RUN], out, "not enough memory", "335. GiB", "--chunk")
     assert "shape" not in line

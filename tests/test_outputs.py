@@ -15,6 +15,8 @@ import pytest
 from simulation import store
 from simulation.cli import main
 from simulation.store import LOCK_NAME, MANIFEST, open_checked, output_lock
+from simulation.store import folders as store_folders
+from simulation.store import manifest as store_manifest
 from simulation.viz.gallery import RunDirError, read_run
 
 SMOKE = Path(__file__).parent.parent / "experiments" / "smoke.toml"
@@ -81,8 +83,8 @@ def test_run_and_data_set_manifests_hold_every_files_checksum_and_the_code_versi
 
 def test_the_code_version_changes_with_the_code(monkeypatch, tmp_path):
     package = tmp_path / "simulation"
-    shutil.copytree(store.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(store, "PACKAGE", package)
+    shutil.copytree(store_manifest.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(store_manifest, "PACKAGE", package)
     store.model_version.cache_clear()
     try:
         assert store.model_version() == store.model_version.__wrapped__()
@@ -183,7 +185,7 @@ def fail_after(monkeypatch, steps: int) -> None:
         done.append(target)
         real(source, target)
 
-    monkeypatch.setattr(store.os, "replace", replace)
+    monkeypatch.setattr(store_folders.os, "replace", replace)
 
 
 @pytest.mark.parametrize("steps", [0, 1, 3])
@@ -296,7 +298,7 @@ def test_resume_refuses_parts_of_another_model_version(study_dir, tmp_path, monk
     out = copy(study_dir, tmp_path)
     before = snapshot(out)
     written = store.model_version()
-    monkeypatch.setattr(store, "model_version", lambda: "0123456789abcdef")
+    monkeypatch.setattr(store_manifest, "model_version", lambda: "0123456789abcdef")
     assert exit_status(["sweep", str(SMOKE), "--out", str(out), "--workers", "0"]) == 2
     assert one_error_line(capsys) == (
         f"alliance sweep: error: parts in {out} were written by model version {written}, this is "

@@ -226,13 +226,27 @@ def test_kernel_and_reference_agree_in_distribution(reference_cohort, kernel_coh
 
 @pytest.mark.parametrize(
     "change",
-    [{"repair_enabled": False}, {"rupture_base_logit": Params().rupture_base_logit + 0.5}],
-    ids=["repair off", "rupture hazard +0.5 log-odds"],
+    [
+        {"repair_enabled": False},
+        {"rupture_base_logit": Params().rupture_base_logit + 0.5},
+        {"dropout_wellbeing_weight": 10.0},
+    ],
+    ids=["repair off", "rupture hazard +0.5 log-odds", "MNAR dial 10"],
 )
 def test_the_check_catches_a_rule_mismatch(reference_cohort, change):
     """A kernel that differs from the reference by one mechanism falls outside the tolerance on dropout."""
     table = compare(reference_cohort, simulate(Params(**change), N_CLIENTS, seed=20240602))
     assert abs(table.loc["dropout rate", "z"]) > Z_TOLERANCE, report(table)
+
+
+@pytest.mark.slow
+def test_kernel_and_reference_agree_with_the_mnar_dial_on():
+    """With dropout_wellbeing_weight 4 (disengaged dropout tied to latent well-being below intake, ODD
+    7.14) the reference and the kernel agree within the tolerance on every figure."""
+    params = Params(dropout_wellbeing_weight=4.0)
+    table = compare(reference.simulate(params, N_CLIENTS, seed=20240605), simulate(params, N_CLIENTS, seed=20240606))
+    beyond = list(table.index[table["z"].abs() > Z_TOLERANCE])
+    assert not beyond, f"figures beyond {Z_TOLERANCE} SE: {beyond}" + report(table)
 
 
 # --- routine outcome monitoring with feedback on (ODD 7.18) ---------------------------------------

@@ -38,7 +38,8 @@ def test_the_kernels_results_do_not_change(data):
     for column in ("attended", "bond", "alliance", "alliance_therapist", "rupture", "rupture_kind"):
         assert truth[column].equals(kernel.sessions[column])
     assert truth["ors_kernel"].equals(kernel.sessions["ors"])
-    pd.testing.assert_frame_equal(data.truth["clients"].drop(columns="wai_therapist_dyad"), kernel.clients)
+    added = ["wai_therapist_dyad", "wellbeing_alliance_raised", "wellbeing_no_dropout"]
+    pd.testing.assert_frame_equal(data.truth["clients"].drop(columns=added), kernel.clients)
 
 
 def test_long_table_has_one_row_per_scheduled_session_and_observed_clients_agree(data):
@@ -64,8 +65,9 @@ def test_truth_documents_parameters_and_estimands(data):
     document = data.parameters
     assert document["parameters"]["item_nonresponse_rate"]["unit"] == "probability"
     estimands = document["estimands"]
-    assert 0 < estimands["therapist_share_of_alliance_variance"]["value"] < 1
-    assert estimands["within_client_alliance_to_next_ors"]["value"] > 0
+    assert 0 < estimands["therapist_share_of_alliance_variance"]["sample"] < 1
+    assert 0 < estimands["therapist_share_of_alliance_variance"]["population"] < 1
+    assert estimands["within_client_alliance_to_next_ors"]["sample"] > 0
     assert {"dropout", "item_nonresponse", "missed_sessions"} <= set(document["missingness"])
 
 
@@ -156,6 +158,9 @@ def test_csv_and_parquet_hold_the_same_values(tmp_path):
         ["--set", "item_nonresponse_rate=0.9"],
         ["--therapists", "0"],
         ["--file-format", "xlsx"],
+        ["--replicates", "0"],
+        ["--population-clients", "-1"],
+        ["--set", "dropout_wellbeing_weight=11"],
         [],  # no --out
     ],
 )
@@ -188,5 +193,10 @@ def test_worked_example_runs_and_puts_estimates_beside_the_truth(tmp_path):
     )
     assert "truth" in done.stdout
     table = pd.read_csv(tmp_path / "synthetic_methods" / "estimates_vs_truth.csv")
-    assert len(table) == 3 and table[["estimate", "se", "truth"]].notna().all().all()
+    assert len(table) == 3 and table[["estimate", "se", "truth", "sample_truth"]].notna().all().all()
+    population = json.loads((tmp_path / "synthetic_methods" / "data" / "truth" / "parameters.json").read_text())
+    for row in table.itertuples():
+        entry = population["estimands"][row.estimand]
+        entry = entry.get("per_wai_total_point", entry)
+        assert row.truth == pytest.approx(entry["population"]) and row.sample_truth == pytest.approx(entry["sample"])
     assert (tmp_path / "synthetic_methods" / "estimates_vs_truth.png").stat().st_size > 10_000

@@ -22,6 +22,8 @@ from simulation.dynamics.state import (
 )
 from simulation.figures.windows import EARLY_DROPOUT_SESSIONS
 
+WELLBEING_STEP = 10.0  # ORS points per unit of dropout_wellbeing_weight
+
 
 def attendance(xp: Any, p: Any, t: Traits, s: State, alliance: Array, u: Array) -> Array:
     """Whether each client attends (7.4): missing is likelier with a weak alliance, low motivation and
@@ -47,7 +49,8 @@ def dropout_chance(
     shift: Array | None = None,
 ) -> Array:
     """Per-session dropout probability (7.14): weak alliance, open or unresolved ruptures, a missed
-    session, the first three sessions and low motivation raise it. ``session`` is the client's own
+    session, the first three sessions, low motivation and (``dropout_wellbeing_weight``) latent
+    well-being below the intake level raise it. ``session`` is the client's own
     session number (an array where members started at different sessions); ``shift`` adds a format's
     log-odds (the family's split; None: none)."""
     ruptures = as_float(xp, s.rupture_open) + xp.astype(s.unresolved, xp.float64)
@@ -59,6 +62,7 @@ def dropout_chance(
         + p.dropout_missed_weight * as_float(xp, ~attended)
         + p.dropout_early_weight * (float(early) if isinstance(early, bool) else as_float(xp, early))
         + p.dropout_motivation_weight * (0.5 - t.motivation)
+        + p.dropout_wellbeing_weight * (t.intake - s.wellbeing) / WELLBEING_STEP
     )
     return logistic(xp, log_odds if shift is None else log_odds + shift)
 

@@ -43,7 +43,9 @@ def calibrate_one(design: Design, index: int) -> list[dict[str, object]]:
     """Generate data set ``index`` and fit it: one row per parameter (truth, posterior mean, 90 %
     interval, covered, the truth's posterior CDF ``rank``, identified)."""
     values = truth(design, index)
-    data = generate(Params(**values), design.therapists, design.caseload, seed=design.seed * 100_003 + index)
+    data = generate(
+        Params(**values), design.therapists, design.caseload, seed=design.seed * 100_003 + index, population_clients=0
+    )
     records = check(data.sessions, Path(f"calibration-{index}"))
     fit = run_abc(records, design.priors, None, Settings(design.seed + index, design.population, design.generations))
     table = fit.table().set_index("parameter")

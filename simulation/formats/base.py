@@ -109,6 +109,7 @@ class Format:
     row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
     unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
     agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use
+    unit_truth_columns: ClassVar[tuple[str, ...]] = ()  # latent per-session unit figures a data set's truth keeps
     # --- what the figures, the gallery and the teaching page read (names only: no pandas here) -----------
     members_text: ClassVar[str] = ""  # how a figure's stamp says where its clients are (" in groups")
     calibration_figure: ClassVar[str | None] = None  # the format's calibration row (figures.targets)
@@ -207,6 +208,67 @@ class Format:
     ) -> tuple[Any, dict[str, Array]]:
         """The format's state after the session, and what else the session leaves in the record."""
         return own, {}
+
+    # --- the tables' side: host numpy arrays, read by simulation.tables -----------------------------
+
+    @property
+    def people(self) -> str:
+        """What ``--clients`` counts in this format, in words: "clients", or e.g. "group members"."""
+        return f"{self.name} members" if self.has_units else "clients"
+
+    def label_columns(self, rows: Any) -> dict[str, Any]:
+        """Per row (a simulation.runs.Rows), the columns that place a member in the format, after
+        ``therapist_id`` in the sessions and clients tables: ``format``, ``unit_id`` and, with several
+        roles, ``role``. None in the individual format, whose tables are as before formats existed."""
+        if not self.has_units:
+            return {}
+        import pandas as pd  # the tables' side only: the kernel imports this module without pandas
+
+        from simulation.formats import FORMATS
+
+        names = list(FORMATS)
+        labels = {
+            "format": pd.Categorical.from_codes(np.full(len(rows), names.index(self.name), np.int8), names),
+            "unit_id": (rows.unit + 1).astype(np.int32),
+        }
+        if len(self.roles) > 1:
+            labels["role"] = pd.Categorical.from_codes(rows.role.astype(np.int8), list(self.roles))
+        return labels
+
+    def session_columns(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The format's own columns of the sessions table (after the others), from the client-major
+        session columns (simulation.tables.session_arrays)."""
+        return {}
+
+    def client_columns(
+        self, rows: Any, final: dict[str, np.ndarray], columns: dict[str, np.ndarray], offsets: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The format's own columns of the clients table (after the others), from the rows, their final
+        state and the client-major session columns (``offsets``: each client's first session row)."""
+        return {}
+
+    def unit_columns(self, clients: dict[str, Any], starts: np.ndarray, sizes: np.ndarray) -> dict[str, Any]:
+        """The format's own columns of its unit table (after ``unit_id``, ``therapist_id``, ``size``,
+        ``alliance_early`` and ``change``), from the clients table's columns; a unit's members are the
+        contiguous client rows ``starts[u]`` to ``starts[u] + sizes[u] - 1``."""
+        return {}
+
+
+def segment_mean(values: np.ndarray, counted: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per segment (client rows ``offsets[i]`` up to the next offset), the mean of ``values`` where
+    ``counted`` (NaN where none); host numpy, for the tables."""
+    total = np.add.reduceat(np.where(counted, values, 0.0), offsets)
+    count = np.add.reduceat(counted.astype(np.int64), offsets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def unit_mean(values: Any, starts: np.ndarray) -> np.ndarray:
+    """The mean of ``values`` (a clients column) over each unit's rows, missing values skipped, summed
+    over the unit's own rows alone (a segment reduction), so that a unit's figure does not depend on
+    the other units in the table, nor therefore on the chunk size."""
+    numbers = np.asarray(values, dtype=float)
+    return segment_mean(numbers, ~np.isnan(numbers), starts)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import Format, Members, SessionInputs, member_sum, unit_matrix
+from simulation.formats.base import Format, Members, SessionInputs, member_sum, segment_mean, unit_matrix
 from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
@@ -66,6 +66,7 @@ class Family(Format):
     unit_name = "family"
     unit_file = "families.parquet"
     agent_class = "simulation.agents:Family"
+    unit_truth_columns = ("shared_alliance", "split")
     roles = ("partner", "parent", "adolescent", "sibling")
     members_text = " in families"
     calibration_figure = "family_alliance_r"
@@ -162,3 +163,44 @@ class Family(Format):
             xp.where(in_therapy, figures["split"], own.split),
         )
         return kept, {}
+
+    def session_columns(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The family's shared alliance and split at the session (the same on every member's row)."""
+        return {name: columns[name].astype(np.float32) for name in ("shared_alliance", "split")}
+
+    def client_columns(
+        self, rows: Any, final: dict[str, np.ndarray], columns: dict[str, np.ndarray], offsets: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The family's mean shared alliance and split over its sessions, and whether the therapist
+        sided with this member."""
+        every = np.ones(columns["attended"].size, dtype=bool)
+        return {
+            "shared_alliance": segment_mean(columns["shared_alliance"], every, offsets),
+            "split": segment_mean(columns["split"], every, offsets),
+            "sided_with": final["sided"],
+        }
+
+    def unit_columns(self, clients: dict[str, Any], starts: np.ndarray, sizes: np.ndarray) -> dict[str, Any]:
+        """The members' roles in member order (e.g. "parent,adolescent"), the family's shared alliance
+        and split (the same on every member's row), whether it dropped out (together) and its sessions."""
+        return {
+            "roles": unit_roles(clients["role"], starts, sizes),
+            "shared_alliance": clients["shared_alliance"][starts],
+            "split": clients["split"][starts],
+            "dropped_out": clients["dropped_out"][starts],
+            "sessions_scheduled": np.maximum.reduceat(clients["sessions_scheduled"], starts),
+        }
+
+
+def unit_roles(roles: Any, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Each family's members' roles in member order, joined by commas (e.g. "parent,adolescent"): read
+    from the members' rows (a categorical of ``Family.roles``), since they follow from each run's
+    format parameters (:meth:`Family.role_codes`)."""
+    codes = np.asarray(roles.codes)
+    place = np.arange(sizes.max(initial=1))
+    present = place[None, :] < sizes[:, None]
+    matrix = np.where(present, codes[np.minimum(starts[:, None] + place[None, :], codes.size - 1)], -1)
+    kinds, which = np.unique(matrix, axis=0, return_inverse=True)
+    labels = roles.categories
+    names = np.array([",".join(labels[code] for code in kind if code >= 0) for kind in kinds], dtype=object)
+    return names[which.reshape(-1)]

@@ -41,7 +41,17 @@ import numpy as np
 from simulation import dynamics
 from simulation.backend import Array, Draws
 from simulation.config import Params
-from simulation.formats.base import Format, Members, SessionInputs, member_sum, others, unit_matrix, unit_sum
+from simulation.formats.base import (
+    Format,
+    Members,
+    SessionInputs,
+    member_sum,
+    others,
+    segment_mean,
+    unit_matrix,
+    unit_mean,
+    unit_sum,
+)
 from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
 
@@ -83,6 +93,7 @@ class Group(Format):
     unit_name = "group"
     unit_file = "groups.parquet"
     agent_class = "simulation.agents:Group"
+    unit_truth_columns = ("cohesion", "member_rupture")
     roles = ("member",)
     row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
     members_text = " in groups"
@@ -198,6 +209,33 @@ class Group(Format):
             member_ruptures=own.member_ruptures + xp.astype(new_ruptures, xp.int16),
         )
         return kept, {"member_rupture": xp.astype(new_ruptures, xp.int8)}
+
+    def session_columns(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each member's cohesion at the session, and their new ruptures with other members."""
+        return {"cohesion": columns["cohesion"].astype(np.float32), "member_rupture": columns["member_rupture"]}
+
+    def client_columns(
+        self, rows: Any, final: dict[str, np.ndarray], columns: dict[str, np.ndarray], offsets: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The member's first session (on the group's calendar), mean cohesion over the sessions they
+        attended, ruptures with other members, and what they witnessed by the end."""
+        return {
+            "first_session": rows.start,
+            "cohesion_mean": segment_mean(columns["cohesion"], columns["attended"], offsets),
+            "member_ruptures": final["member_ruptures"],
+            "witnessed": final["witnessed"],
+        }
+
+    def unit_columns(self, clients: dict[str, Any], starts: np.ndarray, sizes: np.ndarray) -> dict[str, Any]:
+        """Mean cohesion (of the members' means), ruptures between members (each is on both members'
+        rows) and the share of members who dropped out (members leave one by one)."""
+        member_ruptures = clients["member_ruptures"]
+        ruptures = (np.add.reduceat(member_ruptures.astype(np.int64), starts) // 2).astype(member_ruptures.dtype)
+        return {
+            "cohesion": unit_mean(clients["cohesion_mean"], starts),
+            "member_ruptures": ruptures,
+            "dropout": unit_mean(clients["dropped_out"], starts),
+        }
 
 
 def p_column(xp: Any, value: Any) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from simulation.dynamics import CLIENT_TRAITS, THERAPIST_TRAITS
+from simulation.instruments.empathy import EMPATHY_ITEMS
 from simulation.instruments.items import (
     ORS_ITEMS,
     SRS_ITEMS,
@@ -121,6 +122,18 @@ COLUMNS: dict[str, Column] = {
     "session": Column("scheduled session number (weekly)", "sessions", "1 to course_length"),
     "attended": Column("the client attended the scheduled session", "true/false", "true, false"),
     **_item_columns(),
+    **{
+        f"empathy_{item}": Column(
+            f"perceived-empathy scale (BLRI empathy, short form), item {item} ({text}), end of session",
+            "-3 (strongly not true) to +3 (strongly true), no 0",
+            "-3 to 3",
+            "outside the client's own sessions 3-5, or session missed",
+        )
+        for item, text in enumerate(EMPATHY_ITEMS, start=1)
+    },
+    "empathy_total": Column(
+        "perceived-empathy scale total: sum of the 6 items", "sum of answers", "-18 to 18", "empathy items missing"
+    ),
     "srs_below_cutoff": Column(
         "SRS total under the cutoff 36: a session whose alliance needs talking about",
         "true/false",
@@ -200,6 +213,21 @@ COLUMNS: dict[str, Column] = {
         )
         for name in WAI_SUBSCALES
     },
+    **{
+        f"client_view_{name}": Column(
+            f"the client's view of {name} that their WAI-SR items measure: {name} + their rating tendency",
+            "alliance units",
+            "unbounded (about -0.3 to 1.3)",
+            "session missed",
+        )
+        for name in WAI_SUBSCALES
+    },
+    "empathy_perceived": Column(
+        "the empathy the client perceives, which the empathy items measure (therapist's empathy, fit, bond)",
+        "0-1",
+        "unbounded (about 0 to 1)",
+        "the scale not given (outside the client's own sessions 3-5, or session missed)",
+    ),
     "rupture": Column("a rupture began in this session (the truth behind the reports)", "true/false", "true, false"),
     "rupture_kind": Column("kind of the rupture that began", "category", "none, withdrawal, confrontation"),
     "rupture_resolved": Column(
@@ -267,6 +295,28 @@ COLUMNS: dict[str, Column] = {
         "0 or more",
     ),
     "sessions_added": Column("sessions that acted-on signals added to the planned course", "sessions", "0 or more"),
+    "wellbeing_alliance_raised": Column(
+        "causal replay: latent well-being at the end of the course with bond, goal and task raised by "
+        "estimand_alliance_delta at the end of the client's session estimand_alliance_session (same draws)",
+        "ORS points",
+        "0-40",
+    ),
+    "wellbeing_no_dropout": Column(
+        "causal replay: latent well-being at the planned ending had the client not dropped out (same draws)",
+        "ORS points",
+        "0-40",
+    ),
+    "wellbeing_final_feedback_off": Column(
+        "causal replay (feedback_enabled data sets): latent well-being at the end of the course without "
+        "routine outcome monitoring feedback (same draws)",
+        "ORS points",
+        "0-40",
+    ),
+    "dropped_out_feedback_off": Column(
+        "causal replay (feedback_enabled data sets): the course would have ended by dropout without feedback",
+        "true/false",
+        "true, false",
+    ),
     "wai_therapist_dyad": Column(
         "standard normal draw of the therapist's lasting misjudgement of this client (times wai_therapist_dyad_sd)",
         "z",

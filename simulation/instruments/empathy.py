@@ -70,19 +70,28 @@ def empathy_given(sessions: pd.DataFrame) -> np.ndarray:
     return sessions["attended"].to_numpy(bool) & own_session(sessions).between(first, last).to_numpy()
 
 
+def empathy_perceived(
+    sessions: pd.DataFrame, clients: pd.DataFrame, therapists: pd.DataFrame, p: Params, seed: int
+) -> np.ndarray:
+    """What the client perceives (0-1, unclipped) at each administration of the scale (the rows of
+    ``sessions`` where it is given, in order): the latent truth behind the answers."""
+    rows = sessions[empathy_given(sessions)]
+    keys = np.full(len(rows), run_key(seed), dtype=np.uint64)
+    trait = therapists.set_index("therapist_id")["empathy"].reindex(rows["therapist_id"]).to_numpy(float)
+    fit = clients.set_index("client_id")["fit"].reindex(rows["client_id"]).to_numpy(float)
+    perception = intake_draw(keys, rows["client_id"].to_numpy(np.int64) - 1, Domain.CLIENT, "empathy_perception")
+    return perceived_empathy(trait, fit, rows["bond"].to_numpy(float), perception, p)
+
+
 def administer_empathy(
     sessions: pd.DataFrame, clients: pd.DataFrame, therapists: pd.DataFrame, p: Params, seed: int
 ) -> pd.DataFrame:
     """The scale's administrations in one run: one row per (client, session) where it is given, with
     ``client_id``, ``session``, the six items ``empathy_1`` .. ``empathy_6`` and ``empathy_total``."""
-    given = empathy_given(sessions)
-    rows = sessions[given]
+    rows = sessions[empathy_given(sessions)]
     client_index = rows["client_id"].to_numpy(np.int64) - 1
     keys = np.full(len(rows), run_key(seed), dtype=np.uint64)
-    trait = therapists.set_index("therapist_id")["empathy"].reindex(rows["therapist_id"]).to_numpy(float)
-    fit = clients.set_index("client_id")["fit"].reindex(rows["client_id"]).to_numpy(float)
-    perception = intake_draw(keys, client_index, Domain.CLIENT, "empathy_perception")
-    perceived = perceived_empathy(trait, fit, rows["bond"].to_numpy(float), perception, p)
+    perceived = empathy_perceived(sessions, clients, therapists, p, seed)
     errors = item_draws(keys, client_index, rows["session"].to_numpy(np.int64), "empathy_items")
     errors = errors.reshape(len(rows), len(EMPATHY_ITEMS))  # also with no administration (a short course)
     items = empathy_items(perceived, p, errors)

@@ -53,14 +53,15 @@ SRS_OFFSETS = (0.0, 0.1, 0.1, -0.2)  # log weights: a shortfall falls more on go
 ORS_ITEMS = ("individual", "interpersonal", "social", "overall")
 ORS_OFFSETS = (0.1, 0.0, -0.1, 0.0)  # log weights: distress shows most on the individual item
 OBSERVER_MARKERS = ("none", "withdrawal", "confrontation")  # the kernel's rupture kinds (RUPTURE_KINDS)
-WAI_LAST = "last"  # in a schedule: the client's last attended session
+WAI_LAST = "last"  # in a schedule: the last session the clinic scheduled (course_length)
 
 
 @dataclass(frozen=True)
 class WaiSchedule:
     """When the WAI-SR is given: at the end of the listed sessions (when attended) and, with ``last``,
-    at the client's last attended session; ``every`` gives it at every attended session. Sessions are
-    the client's own (a member who joins an open group late has their own session 1 there)."""
+    at the last session the clinic scheduled (``course_length``), when attended; ``every`` gives it at
+    every attended session. Sessions are the client's own (a member who joins an open group late has
+    their own session 1 there)."""
 
     sessions: tuple[int, ...] = WAI_SESSIONS
     last: bool = True
@@ -86,22 +87,19 @@ class WaiSchedule:
             return "all"
         return ",".join([*map(str, self.sessions), *([WAI_LAST] if self.last else [])])
 
-    def given(self, sessions: pd.DataFrame) -> np.ndarray:
-        """Whether the WAI-SR is given in each row (client, session) of a sessions table."""
+    def given(self, sessions: pd.DataFrame, planned_last: int | None = None) -> np.ndarray:
+        """Whether the WAI-SR is given in each row (client, session) of a sessions table. ``last`` is
+        the last session the clinic scheduled, ``planned_last`` (the course's planned length): known
+        in advance, unlike the session a client will turn out to attend last, so a client who ends
+        earlier (a dropout, an early planned ending) is not measured there."""
         attended = sessions["attended"].to_numpy()
         if self.every:
             return attended.copy()
-        own = own_session(sessions)
-        session = own.to_numpy()
-        given = attended & np.isin(session, self.sessions)
-        if self.last:
-            last = own.where(sessions["attended"], 0).groupby(_client_key(sessions)).transform("max")
-            given |= attended & (session == last.to_numpy())
-        return given
-
-
-def _client_key(sessions: pd.DataFrame) -> list[pd.Series]:
-    return [sessions[name] for name in ("run", "client_id") if name in sessions.columns]
+        session = own_session(sessions).to_numpy()
+        planned = () if not self.last else (planned_last,) if planned_last is not None else None
+        if planned is None:
+            raise ValueError("a WAI-SR schedule with 'last' needs the planned last session (course_length)")
+        return attended & np.isin(session, (*self.sessions, *planned))
 
 
 def item_draws(run_keys: np.ndarray, client_index: np.ndarray, session: np.ndarray, process: str) -> np.ndarray:
@@ -154,14 +152,49 @@ def reported(truth: np.ndarray, u: np.ndarray, sensitivity: float, false_rate: f
     return u < np.where(truth, sensitivity, false_rate)
 
 
-def rater_views(sessions: pd.DataFrame, style: np.ndarray, dyad: np.ndarray, p: Params) -> dict[str, np.ndarray]:
+def rater_views(
+    sessions: pd.DataFrame,
+    style: np.ndarray,
+    dyad: np.ndarray,
+    components: np.ndarray,
+    tendency: np.ndarray,
+    p: Params,
+) -> dict[str, np.ndarray]:
     """The therapist's view of each component (alliance units) per row: the client's latent component
-    plus the kernel's view shift (bias and noise), the therapist's rating style and their lasting
-    misjudgement of this client."""
+    plus the kernel's view shift (bias and noise), the therapist's rating style, their lasting
+    misjudgement of this client, their lasting misjudgement of this one component (``components``:
+    rows x 3, in the order of WAI_SUBSCALES) and the share of the client's rating tendency that shows
+    to the therapist too (a client who presents the relationship warmly is seen so)."""
     shift = (sessions["alliance_therapist"].to_numpy(float) - sessions["alliance"].to_numpy(float)) + (
-        p.wai_therapist_style_sd * style + p.wai_therapist_dyad_sd * dyad
+        p.wai_therapist_style_sd * style
+        + p.wai_therapist_dyad_sd * dyad
+        + p.wai_therapist_tendency_share * p.wai_client_tendency_sd * tendency
     )
-    return {name: sessions[name].to_numpy(float) + shift for name in WAI_SUBSCALES}
+    return {
+        name: sessions[name].to_numpy(float) + shift + p.wai_therapist_component_sd * components[:, index]
+        for index, name in enumerate(WAI_SUBSCALES)
+    }
+
+
+def client_views(sessions: pd.DataFrame, tendency: np.ndarray, p: Params) -> dict[str, np.ndarray]:
+    """The client's view of each component that their WAI-SR items measure: the latent component plus
+    their lasting rating tendency (a client-level shift of every item, as response styles are)."""
+    return {name: sessions[name].to_numpy(float) + p.wai_client_tendency_sd * tendency for name in WAI_SUBSCALES}
+
+
+def blank_chance(sessions: pd.DataFrame, p: Params) -> float | np.ndarray:
+    """Chance that an item of a given questionnaire is left blank in each row: ``item_nonresponse_rate``
+    (MCAR) on the log-odds scale, shifted by the client's own session number (MAR: an observed
+    variable, per 10 sessions) and by their latent alliance below 0.5 (MNAR: unobserved)."""
+    rate = p.item_nonresponse_rate
+    if rate == 0 or (p.item_nonresponse_session_weight == 0 and p.item_nonresponse_alliance_weight == 0):
+        return rate
+    log_odds = (
+        np.log(rate / (1 - rate))
+        + p.item_nonresponse_session_weight * (own_session(sessions).to_numpy(float) - 1) / 10
+        + p.item_nonresponse_alliance_weight * (0.5 - sessions["alliance"].to_numpy(float))
+    )
+    return (1 / (1 + np.exp(-log_odds)))[:, None]
 
 
 def measure(sessions: pd.DataFrame, p: Params, seed: int, schedule: WaiSchedule) -> tuple[dict, dict]:
@@ -175,18 +208,23 @@ def measure(sessions: pd.DataFrame, p: Params, seed: int, schedule: WaiSchedule)
     session = sessions["session"].to_numpy(np.int64)
     keys = np.full(n, run_key(seed), dtype=np.uint64)
     attended = sessions["attended"].to_numpy(bool)
-    wai_given = schedule.given(sessions)
+    wai_given = schedule.given(sessions, p.course_length)
 
     def draws(process: str) -> np.ndarray:
         return item_draws(keys, client_index, session, process)
 
     style = intake_draw(keys, therapist_index, Domain.THERAPIST, "wai_therapist_style")
     dyad = intake_draw(keys, client_index, Domain.CLIENT, "wai_therapist_dyad")
-    views = rater_views(sessions, style, dyad, p)
+    components = np.stack(
+        Draws.for_rows(np, keys, client_index, Domain.CLIENT).sample_all("wai_therapist_components"), axis=1
+    )
+    tendency = intake_draw(keys, client_index, Domain.CLIENT, "wai_client_tendency")
+    views = rater_views(sessions, style, dyad, components, tendency, p)
+    own_views = client_views(sessions, tendency, p)
     by_item = [WAI_SUBSCALES.index(name) for name in WAI_SUBSCALE_OF_ITEM]
-    client_view = np.stack([sessions[name].to_numpy(float) for name in WAI_SUBSCALES], axis=1)[:, by_item]
+    client_view = np.stack([own_views[name] for name in WAI_SUBSCALES], axis=1)[:, by_item]
     therapist_view = np.stack([views[name] for name in WAI_SUBSCALES], axis=1)[:, by_item]
-    blank = draws("item_nonresponse") < p.item_nonresponse_rate
+    blank = draws("item_nonresponse") < blank_chance(sessions, p)
     forms = {
         "wai_client": (
             wai_items(client_view, p.wai_client_leniency, p.wai_client_item_error_sd, draws("wai_client_items")),
@@ -229,6 +267,7 @@ def measure(sessions: pd.DataFrame, p: Params, seed: int, schedule: WaiSchedule)
     observed["rupture_observer"] = np.where(attended, marker, -1)  # -1: not observed
     latent = {
         **{f"therapist_view_{name}": np.where(attended, views[name], np.nan) for name in WAI_SUBSCALES},
+        **{f"client_view_{name}": np.where(attended, own_views[name], np.nan) for name in WAI_SUBSCALES},
         "wai_therapist_style": style,
         "wai_therapist_dyad": dyad,
     }

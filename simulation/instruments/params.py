@@ -31,7 +31,7 @@ class InstrumentParams:
         "instruments",
     )
     wai_client_item_error_sd: float = param(
-        0.1,
+        0.07,
         0.0,
         1.0,
         "alliance units",
@@ -39,11 +39,37 @@ class InstrumentParams:
         "instruments",
     )
     wai_therapist_item_error_sd: float = param(
-        0.22,
+        0.2,
         0.0,
         1.0,
         "alliance units",
         "SD of the error of one therapist WAI-SR item response (1 alliance unit = 4 item points).",
+        "instruments",
+    )
+    wai_client_tendency_sd: float = param(
+        0.07,
+        0.0,
+        1.0,
+        "alliance units",
+        "SD between clients of a lasting rating tendency that shifts all their WAI-SR items (client-level).",
+        "instruments",
+    )
+    wai_therapist_tendency_share: float = param(
+        0.8,
+        0.0,
+        1.0,
+        "share",
+        "Share of the client's WAI-SR rating tendency that shows in the therapist's ratings of that client too "
+        "(a client who presents the relationship warmly is seen so).",
+        "instruments",
+    )
+    wai_therapist_component_sd: float = param(
+        0.13,
+        0.0,
+        1.0,
+        "alliance units",
+        "SD of a therapist's lasting misjudgement of one component (goal, task or bond) of one client's "
+        "alliance, apart from the other two (dyad-level: what makes the form three factors, not one).",
         "instruments",
     )
     wai_therapist_style_sd: float = param(
@@ -55,7 +81,7 @@ class InstrumentParams:
         "instruments",
     )
     wai_therapist_dyad_sd: float = param(
-        0.25,
+        0.22,
         0.0,
         1.0,
         "alliance units",
@@ -149,6 +175,24 @@ class InstrumentParams:
         0.0,
         0.5,
         "probability",
-        "Chance that any one item of a given questionnaire is left blank, independently (MCAR).",
+        "Chance that any one item of a given questionnaire is left blank (MCAR with both weights below at 0).",
+        "instruments",
+    )
+    item_nonresponse_session_weight: float = param(
+        0.0,
+        -10.0,
+        10.0,
+        "log-odds",
+        "Item non-response per 10 of the client's own sessions after the first (MAR: depends on an observed "
+        "variable; 0: MCAR).",
+        "instruments",
+    )
+    item_nonresponse_alliance_weight: float = param(
+        0.0,
+        -10.0,
+        10.0,
+        "log-odds",
+        "Item non-response per alliance unit of the client's latent alliance below 0.5 (MNAR: depends on "
+        "what the items measure; 0: none).",
         "instruments",
     )

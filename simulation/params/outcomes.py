@@ -153,6 +153,15 @@ class AttendanceParams:
     dropout_motivation_weight: float = param(
         2.0, 0.0, 10.0, "log-odds", "Dropout per unit of motivation below 0.5.", "attendance"
     )
+    dropout_wellbeing_weight: float = param(
+        0.0,
+        0.0,
+        10.0,
+        "log-odds",
+        "Disengaged dropout per 10 ORS points that latent well-being lies below the client's intake "
+        "(the MNAR dial: 0 leaves latent well-being out of the dropout hazard).",
+        "attendance",
+    )
     practical_dropout_hazard: float = param(
         0.013,
         0.0,

@@ -4,6 +4,8 @@ draws already computed numbers and returns the Axes."""
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -101,6 +103,25 @@ def sobol_table(
         {key: indices[key] for key in ("S1", "S1_conf", "ST", "ST_conf")},
         index=pd.Index(problem["names"], name="parameter"),
     )
+
+
+SOBOL_HALF_WIDTH = 0.1  # largest 95 % bootstrap half-width of a leading Sobol index that ranks parameters
+LEADING = 3  # the indices that must be that narrow: each figure's parameters with the largest ST
+
+
+def leading_half_width(indices: pd.DataFrame, leading: int = LEADING) -> float:
+    """The largest 95 % bootstrap half-width (SALib's ``S1_conf`` and ``ST_conf``) among the
+    ``leading`` parameters with the largest total index: how precisely a Sobol table ranks them."""
+    top = indices.sort_values("ST", ascending=False).head(leading)
+    return float(max(top["S1_conf"].max(), top["ST_conf"].max()))
+
+
+def sobol_samples_needed(half_width: float, samples: int, target: float = SOBOL_HALF_WIDTH) -> int:
+    """The Saltelli base sample size N (a power of 2) at which a half-width measured with ``samples``
+    base samples (:func:`leading_half_width` of a pilot study) shrinks under ``target``: half-widths
+    fall as 1 / sqrt(N), so N = samples x (half_width / target) ** 2, rounded up to a power of 2."""
+    wanted = samples * (half_width / target) ** 2
+    return max(samples, 1 << max(0, math.ceil(math.log2(wanted))))
 
 
 def morris_table(

@@ -45,10 +45,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.config import PARAMETERS, ParameterError, Params, _checked, _unknown_message, shown
-from simulation.formats import FORMATS
+from simulation.config import PARAMETERS, ParameterError, Params, shown
+from simulation.formats import FORMATS, get_format
 from simulation.presets import apply_presets
 from simulation.runs import Run
+from simulation.sweeps.checks import (
+    Factor,
+    StudyError,
+    checked_factor,
+    real,
+    string_list,
+    study_name,
+    switch,
+    table,
+    typed,
+    whole,
+)
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 OUTPUTS = ("summary", "clients")
@@ -80,33 +92,6 @@ STUDY_KEYS = (
 )
 
 
-class StudyError(ParameterError):
-    """A study file that cannot run: the message names the key and what is valid."""
-
-
-@dataclass(frozen=True)
-class Factor:
-    """One varied parameter: explicit levels (grid), or a range [low, high] (with ``steps`` for a grid)."""
-
-    name: str
-    levels: tuple[float | int | bool, ...] = ()
-    low: float = math.nan
-    high: float = math.nan
-    steps: int = 0
-
-    @property
-    def level_count(self) -> int:
-        """How many levels a grid gives this factor, known without making them."""
-        return len(self.levels) or self.steps
-
-    def grid_levels(self) -> tuple[float | int | bool, ...]:
-        """The levels a grid uses: the listed ones, or ``steps`` evenly spaced over the range."""
-        if self.levels:
-            return self.levels
-        values = np.linspace(self.low, self.high, self.steps)
-        return tuple(_typed(self.name, value) for value in values)
-
-
 @dataclass(frozen=True)
 class Study:
     """A checked study: build it with :func:`load_study` or :func:`parse_study`."""
@@ -133,7 +118,7 @@ class Study:
     @property
     def people(self) -> str:
         """What ``clients`` counts, in words: clients, or group or family members."""
-        return "clients" if self.format == "individual" else f"{self.format} members"
+        return get_format(self.format).people
 
     @property
     def names(self) -> list[str]:
@@ -157,7 +142,7 @@ class Study:
     def point_params(self, design: pd.DataFrame) -> list[Params]:
         """Each point's parameters: the base with the point's values (checked like any Params)."""
         return [
-            self.base.replace(**{name: _typed(name, row[name]) for name in self.names}) for _, row in design.iterrows()
+            self.base.replace(**{name: typed(name, row[name]) for name in self.names}) for _, row in design.iterrows()
         ]
 
     def runs(self, design: pd.DataFrame, indices: list[int]) -> list[Run]:
@@ -205,7 +190,7 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     unknown = sorted(set(document) - {"study", "parameters", "vary"})
     if unknown:
         raise StudyError(f"{where}: unknown top-level key '{unknown[0]}'; expected study, parameters and vary")
-    settings = _table(document, "study", where)
+    settings = table(document, "study", where)
     unknown = sorted(set(settings) - set(STUDY_KEYS))
     if unknown:
         raise StudyError(f"{where}: unknown key study.{unknown[0]}; expected one of: {', '.join(STUDY_KEYS)}")
@@ -216,15 +201,15 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     format_name = settings.get("format", "individual")
     if not isinstance(format_name, str) or format_name not in FORMATS:
         raise StudyError(f"{where}: unknown study.format {shown(format_name)}; choose one of: {', '.join(FORMATS)}")
-    presets = _string_list(settings, "presets", where)
-    outputs = _string_list(settings, "outputs", where) or ["summary"]
+    presets = string_list(settings, "presets", where)
+    outputs = string_list(settings, "outputs", where) or ["summary"]
     bad_outputs = [name for name in outputs if name not in OUTPUTS]
     if bad_outputs or "summary" not in outputs or len(set(outputs)) < len(outputs):
         raise StudyError(
             f"{where}: study.outputs must list 'summary' and optionally 'clients', once each; got {outputs}"
         )
     outputs = [name for name in OUTPUTS if name in outputs]  # the parts are written in this order
-    fixed = _table(document, "parameters", where)
+    fixed = table(document, "parameters", where)
     try:
         preset_base = apply_presets(presets)
     except ParameterError as error:
@@ -234,13 +219,13 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     except ParameterError as error:
         raise StudyError(f"{where}: {error}") from None
 
-    factors = tuple(_factor(name, spec, sampler, where) for name, spec in _table(document, "vary", where).items())
+    factors = tuple(checked_factor(name, spec, sampler, where) for name, spec in table(document, "vary", where).items())
     if not factors:
         raise StudyError(f"{where}: no [vary.<parameter>] table; a study varies at least one parameter")
-    replicates = _whole(settings, "replicates", 1, 1, 1_000_000, where)
-    clients = _whole(settings, "clients", 1000, 1, MAX_CLIENTS, where)
-    samples = _whole(settings, "samples", 0 if sampler == "grid" else 64, 0 if sampler == "grid" else 1, 10**7, where)
-    morris_levels = _whole(settings, "morris_levels", 4, 2, 100, where)
+    replicates = whole(settings, "replicates", 1, 1, 1_000_000, where)
+    clients = whole(settings, "clients", 1000, 1, MAX_CLIENTS, where)
+    samples = whole(settings, "samples", 0 if sampler == "grid" else 64, 0 if sampler == "grid" else 1, 10**7, where)
+    morris_levels = whole(settings, "morris_levels", 4, 2, 100, where)
     if morris_levels % 2:  # SALib warns that odd levels bias the Morris sample
         raise StudyError(
             f"{where}: study.morris_levels must be an even whole number from 2 to 100; got {morris_levels}"
@@ -248,7 +233,7 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
     if sampler == "sobol" and samples & (samples - 1):
         raise StudyError(f"{where}: study.samples must be a power of 2 for the sobol sampler; got {samples}")
     study = Study(
-        name=_name(settings.get("name", default_name), where),
+        name=study_name(settings.get("name", default_name), where),
         text=text,
         base=base,
         presets=tuple(presets),
@@ -258,13 +243,13 @@ def parse_study(text: str, default_name: str = "study", where: str = "study") ->
         replicates=replicates,
         format=format_name,
         clients=clients,
-        seed=_whole(settings, "seed", 1, 0, 2**63 - 1, where),
-        paired=_switch(settings, "paired", False, where),
+        seed=whole(settings, "seed", 1, 0, 2**63 - 1, where),
+        paired=switch(settings, "paired", False, where),
         outputs=tuple(outputs),
-        max_runs=_whole(settings, "max_runs", DEFAULT_MAX_RUNS, 1, MAX_RUNS, where),
-        max_memory_gib=_real(settings, "max_memory_gib", DEFAULT_MAX_MEMORY_GIB, 1, MAX_MEMORY_GIB, where),
-        runs_per_part=_whole(settings, "runs_per_part", 0, 0, 10**9, where),
-        second_order=_switch(settings, "second_order", False, where),
+        max_runs=whole(settings, "max_runs", DEFAULT_MAX_RUNS, 1, MAX_RUNS, where),
+        max_memory_gib=real(settings, "max_memory_gib", DEFAULT_MAX_MEMORY_GIB, 1, MAX_MEMORY_GIB, where),
+        runs_per_part=whole(settings, "runs_per_part", 0, 0, 10**9, where),
+        second_order=switch(settings, "second_order", False, where),
         morris_levels=morris_levels,
     )
     n_points = _point_count(study)
@@ -342,100 +327,3 @@ def _sample(study: Study) -> np.ndarray:
     integers = [index for index, factor in enumerate(study.factors) if PARAMETERS[factor.name].kind is int]
     values[:, integers] = np.round(values[:, integers])
     return values
-
-
-def _typed(name: str, value: Any) -> float | int | bool:
-    kind = PARAMETERS[name].kind
-    return bool(value) if kind is bool else round(float(value)) if kind is int else float(value)
-
-
-def _factor(name: str, spec: Any, sampler: str, where: str) -> Factor:
-    """Check one [vary.<name>] table against the parameter's valid range."""
-    if name not in PARAMETERS:
-        raise StudyError(f"{where}: vary.{name}: {_unknown_message(name)}")
-    if not isinstance(spec, dict):
-        raise StudyError(f"{where}: vary.{name} must be a table with levels = [...] or range = [low, high]")
-    parameter = PARAMETERS[name]
-    unknown = sorted(set(spec) - {"levels", "range", "steps"})
-    if unknown:
-        raise StudyError(f"{where}: unknown key vary.{name}.{unknown[0]}; expected levels, or range and steps")
-    valid = parameter.valid_values()
-    if "levels" in spec:
-        if sampler != "grid":
-            raise StudyError(f"{where}: vary.{name}: the {sampler} sampler needs range = [low, high], not levels")
-        levels = spec["levels"]
-        if not isinstance(levels, list) or not levels:
-            raise StudyError(f"{where}: vary.{name}.levels must be a non-empty list, each {valid}")
-        checked = tuple(_level(name, value, where) for value in levels)
-        return Factor(name, levels=checked)
-    if "range" not in spec:
-        raise StudyError(f"{where}: vary.{name} needs levels = [...] or range = [low, high]")
-    if parameter.kind is bool:
-        raise StudyError(f"{where}: vary.{name} is a switch: give levels = [true, false] with the grid sampler")
-    bounds = spec["range"]
-    if (
-        not isinstance(bounds, list)
-        or len(bounds) != 2
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds)
-        or not bounds[0] < bounds[1]
-    ):
-        raise StudyError(f"{where}: vary.{name}.range must be [low, high] with low < high; got {shown(bounds)}")
-    if not parameter.low <= bounds[0] < bounds[1] <= parameter.high:  # exact for integers of any size
-        raise StudyError(
-            f"{where}: vary.{name}.range {shown(bounds)} is outside the valid range of {name}: "
-            f"{parameter.low:g} to {parameter.high:g}"
-        )
-    low, high = float(bounds[0]), float(bounds[1])
-    steps = spec.get("steps", 0)
-    if sampler == "grid" and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 2):
-        raise StudyError(f"{where}: vary.{name}: a grid over a range needs steps = 2 or more; got {shown(steps)}")
-    return Factor(name, low=low, high=high, steps=steps)
-
-
-def _level(name: str, value: Any, where: str) -> float | int | bool:
-    """One grid level, checked for its type and range (the cross-field rules are checked on whole points)."""
-    try:
-        return _checked(Params.__dataclass_fields__[name], value)
-    except ParameterError as error:
-        raise StudyError(f"{where}: vary.{name}.levels: {error}") from None
-
-
-def _table(document: dict, key: str, where: str) -> dict:
-    value = document.get(key, {})
-    if not isinstance(value, dict):
-        raise StudyError(f"{where}: '{key}' must be a table ([{key}])")
-    return value
-
-
-def _whole(settings: dict, key: str, default: int, low: int, high: int, where: str) -> int:
-    value = settings.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise StudyError(f"{where}: study.{key} must be a whole number from {low} to {high}; got {shown(value)}")
-    return value
-
-
-def _real(settings: dict, key: str, default: float, low: float, high: float, where: str) -> float:
-    value = settings.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise StudyError(f"{where}: study.{key} must be a number from {low:g} to {high:g}; got {shown(value)}")
-    return float(value)
-
-
-def _switch(settings: dict, key: str, default: bool, where: str) -> bool:
-    value = settings.get(key, default)
-    if not isinstance(value, bool):
-        raise StudyError(f"{where}: study.{key} must be true or false; got {shown(value)}")
-    return value
-
-
-def _string_list(settings: dict, key: str, where: str) -> list[str]:
-    value = settings.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise StudyError(f"{where}: study.{key} must be a list of names; got {shown(value)}")
-    return value
-
-
-def _name(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value or not all(c.isalnum() or c in "-_" for c in value):
-        raise StudyError(f"{where}: study.name must be letters, digits, - and _; got {shown(value)}")
-    return value

@@ -1,0 +1,167 @@
+"""``alliance run``'s output: a cohort simulated in chunks and streamed to Parquet (each finished
+chunk's tables built and written on a thread of their own while the next chunk is simulated), with a
+manifest that lets anyone remake the run and the summary the command prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from simulation import measures
+from simulation.defaults import DEFAULT_CHUNK
+from simulation.dynamics import DROPOUT_CAUSES
+from simulation.formats import FORMATS, get_format
+from simulation.recipe import RunRecipe
+from simulation.runs import CourseResult, Rows, Run, simulate_rows
+from simulation.store.folders import MANIFEST, atomic_outputs
+from simulation.store.manifest import versions, write_manifest
+from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_table
+from simulation.tables import table_columns, therapist_table
+
+RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")  # manifest last
+PIECE_CLIENTS = 50_000  # members simulated per piece at most: writing piece k overlaps simulating k + 1
+
+
+def unit_files() -> tuple[str, ...]:
+    """The unit table file of every format that has one (formats.Format.unit_file)."""
+    return tuple(format_.unit_file for format_ in FORMATS.values() if format_.unit_file is not None)
+
+
+def run_files(format_name: str = "individual") -> tuple[str, ...]:
+    """The files ``alliance run`` writes in ``format_name``: the usual four, plus the unit table."""
+    unit_file = get_format(format_name).unit_file
+    return RUN_FILES if unit_file is None else (*RUN_FILES[:3], unit_file, RUN_FILES[3])
+
+
+@dataclass
+class Summary:
+    """Running totals over the chunks of a cohort: enough for the printed summary."""
+
+    clients: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(measures.OUTCOMES, 0))
+    dropout_causes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DROPOUT_CAUSES[1:], 0))
+    sessions_scheduled: int = 0
+    sessions_attended: int = 0
+    ruptures: int = 0
+    ruptures_resolved: int = 0
+    clients_with_rupture: int = 0
+    attended_counts: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, clients: dict[str, Any]) -> None:
+        """Add a chunk's clients (the clients table's columns, simulation.tables.table_columns)."""
+        self.clients += len(clients["client_id"])
+        for column, totals in (("outcome", self.outcomes), ("dropout_cause", self.dropout_causes)):
+            categories = list(clients[column].categories)
+            counts = np.bincount(clients[column].codes, minlength=len(categories))
+            for name in totals:
+                totals[name] += int(counts[categories.index(name)])
+        self.sessions_scheduled += int(clients["sessions_scheduled"].sum())
+        self.sessions_attended += int(clients["sessions_attended"].sum())
+        self.ruptures += int(clients["ruptures"].sum())
+        self.ruptures_resolved += int(clients["ruptures_resolved"].sum())
+        self.clients_with_rupture += int((clients["ruptures"] > 0).sum())
+        self.attended_counts.append(clients["sessions_attended"])
+
+    def as_dict(self) -> dict:
+        """The summary as plain numbers (also stored in the manifest)."""
+        return {
+            "clients": self.clients,
+            "outcomes": {name: count / self.clients for name, count in self.outcomes.items()},
+            "dropout_rate": self.outcomes["dropped_out"] / self.clients,
+            "dropout_causes": {name: count / self.clients for name, count in self.dropout_causes.items()},
+            "missed_session_share": 1 - self.sessions_attended / self.sessions_scheduled,
+            "median_sessions_attended": float(np.median(np.concatenate(self.attended_counts))),
+            "clients_with_rupture": self.clients_with_rupture / self.clients,
+            "ruptures_resolved_share": self.ruptures_resolved / max(self.ruptures, 1),
+        }
+
+    def to_text(self) -> str:
+        numbers = self.as_dict()
+        lines = [f"Outcomes of {self.clients} clients:"]
+        lines += [f"  {name:<13} {share:6.1%}" for name, share in numbers["outcomes"].items()]
+        lines += [
+            f"Dropout {numbers['dropout_rate']:.1%} ("
+            + ", ".join(f"{name} {share:.1%}" for name, share in numbers["dropout_causes"].items())
+            + f"); missed sessions {numbers['missed_session_share']:.1%}; "
+            f"median sessions attended {numbers['median_sessions_attended']:g}",
+            f"Clients with a rupture {numbers['clients_with_rupture']:.1%}; "
+            f"ruptures resolved {numbers['ruptures_resolved_share']:.1%}",
+        ]
+        return "\n".join(lines)
+
+
+def run_to_directory(
+    recipe: RunRecipe,
+    n_clients: int,
+    seed: int,
+    out: Path,
+    overwrite: bool = False,
+    chunk_clients: int = DEFAULT_CHUNK,
+    backend: str = "numpy",
+    progress: bool | None = None,
+    format_name: str = "individual",
+) -> Summary:
+    """Simulate a cohort of ``n_clients`` members in ``format_name`` with the parameters that
+    ``recipe`` makes, in chunks of members, and stream its tables to ``out`` (see :func:`run_files`);
+    the manifest records the format, the recipe, the parameters and every file's checksum, and is
+    published last (:func:`atomic_outputs`).
+
+    The cohort is simulated in pieces of at most ``chunk_clients`` members and at most PIECE_CLIENTS
+    (so that writing overlaps computing even in a cohort of two chunks): each finished piece's tables
+    are built (as Arrow tables, from the arrays) and written by a background thread while the next
+    piece is simulated. Memory stays bounded by the piece size (at most three pieces alive: one
+    simulated, one waiting, one written); the results, to the byte, do not depend on it (random draws
+    are keyed by client, unit and pair, see simulation.backend; pieces are cut at unit boundaries,
+    their size rounded down to whole units; row groups have a fixed size).
+    """
+    params = recipe.params()
+    runs = [Run(params, n_clients, seed, format_name)]
+    format_ = get_format(format_name)
+    piece = format_.aligned_chunk(params, min(chunk_clients, PIECE_CLIENTS))
+    files = run_files(format_name)
+    summary = Summary()
+    others = tuple(name for name in unit_files() if name not in files)  # another format's unit table
+    with atomic_outputs(out, files, overwrite, replaces=others) as paths:
+        streams = {
+            "sessions": ParquetStream(paths["sessions.parquet"]),
+            "clients": ParquetStream(paths["clients.parquet"]),
+        }
+        if format_.unit_file is not None:
+            streams["units"] = ParquetStream(paths[format_.unit_file])
+
+        def write_chunk(result: CourseResult) -> None:
+            columns = table_columns(runs, result, run_column=False)
+            summary.add(columns.clients)
+            for name, stream in streams.items():
+                stream.write(arrow_table(getattr(columns, name)))
+
+        try:
+            with BackgroundWriter(write_chunk) as writer:
+                starts = range(0, n_clients, piece)
+                bar = tqdm(starts, desc="pieces", unit="piece", disable=None if progress is None else not progress)
+                for start in bar:
+                    writer.put(simulate_rows(runs, Rows.of_runs(runs, start, start + piece), backend))
+        finally:
+            for stream in streams.values():
+                stream.close()
+        therapist_table(runs).to_parquet(paths["therapists.parquet"], index=False)
+        write_manifest(
+            paths,
+            {
+                "command": "run",
+                "format": format_name,
+                "n_clients": n_clients,
+                "seed": seed,
+                "backend": backend,
+                "recipe": recipe.as_dict(),
+                "parameters": params.as_dict(),
+                "versions": versions(),
+                "summary": summary.as_dict(),
+                "files": [name for name in files if name != MANIFEST],
+            },
+        )
+    return summary

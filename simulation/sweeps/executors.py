@@ -1,0 +1,65 @@
+"""Where a study's parts run: in this process, on local worker processes, or on a Dask cluster (any
+concurrent.futures executor: the same code maps parts over each)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import threading
+import time
+
+from simulation.extras import require
+
+CONNECT_SECONDS = 20  # how long to try to reach a Dask scheduler
+
+
+class InProcessExecutor(cf.Executor):
+    """Runs each submitted call at once in this process (``workers=0``: debugging and profiling)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the caller through the future, as executors do
+            future.set_exception(error)
+        return future
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the study's driver has gone (kill -9 included),
+    instead of waiting forever for work that will not come."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def local_executor(workers: int | None = None) -> cf.Executor:
+    """Local worker processes (all cores by default; 0: this process). Workers are spawned, not
+    forked: forking a process with threads (pyarrow, tqdm) may deadlock."""
+    if workers == 0:
+        return InProcessExecutor()
+    count = workers or len(os.sched_getaffinity(0))
+    return cf.ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def dask_executor(address: str) -> tuple[cf.Executor, object]:
+    """An executor on the Dask cluster whose scheduler is at ``address`` (tcp://host:port), and its
+    client (close it when done)."""
+    distributed = require("distributed", "dask", "--scheduler (a Dask cluster)")
+    client = distributed.Client(address, timeout=CONNECT_SECONDS)
+    return client.get_executor(pure=False), client
+
+
+def slots(executor: cf.Executor | None) -> int:
+    """How many parts the executor runs at once: its processes, or the threads of a Dask cluster."""
+    client = getattr(executor, "_client", None)
+    if client is not None:
+        return max(sum(client.nthreads().values()), 1)
+    return max(getattr(executor, "_max_workers", 1), 1)
