@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> None:
     from simulation.fit.outputs import FIT_FILES, estimates_markdown, write_fit
     from simulation.fit.screen import screen
     from simulation.store import check_free
-    from simulation.sweeps.execute import dask_executor, local_executor
+    from simulation.sweeps.executors import dask_executor, local_executor
 
     options.require_out(args, "fit", "the posterior")
     if args.scheduler is not None and args.workers is not None:

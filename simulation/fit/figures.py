@@ -3,6 +3,8 @@ on the same axes) and pair plots of the posterior."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -54,7 +56,9 @@ def predictive_check(
     x = np.arange(1, sessions + 1)
     for ax, (name, _, label, limits) in zip(axes, panels, strict=False):
         values = np.array([curves[name] for curves in made])
-        low, middle, high = np.nanpercentile(values, [5, 50, 95], axis=0)
+        with warnings.catch_warnings():  # a session no simulated data set reaches has no band: NaN, not drawn
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low, middle, high = np.nanpercentile(values, [5, 50, 95], axis=0)
         ax.fill_between(x, low, high, color=MODEL_COLOUR, alpha=0.25, label="fitted model, 90 % band")
         ax.plot(x, middle, color=MODEL_COLOUR, label="fitted model, median")
         ax.plot(x, seen[name], "o-", color=OBSERVED_COLOUR, markersize=3, label="your records")
