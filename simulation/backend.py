@@ -24,7 +24,10 @@ import numpy as np
 
 Array = Any  # an array of whichever namespace the kernel runs on
 
-BACKENDS = ("numpy", "cupy")
+BACKENDS = ("numba", "numpy", "cupy")
+DEFAULT_BACKEND = "numba"
+"""The fused kernel (numpy arrays, the session update compiled by numba: simulation.jit); "numpy" is the
+readable array-API reference it is checked against, "cupy" the same reference on a GPU (docs/performance.md)."""
 
 _GOLDEN = 0x9E3779B97F4A7C15
 _MIX1 = 0xBF58476D1CE4E5B9
@@ -33,10 +36,11 @@ _MASK64 = (1 << 64) - 1
 
 
 def namespace(backend: str) -> Any:
-    """The array namespace for ``backend``: numpy itself (numpy >= 2.1 follows the array API
+    """The array namespace for ``backend``: numpy itself (for "numba" too, whose fused kernel runs on
+    numpy arrays) (numpy >= 2.1 follows the array API
     standard, and its own functions skip array-api-compat's Python-level wrappers, which cost a
     third of the kernel's time at 1,000 clients), or CuPy through array-api-compat."""
-    if backend == "numpy":
+    if backend in ("numpy", "numba"):
         return np
     if backend == "cupy":
         try:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.agents import THERAPIST_TRAIT_RANGES, Client, Therapist, Unit
-from simulation.backend import to_numpy
+from simulation.backend import DEFAULT_BACKEND, to_numpy
 from simulation.config import Params
 from simulation.dynamics import composite
 from simulation.formats import get_format
@@ -44,7 +44,7 @@ class AllianceModel(mesa.Model):
         params: model parameters (defaults: the calibrated general-outpatient cohort).
         n_clients: cohort size (members, in every format).
         seed: an int; it seeds both the kernel's random streams and Mesa's own generators.
-        backend: array library of the kernel ('numpy', or 'cupy' on a GPU).
+        backend: the kernel ('numba', the fused default; 'numpy', the array reference; 'cupy' on a GPU).
         format: 'individual', 'group' or 'family' (simulation.formats); in a group or family format
             ``units_by_index`` holds one :class:`Group` or :class:`Family` per unit, whose ``members``
             are the client views (``group.ties_graph()`` gives the members' ties as a networkx graph).
@@ -59,7 +59,7 @@ class AllianceModel(mesa.Model):
         params: Params | None = None,
         n_clients: int = 200,
         seed: int = 0,
-        backend: str = "numpy",
+        backend: str = DEFAULT_BACKEND,
         format: str = "individual",
     ) -> None:
         super().__init__(rng=seed)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from simulation import dynamics
-from simulation.backend import Domain, Draws, namespace, run_key, to_numpy
+from simulation.backend import DEFAULT_BACKEND, Domain, Draws, namespace, run_key, to_numpy
 from simulation.config import PARAMETERS, Params
 from simulation.formats import Format, Members, get_format, unit_matrix
 from simulation.formats.base import SessionInputs, format_draws
@@ -150,10 +150,14 @@ class Course:
     so that its agents can keep their row index.
     """
 
-    def __init__(self, runs: list[Run], rows: Rows, backend: str = "numpy", compact: bool = True) -> None:
+    def __init__(self, runs: list[Run], rows: Rows, backend: str = DEFAULT_BACKEND, compact: bool = True) -> None:
         xp = self.xp = namespace(backend)
-        self.runs, self.rows, self.compact = runs, rows, compact
+        self.fused = fused_stepper(runs, rows) if backend == "numba" else None
+        self.runs, self.rows = runs, rows
         self.format = formats_of(runs)
+        # the fused kernel passes an ended row by at the cost of reading its flag: dropping ended rows
+        # pays only where array code runs over every row (the reference)
+        self.compact = compact and self.fused is None
         keys = np.asarray([run_key(run.seed) for run in runs], dtype=np.uint64)[rows.run]
         self.params = row_params(xp, [run.params for run in runs], rows.run)
         self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
@@ -173,7 +177,8 @@ class Course:
             self.state = dataclasses.replace(self.state, active=xp.asarray(rows.start == 1))
         width = int(rows.size.max(initial=1))
         self.members = Members.of(xp, xp.asarray(rows.member), xp.asarray(rows.size), xp.asarray(rows.start), width)
-        self.unit_draws = format_draws(xp, keys, rows.unit, rows.member, width) if self.format.adds_to_session else None
+        draws_of = format_draws if self.fused is None else lambda xp, *args: self.fused.format_draws(*args)
+        self.unit_draws = draws_of(xp, keys, rows.unit, rows.member, width) if self.format.adds_to_session else None
         self.own = (
             self.format.initial_state(xp, self.params, self.members, self.unit_draws.unit, self.unit_draws.pair)
             if self.unit_draws is not None
@@ -189,7 +194,8 @@ class Course:
 
     def advance(self) -> dynamics.SessionRecord:
         """Simulate the next scheduled session for every row still in therapy (members of an open
-        group who join at this session first enter therapy)."""
+        group who join at this session first enter therapy). Returns the session's record: one entry per
+        row from the array kernel, one per row in therapy (in row order) from the fused kernel."""
         xp = self.xp
         self.session += 1
         if 1 < self.session <= self.last_start:
@@ -197,32 +203,41 @@ class Course:
             self.state = dataclasses.replace(self.state, active=self.state.active | joining)
         in_therapy = xp.nonzero(self.state.active)[0]
         if self.format.adds_to_session:
-            at = SessionInputs(xp, self.params, self.traits, self.members, self.unit_draws, self.session)
+            at = SessionInputs(xp, self.params, self.traits, self.members, self.unit_draws, self.session, self.fused)
             context, figures = self.format.context(at, self.state, self.own)
-            before = self.state
-            self.state, record = dynamics.step_session(
-                xp, self.params, self.traits, before, self.draws, self.session, context
-            )
-            self.own, added = self.format.after_session(at, before, self.state, record, self.own, figures)
-            fields = {**_fields(record), **figures, **added, "member_session": context.member_session}
+            before, self.state, per_row, record = self._step(self.state, context)
+            self.own, added = self.format.after_session(at, before, self.state, per_row, self.own, figures)
+            unit_fields = {**figures, **added, "member_session": context.member_session}
         else:
-            self.state, record = dynamics.step_session(
-                xp, self.params, self.traits, self.state, self.draws, self.session
-            )
-            fields = _fields(record)
+            _, self.state, _, record = self._step(self.state, dynamics.INDIVIDUAL)
+            unit_fields = {}
         # the record must not share memory with the state, which a view may edit before the next
-        # session (the kernel passes bond, goal, task and stage through to both): a record cut down to
-        # the rows in therapy is a copy already (take), a whole one is copied here
-        if int(in_therapy.shape[0]) < self.position.shape[0]:
-            recorded = _host(_compact(xp, fields, in_therapy))
+        # session (the array kernel passes bond, goal, task and stage through to both): the fused
+        # kernel's record is its own, of the rows in therapy; the array kernel's is cut down to them
+        # (take: a copy) or copied whole
+        if self.fused is not None:
+            recorded = {**_fields(record), **_host(_compact(xp, unit_fields, in_therapy))}
+        elif int(in_therapy.shape[0]) < self.position.shape[0]:
+            recorded = _host(_compact(xp, {**_fields(record), **unit_fields}, in_therapy))
         else:
-            recorded = _host_copy(fields)
+            recorded = _host_copy({**_fields(record), **unit_fields})
         self.sessions.append((self.session, to_numpy(xp.take(self.position, in_therapy)), recorded))
         still = self.in_therapy_count = int(xp.sum(xp.astype(self.state.active, xp.int64)))
         self.running = still > 0 or self.session < self.last_start
         if not self.running or (self.compact and still < COMPACT_BELOW * self.position.shape[0]):
             self._retire()
         return record
+
+    def _step(self, state: dynamics.State, context: dynamics.FormatContext) -> tuple[Any, dynamics.State, Any, Any]:
+        """The session update, by the fused kernel (backend "numba") or the array-API reference: the
+        state before and after the session, the record per row as a format reads it, and the record
+        (with the fused kernel, of the rows in therapy only)."""
+        if self.fused is not None:
+            return self.fused.step(self.traits, state, self.draws.keys, self.session, context, self.format.reads_before)
+        after, record = dynamics.step_session(
+            self.xp, self.params, self.traits, state, self.draws, self.session, context
+        )
+        return state, after, record, record
 
     def edit_state(self, name: str, rows: np.ndarray, value: float) -> None:
         """Set state variable ``name`` (e.g. bond) of ``rows`` to ``value`` from the next session on.
@@ -280,6 +295,8 @@ class Course:
             self.members = self.members.take(xp, keep)
             self.own = _compact(xp, self.own, keep, self.format.row_matrices)
             self.draws, self.position = self.draws.take(keep), xp.take(self.position, keep)
+            if self.fused is not None:
+                self.fused.take(keep, self.traits)
             if self.unit_draws is not None:
                 self.unit_draws = self.unit_draws.take(keep)
 
@@ -303,7 +320,14 @@ def formats_of(runs: list[Run]) -> Format:
     return get_format(names[0])
 
 
-def simulate_rows(runs: list[Run], rows: Rows, backend: str = "numpy") -> CourseResult:
+def fused_stepper(runs: list[Run], rows: Rows) -> Any:
+    """The fused kernel's stepper for a pass (imported here: numba loads only where it is used)."""
+    from simulation.jit.stepper import FusedStepper
+
+    return FusedStepper([run.params for run in runs], rows.run)
+
+
+def simulate_rows(runs: list[Run], rows: Rows, backend: str = DEFAULT_BACKEND) -> CourseResult:
     """Simulate the courses of ``rows`` (of ``runs``) from intake to their end, all rows at once."""
     course = Course(runs, rows, backend)
     while course.running:
@@ -311,7 +335,7 @@ def simulate_rows(runs: list[Run], rows: Rows, backend: str = "numpy") -> Course
     return course.result()
 
 
-def therapist_traits(runs: list[Run], run_index: int, backend: str = "numpy") -> dict[str, np.ndarray]:
+def therapist_traits(runs: list[Run], run_index: int, backend: str = DEFAULT_BACKEND) -> dict[str, np.ndarray]:
     """The traits of every therapist of one run (the same numbers their clients' rows carry)."""
     xp = namespace(backend)
     run = runs[run_index]

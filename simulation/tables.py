@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import dynamics, measures
+from simulation.backend import DEFAULT_BACKEND
 from simulation.config import PARAMETERS, Params
 from simulation.formats import Format, get_format
 from simulation.formats.base import unit_mean
@@ -278,14 +279,16 @@ def run_table(runs: list[Run]) -> pd.DataFrame:
     )
 
 
-def simulate(params: Params, n_clients: int, seed: int, backend: str = "numpy", format: str = "individual") -> Tables:
+def simulate(
+    params: Params, n_clients: int, seed: int, backend: str = DEFAULT_BACKEND, format: str = "individual"
+) -> Tables:
     """Simulate one cohort (of ``n_clients`` members in ``format``) in one pass and return its tables
     (the common case, in memory)."""
     runs = [Run(params, n_clients, seed, format)]
     return build_tables(runs, simulate_rows(runs, Rows.of_runs(runs), backend))
 
 
-def simulate_runs(runs: list[Run], backend: str = "numpy") -> Tables:
+def simulate_runs(runs: list[Run], backend: str = DEFAULT_BACKEND) -> Tables:
     """Simulate several runs (replicates, parameter points) stacked in one vectorized pass.
 
     Every table carries a ``run`` column (the run's index in ``runs``, even for one run); ``runs``

@@ -46,10 +46,11 @@ def families():
 def test_witnessed_ruptures_change_the_cohesion_of_the_others(overrides):
     """Each session, a member who attends loses witness_unresolved_loss for every rupture of another
     member of the group left unresolved that session, and gains witness_repair_gain for every one
-    repaired; their own ruptures do not count. Checked against a count made here with bincount."""
+    repaired; their own ruptures do not count. Checked against a count made here with bincount, on the
+    array kernel, whose record is per row (the fused kernel gives its tables: tests/test_fused.py)."""
     params = Params(**overrides, **NO_MEMBER_RUPTURES)
     runs = [Run(params, 40, 3, "group")]
-    course = Course(runs, Rows.of_runs(runs), compact=False)
+    course = Course(runs, Rows.of_runs(runs), "numpy", compact=False)
     group = course.rows.unit
     seen = 0.0
     while course.running:

@@ -45,5 +45,5 @@ def test_kernel_runs_on_a_strict_array_api_namespace(monkeypatch):
 
 
 def test_unknown_backend_is_refused():
-    with pytest.raises(ValueError, match="unknown backend 'torch'; choose one of: numpy, cupy"):
+    with pytest.raises(ValueError, match="unknown backend 'torch'; choose one of: numba, numpy, cupy"):
         backend.namespace("torch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from simulation.backend import BACKENDS
+from simulation.backend import BACKENDS, DEFAULT_BACKEND
 from simulation.commands import options
 from simulation.formats import get_format
 
@@ -22,7 +22,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     options.add_clients_option(parser, 1, options.DEFAULT_CLIENTS, "cohort size")
     options.add_output_options(parser, options.DEFAULT_SEED, "output directory (required)")
     options.add_format_option(parser)
-    parser.add_argument("--backend", choices=BACKENDS, default="numpy", help="array library for the kernel")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help="kernel: numba (fused, the default), numpy (the readable reference) or cupy (docs/performance.md)",
+    )
     options.add_chunk_option(parser)
     return parser
 

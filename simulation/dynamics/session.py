@@ -75,7 +75,7 @@ class Context(FormatContext):
     shared_alliance: Array  # what a member acts on besides their own alliance (attendance, dropout and
     #                        symptom change): the group's cohesion, or the family's shared alliance
     shared_weight: float | Array  # its weight (the member's own alliance has the rest)
-    bond_shift: Array  # signed share of the bond gap (or of the bond) gained per attended session
+    bond_shift: Array | None  # signed share of the bond gap (or of the bond) gained per attended session (None: none)
     dropout_shift: Array | None = None  # log-odds added to disengaged dropout (the family's split)
     ending_draws: tuple[Array, Array, Array] | None = None  # dropout draws shared by a unit that ends together
     end_together: Callable[[Array, Array, Array], tuple[Array, Array]] = keep_endings  # (planned_end, cause,

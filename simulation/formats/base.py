@@ -106,6 +106,7 @@ class Format:
     unit_name: ClassVar[str]  # "client", "group" or "family": the unit table's name and id column
     roles: ClassVar[tuple[str, ...]] = ("client",)
     adds_to_session: ClassVar[bool] = True  # False: the plain (individual) session update
+    reads_before: ClassVar[tuple[str, ...]] = ()  # the State fields :meth:`after_session` reads of ``before``
     row_matrices: ClassVar[tuple[str, ...]] = ()  # per-row matrix fields (rows, width) of its state
     unit_file: ClassVar[str | None] = None  # the unit table a run writes ("groups.parquet"); None: no unit table
     agent_class: ClassVar[str | None] = None  # "module:Class" of the Mesa agent of a unit, imported on use
@@ -274,7 +275,9 @@ def unit_mean(values: Any, starts: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class SessionInputs:
     """What a format's submodels read in one session besides the states: the array namespace, the
-    parameters, the relations' traits, the roster layout, the unit and pair draws and the session."""
+    parameters, the relations' traits, the roster layout, the unit and pair draws and the session;
+    ``fused``: the fused kernel's stepper (backend "numba", simulation.jit), whose loops a format calls
+    in place of its array functions, or None."""
 
     xp: Any
     p: Any
@@ -282,6 +285,7 @@ class SessionInputs:
     members: Members
     draws: FormatDraws
     session: int
+    fused: Any = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ The parameters named here are declared in :mod:`simulation.formats.family_params
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from simulation.config import Params
 from simulation.formats.base import Format, Members, SessionInputs, member_sum, segment_mean, unit_matrix
 from simulation.formats.checks import WITHOUT_REPAIR, MechanismCheck
 
+ENDING_DRAWS = ("family_dropout", "family_practical_dropout", "family_improved_exit")
 NO_CAUSE = 127  # larger than every dropout cause code: the minimum over a family picks a real cause
 
 
@@ -68,6 +70,7 @@ class Family(Format):
     agent_class = "simulation.agents:Family"
     unit_truth_columns = ("shared_alliance", "split")
     roles = ("partner", "parent", "adolescent", "sibling")
+    reads_before = ("active",)
     members_text = " in families"
     calibration_figure = "family_alliance_r"
     report_figures = ("dropout", "missed", "mean_change", "shared_alliance_mean", "split_mean", "family_dropout")
@@ -127,7 +130,8 @@ class Family(Format):
     def context(self, at: SessionInputs, state: Any, own: FamilyState) -> tuple[dynamics.Context, dict[str, Array]]:
         xp, p, members, session = at.xp, at.p, at.members, at.session
         alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
-        shared, split = family_figures(xp, members, alliance, state.active)
+        figures = at.fused.family_figures if at.fused is not None else family_figures
+        shared, split = figures(xp, members, alliance, state.active)
         siding = (1.0 - p.therapist_neutrality) * p.siding_effect
         bond_shift = xp.where(members.size > 1, xp.where(own.sided, siding, -siding), 0.0)
 
@@ -139,15 +143,16 @@ class Family(Format):
             first = xp.min(causes, axis=1)
             return family_done, xp.astype(xp.where(first == NO_CAUSE, dynamics.NOT_DROPPED, first), xp.int8)
 
+        sample = at.draws.unit.sample if at.fused is None else functools.partial(at.fused.sample, at.draws.unit)
+        if at.fused is not None:
+            end_together = at.fused.family_endings(members)
         context = dynamics.Context(
             member_session=xp.zeros(alliance.shape, dtype=xp.int16) + session,
             shared_alliance=shared,
             shared_weight=p.shared_alliance_weight,
             dropout_shift=p.split_dropout_weight * split,
             bond_shift=bond_shift,
-            ending_draws=at.draws.unit.sample(
-                ("family_dropout", "family_practical_dropout", "family_improved_exit"), session
-            ),
+            ending_draws=sample(ENDING_DRAWS, session),
             end_together=end_together,
         )
         return context, {"shared_alliance": shared, "split": split}

@@ -95,6 +95,7 @@ class Group(Format):
     agent_class = "simulation.agents:Group"
     unit_truth_columns = ("cohesion", "member_rupture")
     roles = ("member",)
+    reads_before = ("unresolved",)
     row_matrices = ("ties", "pair_open", "pair_detected", "pair_step", "pair_age", "pre_tie")
     members_text = " in groups"
     calibration_figure = "group_alliance_r"
@@ -144,14 +145,17 @@ class Group(Format):
 
     def context(self, at: SessionInputs, state: Any, own: GroupState) -> tuple[dynamics.Context, dict[str, Array]]:
         xp, p, members, session = at.xp, at.p, at.members, at.session
-        alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
-        cohesion = group_cohesion(xp, p, own.ties, own.witnessed, alliance, state.active, members)
+        if at.fused is not None:
+            cohesion = at.fused.group_cohesion(members, state, own)
+        else:
+            alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
+            cohesion = group_cohesion(xp, p, own.ties, own.witnessed, alliance, state.active, members)
         context = dynamics.Context(
             member_session=xp.astype(session - members.start + 1, xp.int16),
             shared_alliance=cohesion,
             shared_weight=p.cohesion_weight,
-            dropout_shift=xp.zeros_like(cohesion),
-            bond_shift=xp.zeros_like(alliance),
+            dropout_shift=None if at.fused is not None else xp.zeros_like(cohesion),  # none: the fused
+            bond_shift=None if at.fused is not None else xp.zeros_like(cohesion),  # kernel skips a zero shift
         )
         return context, {"cohesion": cohesion}
 
@@ -159,6 +163,8 @@ class Group(Format):
         self, at: SessionInputs, before: Any, after: Any, record: Any, own: GroupState, figures: dict[str, Array]
     ) -> tuple[GroupState, dict[str, Array]]:
         """Member-member ruptures and their repair, tie growth, and what the attending members witness."""
+        if at.fused is not None:
+            return at.fused.group_after_session(at, before, after, record, own)
         xp, p, traits, members, session = at.xp, at.p, at.traits, at.members, at.session
         attended = record.attended
         present, valid = unit_matrix(xp, members, attended, False)

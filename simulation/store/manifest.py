@@ -99,7 +99,7 @@ def write_manifest(paths: dict[str, Path], document: dict) -> None:
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages that shape a result."""
     found = {"python": platform.python_version()}
-    for package in ("alliance-dynamics", "mesa", "numpy", "pandas", "pyarrow"):
+    for package in ("alliance-dynamics", "mesa", "numpy", "numba", "pandas", "pyarrow"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

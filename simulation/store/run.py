@@ -12,6 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from simulation import measures
+from simulation.backend import DEFAULT_BACKEND
 from simulation.defaults import DEFAULT_CHUNK
 from simulation.dynamics import DROPOUT_CAUSES
 from simulation.formats import FORMATS, get_format
@@ -101,7 +102,7 @@ def run_to_directory(
     out: Path,
     overwrite: bool = False,
     chunk_clients: int = DEFAULT_CHUNK,
-    backend: str = "numpy",
+    backend: str = DEFAULT_BACKEND,
     progress: bool | None = None,
     format_name: str = "individual",
 ) -> Summary:

@@ -1,0 +1,183 @@
+"""The ratios of issue 23 and issue 25, each measured side by side in one worker process (so that both
+sides of a ratio meet the same machine load), for ``python -m benchmarks``:
+
+- **backends**: the fused kernel (``numba``, the default), the array-API reference kernel (``numpy``)
+  and the per-agent Mesa reference (benchmarks/reference.py, run once) on the same 100,000 clients,
+  every mechanism of the defaults on;
+- **monitoring**: the default kernel with ``feedback_enabled`` off, as shipped, against the same kernel
+  with the monitoring check taken out (a process-local patch: the fused kernel is then told that no
+  clinic of the pass uses feedback, the array kernel that ``feedback.feedback_on`` is false), and with
+  feedback on, for scale;
+- **formats** (from the ``formats`` measurement): what a group or family client-session costs against
+  an individual one, kernel only and with the tables built.
+
+Repeats alternate between the sides, so that a spell of other work hits both. Ratios are taken on
+CPU seconds (``time.process_time``) as well as wall seconds: on a shared machine whose cores are taken
+by other work, a process's own CPU time is the steadier measure of what it costs (the wall figures
+are reported beside them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+BACKEND_NAMES = ("numba", "numpy")
+MONITORING_CASES = ("feedback off", "monitoring check taken out", "feedback on")
+TARGET_FORMAT_COST = 1.4  # issue 23: a group or family client-session costs at most 1.4 individual ones
+TARGET_MONITORING = 0.95  # issue 25: with feedback off, at least 95 % of the throughput without monitoring
+
+
+def alternate(repeats: int, cases: dict[str, Callable[[], dict[str, float]]], best: Callable) -> dict[str, Any]:
+    """The fastest run of each case, the cases run in turn ``repeats`` times (``best`` times one)."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, measure in cases.items():
+            runs[name].append(best(1, measure))
+    return {name: min(trials, key=lambda trial: trial["seconds"]) for name, trials in runs.items()}
+
+
+def without_monitoring_check() -> Callable[[], None]:
+    """Patch the monitoring check out of both kernels (this process only); returns the undo."""
+    from simulation.dynamics import feedback
+    from simulation.jit.stepper import FusedStepper
+
+    original = feedback.feedback_on, FusedStepper._any_monitored
+    feedback.feedback_on = lambda xp, p: False
+    FusedStepper._any_monitored = lambda self: False
+
+    def undo() -> None:
+        feedback.feedback_on, FusedStepper._any_monitored = original
+
+    return undo
+
+
+def measure(kind: str, params: Any, n_clients: int, backend: str, repeats: int, passes: tuple, best: Callable):
+    """The cases of a ``backends`` or ``monitoring`` measurement (``passes``: the kernel's and the
+    per-agent reference's measuring functions)."""
+    kernel_pass, reference_pass = passes
+    if kind == "backends":
+        for name in BACKEND_NAMES:
+            kernel_pass(params, 200, name, False)  # warm-up: compile or load the fused kernel
+        cases = {name: (lambda name=name: kernel_pass(params, n_clients, name, False)) for name in BACKEND_NAMES}
+        measured = alternate(repeats, cases, best)
+        return {"cases": {**measured, "per-agent reference": best(1, lambda: reference_pass(params, n_clients, False))}}
+    on = params.replace(feedback_enabled=True)
+    kernel_pass(on, 200, backend, False)
+
+    def patched() -> dict[str, float]:
+        undo = without_monitoring_check()
+        try:
+            return kernel_pass(params, n_clients, backend, False)
+        finally:
+            undo()
+
+    cases = {
+        "feedback off": lambda: kernel_pass(params, n_clients, backend, False),
+        "monitoring check taken out": patched,
+        "feedback on": lambda: kernel_pass(on, n_clients, backend, False),
+    }
+    return {"cases": alternate(repeats, cases, best)}
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rates and ratios of the three comparisons (``cpu``: on CPU seconds)."""
+    rate = lambda case: case["client_sessions"] / case["seconds"]  # noqa: E731
+    cpu = lambda case: case["client_sessions"] / case["kernel_cpu_s"]  # noqa: E731
+    by_kind = {r["kind"]: r for r in results}
+    backends = by_kind["backends"]["cases"]
+    monitoring = by_kind["monitoring"]["cases"]
+    formats = by_kind["formats"]["cases"]
+    cost = {
+        f"{name}, {part}": rate(formats[f"individual, {part}"]) / rate(formats[f"{name}, {part}"])
+        for name in ("group", "family")
+        for part in ("kernel", "whole")
+    }
+    cost |= {
+        f"{name}, kernel CPU": cpu(formats["individual, kernel"]) / cpu(formats[f"{name}, kernel"])
+        for name in ("group", "family")
+    }
+    return {
+        "n_clients": by_kind["backends"]["n_clients"],
+        "backends": {name: _rates(case, rate, cpu) for name, case in backends.items()},
+        "fused_over_array": {
+            "wall": rate(backends["numba"]) / rate(backends["numpy"]),
+            "cpu": cpu(backends["numba"]) / cpu(backends["numpy"]),
+        },
+        "fused_over_reference": {
+            "wall": rate(backends["numba"]) / rate(backends["per-agent reference"]),
+            "cpu": cpu(backends["numba"]) / cpu(backends["per-agent reference"]),
+        },
+        "monitoring_backend": by_kind["monitoring"]["backend"],
+        "monitoring": {name: _rates(case, rate, cpu) for name, case in monitoring.items()},
+        "monitoring_ratio": {
+            "wall": rate(monitoring["feedback off"]) / rate(monitoring["monitoring check taken out"]),
+            "cpu": cpu(monitoring["feedback off"]) / cpu(monitoring["monitoring check taken out"]),
+        },
+        "format_cost": cost,
+    }
+
+
+def _rates(case: dict[str, Any], rate: Callable, cpu: Callable) -> dict[str, float]:
+    return {"seconds": case["seconds"], "cpu_seconds": case["kernel_cpu_s"], "rate": rate(case), "cpu_rate": cpu(case)}
+
+
+def markdown(ratios: dict[str, Any], mega: Callable[[float], str]) -> list[str]:
+    """The ratios as Markdown (lines)."""
+    lines = [
+        "",
+        f"**The kernels side by side** ({ratios['n_clients']:,} clients, defaults, in one process; the per-agent "
+        "reference runs once; M/s on wall and on CPU seconds)",
+        "",
+        "| kernel | wall s | CPU s | M/s wall | M/s CPU |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, case in ratios["backends"].items():
+        lines.append(
+            f"| {name} | {case['seconds']:.3f} | {case['cpu_seconds']:.3f} | {mega(case['rate'])} "
+            f"| {mega(case['cpu_rate'])} |"
+        )
+    array, versus = ratios["fused_over_array"], ratios["fused_over_reference"]
+    lines += [
+        "",
+        f"Fused / array kernel: {array['cpu']:.2f}x on CPU time ({array['wall']:.2f}x wall); "
+        f"fused / per-agent reference: {versus['cpu']:.0f}x on CPU time ({versus['wall']:.0f}x wall)",
+        "",
+        f"**Monitoring when off** ({ratios['n_clients']:,} clients, backend {ratios['monitoring_backend']})",
+        "",
+        "| case | wall s | CPU s | M/s wall | M/s CPU |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, case in ratios["monitoring"].items():
+        lines.append(
+            f"| {name} | {case['seconds']:.3f} | {case['cpu_seconds']:.3f} | {mega(case['rate'])} "
+            f"| {mega(case['cpu_rate'])} |"
+        )
+    monitoring = ratios["monitoring_ratio"]
+    lines += [
+        "",
+        f"Feedback off / monitoring check taken out: {monitoring['cpu']:.3f} on CPU time ({monitoring['wall']:.3f} "
+        f"wall; target >= {TARGET_MONITORING})",
+        "",
+        "**Cost of a group or family client-session** (individual = 1; from the formats table, and its CPU time)",
+        "",
+        "| format, part | cost |",
+        "|---|---:|",
+    ]
+    for name, value in ratios["format_cost"].items():
+        lines.append(f"| {name} | {value:.2f} |")
+    return lines
+
+
+def targets(ratios: dict[str, Any], target_ratio: float) -> list[str]:
+    """The issue 23 and 25 targets, met or not, on CPU time."""
+    worst = max(value for name, value in ratios["format_cost"].items() if name.endswith("kernel CPU"))
+    versus, monitoring = ratios["fused_over_reference"]["cpu"], ratios["monitoring_ratio"]["cpu"]
+    return [
+        f"- fused kernel >= {target_ratio:.0f}x the per-agent reference, side by side on CPU time: {versus:.0f}x: "
+        f"{'met' if versus >= target_ratio else 'NOT met'}",
+        f"- a group or family client-session costs <= {TARGET_FORMAT_COST} individual ones (kernel, CPU time): "
+        f"worst {worst:.2f}: {'met' if worst <= TARGET_FORMAT_COST else 'NOT met'}",
+        f"- with feedback off, >= {TARGET_MONITORING:.0%} of the throughput without the monitoring check (CPU "
+        f"time): {monitoring:.1%}: {'met' if monitoring >= TARGET_MONITORING else 'NOT met'}",
+    ]

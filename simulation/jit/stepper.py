@@ -1,0 +1,207 @@
+"""The ``numba`` backend's side of :class:`simulation.runs.Course`: the fused session update
+(:mod:`simulation.jit.session`) with its parameter table, trait matrix and reused buffers.
+
+The state is updated in place. A format whose submodels read the state before the session (ODD 7.16)
+gets a copy of it, kept in buffers reused from session to session, and the few fields of the record
+they read per row, in buffers reused too. The record itself is written compactly, one entry per row in
+therapy, into the arrays the Course keeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from simulation import dynamics
+from simulation.backend import _GOLDEN, PROCESSES, Domain, Draws, _mix_scalar
+from simulation.dynamics.session import keep_endings
+from simulation.formats.base import FormatDraws
+from simulation.formats.group import GroupState
+from simulation.jit import cache
+from simulation.jit import formats as fused_formats
+from simulation.jit import session as fused
+from simulation.jit.draws import NormalPairs, fill_uniforms, stream_offset
+from simulation.jit.tables import K, derive_terms, dose_table, parameter_table, trait_matrix
+from simulation.monitoring.course import expected_course
+
+KERNELS = [fused.fused_session, fused.end_courses, derive_terms, fill_uniforms]
+KERNELS += [getattr(fused_formats, name) for name in fused_formats.KERNELS]
+cache.refresh(KERNELS)
+
+_NO_FLOATS = np.empty(0, dtype=np.float64)
+_NO_SESSIONS = np.empty(0, dtype=np.int16)
+_NO_FLAGS = np.empty(0, dtype=np.bool_)
+_NO_DRAWS = (_NO_FLOATS, _NO_FLOATS, _NO_FLOATS)
+RECORD_DTYPES = tuple(
+    {"stage": np.int8, "rupture_kind": np.int8}.get(f.name, np.bool_ if f.name in _FLAGS else np.float64)
+    for _FLAGS in [("attended", "rupture", "rupture_resolved", "srs_alert")]
+    for f in dataclasses.fields(dynamics.SessionRecord)
+)
+"""The dtype of each field of dynamics.SessionRecord, in order, as the array kernel makes them."""
+
+
+def _arrays(obj: Any) -> tuple[np.ndarray, ...]:
+    return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
+
+
+class FusedStepper:
+    """Runs :func:`simulation.jit.session.fused_session` for one Course (``run_of_row``: each row's
+    run, kept aligned with the Course's rows through compaction by :meth:`take`)."""
+
+    def __init__(self, params: list[Any], run_of_row: np.ndarray) -> None:
+        self.table = parameter_table(params)
+        self.dose = dose_table(self.table)
+        self.run_of_row = np.asarray(run_of_row, dtype=np.int64)
+        course = expected_course()
+        self.expected = np.asarray(course.expected, dtype=np.float64)
+        self.band_edges = np.asarray(course.band_edges, dtype=np.float64)
+        self._traits: Any = None
+        self._matrix = np.empty((0, 0))
+        self._before: tuple[np.ndarray, ...] = ()
+        self._flags = (np.empty(0, dtype=np.bool_),) * 3
+        self._endings = (np.empty(0, dtype=np.bool_), np.empty(0, dtype=np.int8))
+        self._normals = NormalPairs()
+        self._monitored = self._any_monitored()
+
+    def take(self, keep: np.ndarray, traits: dynamics.Traits) -> None:
+        """Keep rows ``keep`` (the Course dropped the others; ``traits`` are its traits of those rows)."""
+        self.run_of_row = self.run_of_row[keep]
+        if self._traits is not None:
+            self._traits, self._matrix = traits, self._matrix[keep]
+        self._monitored = self._any_monitored()
+
+    def _any_monitored(self) -> bool:
+        """Whether a clinic of a run still in the pass uses feedback (as ``feedback.feedback_on`` asks
+        of the per-row parameters)."""
+        runs = np.unique(self.run_of_row)
+        return bool(np.any(self.table[runs, K.feedback_enabled] != 0.0))
+
+    def _trait_matrix(self, traits: dynamics.Traits) -> np.ndarray:
+        """The traits as the kernel reads them, made again whenever the Course's traits change
+        (a therapist trait edited through a Mesa view)."""
+        if traits is not self._traits:
+            self._traits, self._matrix = traits, trait_matrix(traits, self.table, self.run_of_row)
+        return self._matrix
+
+    def _per_row_buffers(self, n: int) -> None:
+        if self._flags[0].shape[0] != n:
+            self._flags = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_))
+            self._endings = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int8))
+
+    def _copy_before(self, state: dynamics.State, names: tuple[str, ...]) -> SimpleNamespace:
+        """A copy of the fields ``names`` of ``state`` (what a format reads of the state before the
+        session, Format.reads_before), in buffers kept for them."""
+        now = [getattr(state, name) for name in names]
+        if len(self._before) != len(now) or any(a.shape != b.shape for a, b in zip(self._before, now, strict=True)):
+            self._before = tuple(np.empty_like(values) for values in now)
+        for copy, values in zip(self._before, now, strict=True):
+            np.copyto(copy, values)
+        return SimpleNamespace(**dict(zip(names, self._before, strict=True)))
+
+    def sample(self, draws: Any, names: tuple[str, ...], session: int) -> tuple[np.ndarray, ...]:
+        """``draws.sample(names, session)`` (simulation.backend.Draws) by the fused hash: the same
+        numbers, for single-draw uniform processes."""
+        hashed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for name in names:
+            slot = PROCESSES.slots[name]
+            if slot.stream not in hashed:
+                pair = (np.empty(draws.keys.shape[0]), np.empty(draws.keys.shape[0]))
+                fill_uniforms(draws.keys, np.uint64(stream_offset(slot.stream, session * slot.hashes)), *pair)
+                hashed[slot.stream] = pair
+        return tuple(hashed[PROCESSES.slots[name].stream][PROCESSES.slots[name].half] for name in names)
+
+    def step(
+        self, traits: dynamics.Traits, state: dynamics.State, keys: np.ndarray, session: int,
+        context: dynamics.FormatContext, reads_before: tuple[str, ...] = (),
+    ) -> tuple[dynamics.State, dynamics.State, Any, dynamics.SessionRecord]:  # fmt: skip
+        """Scheduled session ``session`` for every row, as :func:`simulation.dynamics.step_session`
+        computes it: the state before the session (a copy where a format reads it), the state after
+        (``state``, updated in place), what a format reads of the record per row (``attended``,
+        ``srs_alert``, ``rupture_resolved``; the record itself where there is no format), and the
+        record of the rows in therapy (new arrays, for the Course to keep)."""
+        n = state.bond.shape[0]
+        formatted = isinstance(context, dynamics.Context)
+        finish = not formatted or context.end_together is keep_endings
+        self._per_row_buffers(n)
+        before = self._copy_before(state, reads_before) if formatted else state
+        in_therapy = int(np.count_nonzero(state.active))
+        record = tuple(np.empty(in_therapy, dtype=dtype) for dtype in RECORD_DTYPES)
+        flags = self._flags if formatted else (_NO_FLAGS,) * 3
+        weight = context.shared_weight if formatted else 0.0
+        planned_end, causes = self._endings
+        offsets = fused.offsets(session)
+        z = (
+            *self._normals.pair(0, keys, offsets[fused.SYMPTOM]),
+            *self._normals.pair(1, keys, offsets[fused.SRS]),
+            *self._normals.uniform_and_log(2, keys, offsets[fused.LIFE]),
+        )
+        fused.fused_session(
+            self.table, self.run_of_row, self._trait_matrix(traits), self.dose, keys, offsets, z, _arrays(state),
+            record, flags, session,
+            context.member_session if formatted else _NO_SESSIONS,
+            context.shared_alliance if formatted else _NO_FLOATS,
+            np.broadcast_to(np.asarray(weight, dtype=np.float64), (n,)) if formatted else _NO_FLOATS,
+            context.bond_shift if formatted and context.bond_shift is not None else _NO_FLOATS,
+            _NO_FLOATS if context.dropout_shift is None else context.dropout_shift,
+            _NO_DRAWS if not formatted or context.ending_draws is None else context.ending_draws,
+            self.expected, self.band_edges, self._monitored, finish, planned_end, causes,
+        )  # fmt: skip
+        if not finish:  # the unit decides its members' endings together (the kernel left ``active`` as it was)
+            ends, cause = context.unit_endings(planned_end, causes, state.active)
+            fused.end_courses(state.active, state.dropped_out, state.dropout_cause, ends, cause)
+        recorded = dynamics.SessionRecord(*record)
+        per_row = SimpleNamespace(attended=flags[0], srs_alert=flags[1], rupture_resolved=flags[2])
+        return before, state, per_row if formatted else recorded, recorded
+
+    # --- the formats' submodels (simulation.formats.group and .family call these) -------------------
+
+    def format_draws(self, run_keys: np.ndarray, unit: np.ndarray, member: np.ndarray, width: int) -> FormatDraws:
+        """formats.base.format_draws, the pair keys by a fused loop (the same integers)."""
+        salt = np.uint64(_mix_scalar(int(Domain.PAIR) * _GOLDEN))
+        keys = fused_formats.pair_keys(np.asarray(run_keys, dtype=np.uint64), unit, member, width, salt)
+        return FormatDraws(Draws.for_rows(np, run_keys, unit, Domain.UNIT), Draws(np, keys, Domain.PAIR))
+
+    def group_cohesion(self, members: Any, state: dynamics.State, own: GroupState) -> np.ndarray:
+        """formats.group.group_cohesion on the state before the session."""
+        cohesion = np.empty(state.bond.shape[0])
+        fused_formats.group_cohesion(
+            self.table, self.run_of_row, members.member, members.size, state.bond, state.goal, state.task,
+            state.active, own.ties, own.witnessed, cohesion,
+        )  # fmt: skip
+        return cohesion
+
+    def group_after_session(
+        self, at: Any, before: dynamics.State, after: dynamics.State, record: Any, own: GroupState
+    ) -> tuple[GroupState, dict[str, np.ndarray]]:
+        """formats.group.Group.after_session, updating the group's state in place."""
+        n = after.bond.shape[0]
+        slots = [PROCESSES.slots[name] for name in ("member_rupture", "member_repair")]
+        offsets = np.asarray([stream_offset(slot.stream, at.session * slot.hashes) for slot in slots], np.uint64)
+        new_ruptures = np.empty(n, dtype=np.int8)
+        counts = (np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int16))
+        fused_formats.group_pairs(
+            self.table, self.run_of_row, self._matrix, at.members.member, at.members.size, at.draws.pair.keys,
+            offsets, record.attended, record.srs_alert, record.rupture_resolved, after.unresolved > before.unresolved,
+            own.ties, own.pair_open, own.pair_detected, own.pair_step, own.pair_age, own.pre_tie, own.witnessed,
+            own.member_ruptures, new_ruptures, *counts,
+        )  # fmt: skip
+        return own, {"member_rupture": new_ruptures}
+
+    def family_figures(self, xp: Any, members: Any, alliance: np.ndarray, present: np.ndarray) -> tuple[Any, Any]:
+        """formats.family.family_figures."""
+        shared, split = np.empty(alliance.shape[0]), np.empty(alliance.shape[0])
+        fused_formats.family_figures(members.member, members.size, alliance, present, shared, split)
+        return shared, split
+
+    def family_endings(self, members: Any) -> Any:
+        """The family's end_together (formats.family.Family.context) as a fused loop."""
+
+        def end_together(planned_end: np.ndarray, cause: np.ndarray, active: np.ndarray) -> tuple[Any, Any]:
+            done, first = np.empty(cause.shape[0], dtype=np.bool_), np.empty(cause.shape[0], dtype=np.int8)
+            fused_formats.family_endings(members.member, members.size, planned_end, cause, active, done, first)
+            return done, first
+
+        return end_together
