@@ -177,15 +177,13 @@ def test_the_documented_calibration_and_recovery_match_their_tables():
     attunement = ranks[ranks["parameter"] == "attunement_mean"]
     share = 100 * (attunement["sd_over_prior_sd"] >= 0.8).mean()
     assert f"{share:.0f} % of its fits report it as not identified" in text
-    hazard = ranks[ranks["parameter"] == "practical_dropout_hazard"]
-    assert (hazard["rank"] >= 0.9).sum() == 0 and "the last bar is empty" in text
     recovery = pd.read_csv(DOCS / "fit_recovery.csv").set_index("parameter")
     assert ((recovery["q05"] <= recovery["truth"]) & (recovery["truth"] <= recovery["q95"])).all()
     width = (recovery["q95"] - recovery["q05"]) / (recovery["prior_high"] - recovery["prior_low"])
-    assert width["practical_dropout_hazard"] < 0.2 and "under a fifth of its prior range" in text
+    assert 0.2 < width["practical_dropout_hazard"] < 0.3 and "about a quarter of its prior range" in text
     assert (width[["repair_skill_mean", "attunement_mean"]] > 0.5).all() and "spanning over half" in text
-    assert recovery["sd_over_prior_sd"][["repair_skill_mean", "attunement_mean"]].between(0.55, 0.65).all()
-    assert "Their posterior SD is about 0.6 of the prior's" in text
+    assert recovery["sd_over_prior_sd"][["repair_skill_mean", "attunement_mean"]].between(0.55, 0.7).all()
+    assert "Their posterior SD is 0.6-0.7 of the prior's" in text
 
 
 @pytest.mark.slow
