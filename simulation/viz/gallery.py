@@ -174,9 +174,7 @@ def _example_trajectories(run: RunTables, figure: Figure) -> None:
             format_.unit_figure_label,
             bool(dropped.get(client, False)),
         )
-        plot_trajectory(trajectory, ax, unit_ax)
-        if index:
-            ax.get_legend().remove()
+        plot_trajectory(trajectory, ax, unit_ax)  # each panel keeps its legend: the panels stay aligned
         if index < len(rows) - 1:
             (unit_ax if unit else ax).set_xlabel("")
     figure.suptitle(
