@@ -36,6 +36,7 @@ _EXPORTS = {
     "FIGURES": "simulation.figures.registry",
     "generate": "simulation.synthetic",
     "generate_to_directory": "simulation.synthetic",
+    "fit": "simulation.fit.api",
     "instrument_figures": "simulation.instruments",
     "load_study": "simulation.sweeps",
     "run_study": "simulation.sweeps",
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ impo
     from simulation.calibration import calibrate, calibrate_format  # noqa: F401
     from simulation.config import PARAMETERS, ParameterError, Params  # noqa: F401
     from simulation.figures.registry import FIGURES  # noqa: F401
+    from simulation.fit.api import fit  # noqa: F401
     from simulation.instruments import instrument_figures  # noqa: F401
     from simulation.model import AllianceModel  # noqa: F401
     from simulation.presets import PRESETS, apply_presets  # noqa: F401

@@ -39,6 +39,7 @@ SUBCOMMANDS = (  # in the order of `alliance --help`
     "simulation.commands.sweep",
     "simulation.commands.figures",
     "simulation.commands.app",
+    "simulation.fit.command",
 )
 
 

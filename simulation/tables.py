@@ -185,20 +185,25 @@ def table_columns(runs: list[Run], result: CourseResult, run_column: bool) -> Ta
 
 
 def build_tables(
-    runs: list[Run], result: CourseResult, with_therapists: bool = True, run_column: bool | None = None
+    runs: list[Run],
+    result: CourseResult,
+    with_therapists: bool = True,
+    run_column: bool | None = None,
+    with_runs: bool = True,
 ) -> Tables:
     """The tables of a pass as DataFrames; sessions, clients and therapists carry a ``run`` column if
     ``run_column`` (by default: when there are several runs).
 
     A chunk of a larger cohort leaves the therapists out (``with_therapists=False``): they are
-    written once per run by :func:`therapist_table`."""
+    written once per run by :func:`therapist_table`; a caller that never reads the run table (a fit's
+    thousands of small simulations) leaves it out with ``with_runs=False``."""
     if run_column is None:
         run_column = len(runs) > 1
     columns = table_columns(runs, result, run_column)
     sessions, clients = (pd.DataFrame(part, copy=False) for part in (columns.sessions, columns.clients))
     units = pd.DataFrame(columns.units, copy=False) if columns.units else pd.DataFrame()
     therapists = therapist_table(runs, run_column) if with_therapists else pd.DataFrame()
-    return Tables(sessions, clients, therapists, run_table(runs), units)
+    return Tables(sessions, clients, therapists, run_table(runs) if with_runs else pd.DataFrame(), units)
 
 
 def unit_columns(clients: dict[str, Any], format_: Format) -> dict[str, Any]:

@@ -100,7 +100,9 @@ def test_the_wheels_requirements_with_all_its_extras_are_installed(wheel):
     """What the fresh environment borrows meets what the wheel declares (the app extra's exact Solara
     pins among them), so the commands below run against the declared versions."""
     requirements = declared_requirements(wheel, "all")
-    assert {"solara", "solara-assets", "dask", "statsmodels", "mesa"} <= {req.name.lower() for req in requirements}
+    assert {"solara", "solara-assets", "dask", "statsmodels", "mesa", "pyabc"} <= {
+        req.name.lower() for req in requirements
+    }
     unmet = []
     for req in requirements:
         try:
@@ -122,7 +124,7 @@ def alliance(installed: Path, cwd: Path, *arguments: str) -> str:
 
 
 def test_the_readmes_commands_run_from_the_installed_wheel(installed, tmp_path):
-    """run, params, presets, calibrate, generate, figures, sweep and app --help, outside the checkout,
+    """run, params, presets, calibrate, generate, figures, sweep, app --help and a tiny fit, outside the checkout,
     with the simulation package imported from the wheel (not the checkout)."""
     where = subprocess.check_output(
         [installed / "python", "-c", "import simulation.app, simulation; print(simulation.__file__)"],
@@ -146,3 +148,6 @@ def test_the_readmes_commands_run_from_the_installed_wheel(installed, tmp_path):
     alliance(installed, tmp_path, "sweep", "tiny.toml", "--out", "sweep", "--workers", "0")
     assert (tmp_path / "sweep" / "summary.parquet").is_file()
     assert "--port" in alliance(installed, tmp_path, "app", "--help")
+    alliance(installed, tmp_path, "fit", "data", "--params", "practical_dropout_hazard", "--population", "10",
+             "--generations", "1", "--workers", "0", "--out", "fit")  # fmt: skip
+    assert (tmp_path / "fit" / "manifest.json").is_file()

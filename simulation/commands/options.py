@@ -111,6 +111,21 @@ def add_output_options(parser: argparse.ArgumentParser, seed: int, out_help: str
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
+def add_executor_options(parser: argparse.ArgumentParser, scheduler_help: str) -> None:
+    """--workers (local processes) and --scheduler (a Dask cluster), which exclude each other."""
+    parser.add_argument(
+        "--workers",
+        type=count("--workers", 0, 4096),
+        help="local worker processes (default: all cores; 0: in this process)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        type=nonempty("--scheduler", str, "a Dask scheduler address tcp://HOST:PORT"),
+        metavar="tcp://HOST:PORT",
+        help=scheduler_help,
+    )
+
+
 def add_chunk_option(parser: argparse.ArgumentParser) -> None:
     """--chunk: clients per pass (memory only; results do not depend on it)."""
     parser.add_argument(

@@ -19,17 +19,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("study", type=Path, metavar="STUDY.toml", help="the study file")
     parser.add_argument("--out", type=options.OUT_DIR, metavar="DIR", help="output directory (required)")
-    parser.add_argument(
-        "--workers",
-        type=options.count("--workers", 0, 4096),
-        help="local worker processes (default: all cores; 0: in this process)",
-    )
-    parser.add_argument(
-        "--scheduler",
-        type=options.nonempty("--scheduler", str, "a Dask scheduler address tcp://HOST:PORT"),
-        metavar="tcp://HOST:PORT",
-        help="run on this Dask cluster instead",
-    )
+    options.add_executor_options(parser, "run on this Dask cluster instead")
     parser.add_argument("--overwrite", action="store_true", help="replace a different study's results in --out")
     return parser
 
