@@ -218,3 +218,15 @@ def test_the_doc_states_the_codes_settings_and_summaries():
     assert f"beside {outputs.PREDICTIVE_DRAWS} data sets simulated at posterior draws" in text
     for summary in SUMMARIES:
         assert f"| `{summary.name}` |" in text and summary.meaning in text, summary.name
+
+
+def test_the_wai_schedule_of_generated_records_includes_the_planned_last_session(tmp_path):
+    """`alliance generate` gives the WAI-SR at 3, 5, 8 and the planned last session (12): the fit's
+    simulated data sets must get all four (the last was left out, which biased wai_change)."""
+    from simulation.fit.data import read_records
+    from simulation.fit.model import wai_schedule
+
+    out = tmp_path / "data"
+    assert main(["generate", "--therapists", "10", "--clients-per-therapist", "10", "--seed", "1", "--out", str(out)]) == 0
+    schedule = wai_schedule(read_records(out))
+    assert schedule.sessions == (3, 5, 8, 12) and not schedule.every

@@ -117,16 +117,14 @@ class Simulator:
 
 
 def wai_schedule(records: Records) -> WaiSchedule:
-    """The sessions at which the records give the WAI-SR: those where more than a quarter of the attended
-    sessions (each client's last aside) have it, and ``last`` if most clients have it at their last
-    attended session (default 3,5,8,last without WAI-SR columns)."""
+    """The sessions at which the records give the WAI-SR: those where more than a quarter of the clients
+    who attended have it (default 3,5,8,last without WAI-SR columns). A data set from ``alliance
+    generate`` with ``last`` has it at the planned last session, which is found here as that session's
+    number, so the simulated data sets get the same administrations."""
     table = records.table
     if "wai_client_total" not in table.columns:
         return WaiSchedule()
     attended = table[table["attended"]]
-    is_last = ~attended["client_id"].duplicated(keep="last")
-    given = attended["wai_client_total"].notna()
-    share = given[~is_last].groupby(attended.loc[~is_last, "session"]).mean()
+    share = attended["wai_client_total"].notna().groupby(attended["session"]).mean()
     sessions = tuple(int(session) for session in share.index[share > 0.25])
-    last = bool(given[is_last].mean() > 0.5)
-    return WaiSchedule(sessions, last, False) if sessions or last else WaiSchedule()
+    return WaiSchedule(sessions, False, False) if sessions else WaiSchedule()
