@@ -452,7 +452,7 @@ class ReferenceClient(mesa.Agent):
     # --- the client's row of the clients table ----------------------------------------------------
 
     def summary(self) -> dict:
-        """Course figures with the timing definitions of DESIGN.md section 3."""
+        """Course figures with the timing definitions of docs/ODD.md."""
         columns = {name: position for position, name in enumerate(RECORDED_SESSION_COLUMNS)}
         attended = [row for row in self.history if row[columns["attended"]]]
         first, last = ALLIANCE_EARLY_SESSIONS

@@ -1,4 +1,4 @@
-"""Repeatable search for the calibrated defaults (DESIGN.md section 5).
+"""Repeatable search for the calibrated defaults (docs/calibration.md).
 
 A Latin hypercube (scipy.stats.qmc, seeded) over a handful of named parameters, then a seeded local
 refinement around the best point. Parameters named ``preset.name`` are overrides of that population

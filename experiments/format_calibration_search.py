@@ -1,4 +1,4 @@
-"""Repeatable search for the group and family formats' calibrated parameters (DESIGN.md section 5,
+"""Repeatable search for the group and family formats' calibrated parameters (docs/calibration.md,
 the group and family rows; simulation.figures.registry.FORMAT_CALIBRATION).
 
 A grid over two named parameters per format, each candidate scored on two cohorts of 3,000 members

@@ -1,4 +1,4 @@
-"""Repeatable search for the reactance submodel's parameters (docs/ODD.md, Reactance; DESIGN.md
+"""Repeatable search for the reactance submodel's parameters (docs/ODD.md, Reactance;
 section 5, directiveness x reactance).
 
 A seeded Latin hypercube, then a seeded local refinement, over the three reactance parameters and

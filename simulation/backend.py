@@ -5,12 +5,12 @@ comes from the run's seed and the row's index within its run (Salmon et al. 2011
 numbers: as easy as 1, 2, 3"; JAX's PRNG is built the same way). The hash is the SplitMix64 finaliser
 (Steele, Lea & Flood 2014), a bijection on 64-bit words with full avalanche.
 
-Why not one ``numpy.random.Generator`` per run, as DESIGN.md first sketched? Because a counter-based
+Why not one ``numpy.random.Generator`` per run, as the project's first design sketched? Because a counter-based
 draw depends on nothing but its coordinates, so the same client gets the same numbers however runs are
 stacked, however a cohort is cut into chunks, whichever worker runs it, and on any array library. It
 also gives *common random numbers* for free: with ``repair_enabled`` false the same clients meet the
 same rupture draws, so a comparison of repair on vs off is paired. Seeds still come from
-``numpy.random.SeedSequence`` (study seed, run index), as DESIGN.md asks.
+``numpy.random.SeedSequence`` (study seed, run index), as the design asks.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Calibration: the published figures of DESIGN.md section 5 against a simulated cohort, plus the
+"""Calibration: the published figures of docs/calibration.md against a simulated cohort, plus the
 mechanism checks that show the figures come from the mechanisms and not from dropout alone."""
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class Report:
     n_clients: int
     seed: int
     description: str  # what the parameters are, e.g. "default parameters" or where they came from
-    instruments: InstrumentFigures  # the item-level figures of the same cohort (DESIGN.md section 5)
+    instruments: InstrumentFigures  # the item-level figures of the same cohort (docs/calibration.md)
     directiveness: dict[str, float]  # the paired contrast of directiveness_contrast, by figure name
     therapist_empathy_r: float  # corr(the therapist's own empathy, change): what a therapist's rating aims at
 
@@ -127,7 +127,7 @@ class Report:
         }
 
     def checks(self) -> list[tuple[str, bool]]:
-        """The mechanism checks of DESIGN.md section 5, each with whether it holds."""
+        """The mechanism checks of docs/calibration.md, each with whether it holds."""
         return [
             ("without repair, more clients drop out", self.without_repair["dropout"] > self.with_repair["dropout"]),
             ("without repair, fewer clients recover", self.without_repair["recovered"] < self.with_repair["recovered"]),

@@ -9,7 +9,7 @@ CLI's ``--set``, ``alliance params``, TOML files and presets (:mod:`simulation.r
 :mod:`simulation.presets`), docs/ODD.md's tables, the sweep bounds, the teaching page's sliders and the
 synthetic data's codebook) reads them from :data:`PARAMETERS`.
 
-Defaults are calibrated against the targets of DESIGN.md section 5 (see docs/calibration.md and
+Defaults are calibrated against the published targets (see docs/calibration.md and
 ``experiments/calibration_search.py``, which repeats the search).
 """
 

@@ -7,5 +7,5 @@ from __future__ import annotations
 DEFAULT_CHUNK = 100_000  # clients simulated at once when a cohort is streamed to files (bounds memory)
 FILE_FORMATS = ("parquet", "csv")  # table files of a synthetic data set
 POPULATION_CLIENTS = 20_000  # a synthetic data set's reference simulation, for parameters other than the defaults
-CALIBRATION_CLIENTS = 4000  # the calibration cohort (DESIGN.md section 5: at least 2,000 clients)
+CALIBRATION_CLIENTS = 4000  # the calibration cohort (docs/calibration.md: at least 2,000 clients)
 CALIBRATION_SEED = 20261128

@@ -1,6 +1,6 @@
 """Measures on the instruments' scales: reliable change, clinical significance, outcome categories,
 per-client course summaries and the functions that compute the figures of simulation.figures.registry
-(the calibration figures of DESIGN.md section 5 among them). Session numbers are each client's own
+(the calibration figures of docs/calibration.md among them). Session numbers are each client's own
 (simulation.figures.windows).
 
 ORS: 0-40, higher is better; clinical cutoff 25 and reliable change index 5 points (Miller et al.
@@ -65,7 +65,7 @@ def course_summary(columns: dict[str, np.ndarray], offsets: np.ndarray) -> dict[
     }
 
 
-# --- the functions of the figures (simulation.figures.registry; DESIGN.md section 5) -----------------
+# --- the functions of the figures (simulation.figures.registry; docs/calibration.md) -----------------
 
 
 def correlation(x: pd.Series, y: pd.Series) -> float:

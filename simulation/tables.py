@@ -1,6 +1,6 @@
 """Tidy tables from a simulated pass: sessions (one row per client and scheduled session), clients,
 therapists and runs, and in the group and family formats a unit table (groups or families). The
-timing definitions are those of DESIGN.md section 3 (see also docs/ODD.md)."""
+timing definitions are those of docs/ODD.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The defaults reproduce the individual-format targets of DESIGN.md section 5 (fixed-seed cohort of
+"""The defaults reproduce the individual-format targets of docs/calibration.md (fixed-seed cohort of
 4,000 clients, 200 therapists), and the mechanism checks hold."""
 
 import pytest
@@ -60,7 +60,7 @@ def test_header_says_what_the_parameters_are(report):
 
 
 def test_instrument_figures_of_the_calibration_cohort_are_in_band(report):
-    """The item-level figures of DESIGN.md section 5 ("Instruments"), measured on the same 4,000
+    """The item-level figures of docs/calibration.md ("Instruments"), measured on the same 4,000
     clients, sit in their bands, and the report shows them."""
     values = report.instruments.values()
     outside = {

@@ -19,3 +19,16 @@ def test_calibration_doc_exists_and_reports_every_target():
 
     text = (DOCS / "calibration.md").read_text(encoding="utf-8")
     assert all(target.label in text for target in TARGETS)
+
+
+def test_user_facing_files_stand_alone():
+    """A user has only this repository: the README, docs/, benchmarks/ and the package's docstrings
+    point to nothing outside it (no design document of the team, no ../shared)."""
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "README.md", *root.glob("docs/*.md"), *root.glob("benchmarks/*"), *root.rglob("simulation/**/*.py")]
+    offenders = [
+        str(path.relative_to(root))
+        for path in files
+        if path.is_file() and any(name in path.read_text(encoding="utf-8") for name in ("DESIGN.md", "../shared"))
+    ]
+    assert not offenders, offenders

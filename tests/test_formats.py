@@ -291,7 +291,7 @@ def test_run_writes_the_unit_table_and_names_the_format(tmp_path, format_name, u
 
 @pytest.mark.parametrize("format_name", ["group", "family"])
 def test_calibration_row_in_band_and_mechanism_checks_hold(format_name):
-    """The group (r .10-.25) and family (r .20-.40) rows of DESIGN.md section 5, on the calibration
+    """The group (r .10-.25) and family (r .20-.40) rows of docs/calibration.md, on the calibration
     cohort (4,000 members), with the calibrated defaults; and the format's mechanism checks."""
     report = calibrate_format(format_name)
     target = format_target(format_name)

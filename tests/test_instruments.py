@@ -1,5 +1,5 @@
 """The item-level measurement layer: scales and ranges, items that sum to the kernel's totals, the
-derived scores, and the instrument figures of DESIGN.md section 5 on a fixed-seed cohort."""
+derived scores, and the instrument figures of docs/calibration.md on a fixed-seed cohort."""
 
 import numpy as np
 import pandas as pd

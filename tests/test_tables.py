@@ -1,4 +1,4 @@
-"""The tables keep DESIGN.md section 3's timing definitions; stacked runs carry what made them."""
+"""The tables keep the timing definitions of docs/ODD.md; stacked runs carry what made them."""
 
 import numpy as np
 import pandas as pd

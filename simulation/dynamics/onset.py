@@ -30,7 +30,7 @@ def challenge_weakness(xp: Any, p: Any, alliance: Array) -> Array:
 
 
 def rupture_hazard(xp: Any, p: Any, t: Traits, stage: Array, goal: Array, task: Array, alliance: Array) -> Array:
-    """Per-session rupture probability from the risk factors of DESIGN.md section 2."""
+    """Per-session rupture probability from the risk factors of docs/ODD.md."""
     log_odds = (
         p.rupture_base_logit
         + p.misattunement_weight * (1.0 - t.attunement)

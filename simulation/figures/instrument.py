@@ -1,4 +1,4 @@
-"""The instrument figures of DESIGN.md section 5, accumulated from item scores
+"""The instrument figures of docs/calibration.md, accumulated from item scores
 (simulation.instruments.scores.InstrumentFigures), with their published bands."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Every figure the package reports, defined once: its name, label, one-line meaning, unit, how it is
-computed from a run's tables and, where published, its target band and source (DESIGN.md section 5).
+computed from a run's tables and, where published, its target band and source (docs/calibration.md).
 
 The definitions live by kind (:mod:`.definition` the :class:`Figure` itself, :mod:`.targets` those with
 a published band, :mod:`.descriptive` those without, :mod:`.instrument` the instruments'); this module

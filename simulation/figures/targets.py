@@ -1,4 +1,4 @@
-"""The figures with a published band (DESIGN.md section 5): the calibration targets on individual
+"""The figures with a published band (docs/calibration.md): the calibration targets on individual
 clients (:data:`CALIBRATION`), the directiveness contrast (:data:`DIRECTIVENESS`) and the group and
 family rows (:data:`FORMAT_TARGETS`; each format names its own, ``Format.calibration_figure``)."""
 
@@ -24,7 +24,7 @@ def _empathy_r(tables: Tables) -> float:
     return empathy_outcome_r(tables)
 
 
-# --- the calibration targets of DESIGN.md section 5, on individual clients ------------------------------
+# --- the calibration targets of docs/calibration.md, on individual clients ------------------------------
 
 CALIBRATION: tuple[Figure, ...] = (
     Figure(
@@ -142,7 +142,7 @@ CALIBRATION: tuple[Figure, ...] = (
     ),
 )
 
-# the paired contrast of DESIGN.md section 5 (simulation.calibration.directiveness_contrast): the same
+# the paired contrast of docs/calibration.md (simulation.calibration.directiveness_contrast): the same
 # clients with every therapist's challenge low vs high; not a figure of one run's tables
 DIRECTIVENESS: dict[str, Figure] = {
     "reactant": Figure(
@@ -168,7 +168,7 @@ DIRECTIVENESS: dict[str, Figure] = {
     ),
 }
 
-# the group and family rows of DESIGN.md section 5: computed as the first row, over members (each
+# the group and family rows of docs/calibration.md: computed as the first row, over members (each
 # format names its own: Format.calibration_figure)
 FORMAT_TARGETS: tuple[Figure, ...] = (
     Figure(

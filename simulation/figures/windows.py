@@ -12,4 +12,4 @@ from __future__ import annotations
 ALLIANCE_EARLY_SESSIONS = (3, 5)  # alliance_early: mean client-view alliance over attended sessions 3-5
 EARLY_DROPOUT_SESSIONS = 3  # the kernel adds dropout_early_weight to the dropout log-odds in sessions 1-3
 DOSE_RESPONSE_SESSION = 8  # improved_by_8: reliably improved at session 8 (Howard et al. 1986)
-WAI_SESSIONS = (3, 5, 8)  # the WAI-SR's default single administrations (DESIGN.md section 5), and 'last'
+WAI_SESSIONS = (3, 5, 8)  # the WAI-SR's default single administrations (docs/calibration.md), and 'last'

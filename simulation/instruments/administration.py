@@ -1,6 +1,6 @@
 """The measurement layer over tables already simulated: the instruments administered to the rows of a
 sessions table (item scores, scale scores, rupture reports: :func:`administer`) and the instrument
-figures of DESIGN.md section 5 computed from them (:func:`instrument_figures`), without simulating again.
+figures of docs/calibration.md computed from them (:func:`instrument_figures`), without simulating again.
 """
 
 from __future__ import annotations

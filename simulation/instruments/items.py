@@ -1,5 +1,5 @@
 """Item models: WAI-SR, SRS and ORS item scores and rupture reports, drawn from the kernel's session
-records (DESIGN.md section 3). A layer over the kernel: it reads the sessions table and its own
+records (docs/ODD.md). A layer over the kernel: it reads the sessions table and its own
 random processes (``backend.PROCESSES``, appended after the kernel's), so the kernel's results do not
 change and the kernel's totals are what the items sum to.
 

@@ -1,5 +1,5 @@
 """Derived scores of the instruments: scale and subscale totals, reliable and clinically significant
-change on the ORS, SRS below-cutoff flags, and the instrument figures of DESIGN.md section 5
+change on the ORS, SRS below-cutoff flags, and the instrument figures of docs/calibration.md
 (reliabilities, client-therapist agreement, the SRS ceiling).
 
 The figures are computed from integer moments (counts, sums and cross-products of whole-point item
@@ -126,7 +126,7 @@ class Moments:
 
 
 FIGURES = {figure.name: figure for figure in INSTRUMENT}
-"""The instrument figures of DESIGN.md section 5 with their bands (simulation.figures.registry). Alphas
+"""The instrument figures of docs/calibration.md with their bands (simulation.figures.registry). Alphas
 are over every administration (a client's several sessions count as several rows)."""
 
 

@@ -1,5 +1,4 @@
-"""Synthetic data sets with known truth, for testing analysis methods (DESIGN.md sections 1 and 3;
-docs/synthetic.md).
+"""Synthetic data sets with known truth, for testing analysis methods (docs/synthetic.md).
 
 :func:`generate` returns the tables as pandas DataFrames; :func:`generate_to_directory` (``alliance
 generate``) streams them, chunk by chunk, to a folder: the observed tables (a long table of one row per
