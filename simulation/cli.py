@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -103,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = ["alliance", *arguments]  # recorded with the outputs
     try:
         args.handler(args)
+    except BrokenPipeError:  # `alliance params | head`: the reader has gone; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's advice for SIGPIPE
+        return 1
     except user_errors() as error:
         print(f"alliance {args.command}: error: {error}", file=sys.stderr)
         return 2

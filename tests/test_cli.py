@@ -224,3 +224,21 @@ def test_a_subcommand_registers_with_one_line(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as refused:
         main(["hello", "--times", "9"])
     assert refused.value.code == 2 and "--times must be from 0 to 3" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_quietly_with_status_1():
+    """`alliance params | head -1`: the reader closes the pipe; the command stops with status 1 (not 0:
+    a sweep cut short must not look finished) and prints no error of its own."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from simulation.cli import main\n"
+        "class Closed:\n"
+        "    def write(self, text): raise BrokenPipeError(32, 'Broken pipe')\n"
+        "    def flush(self): pass\n"
+        "    def fileno(self): return sys.__stdout__.fileno()\n"
+        "sys.stdout = Closed(); sys.exit(main(['params']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr == "", (done.returncode, done.stderr)
