@@ -49,12 +49,13 @@ def rank_histograms(ranks: pd.DataFrame, table: pd.DataFrame) -> Figure:
         ax.axhspan(low, high, color=OKABE_ITO["grey"], alpha=0.25, label="99 % band of uniform ranks")
         ax.hist(values, bins=RANK_BINS, range=(0, 1), color=OKABE_ITO["blue"], edgecolor="white", label="data sets")
         ax.axhline(sets / RANK_BINS, color=OKABE_ITO["black"], linewidth=1, label="expected if calibrated")
+        ax.set_ylim(0, 1.6 * high)  # headroom above the band for the legend
         ax.set(
             xlabel="truth's place in the posterior (posterior CDF at the truth)",
             ylabel="data sets",
             title=f"{row.parameter}\n90 % intervals cover the truth in {100 * row.coverage_90:.0f} % of {sets}",
         )
-    axes[0].legend(loc="upper left", fontsize=8)
+    axes[0].legend(loc="upper right", fontsize=8)
     figure.suptitle("Simulation-based calibration of alliance fit: rank histograms")
     return figure
 
