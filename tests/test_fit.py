@@ -227,6 +227,8 @@ def test_the_wai_schedule_of_generated_records_includes_the_planned_last_session
     from simulation.fit.model import wai_schedule
 
     out = tmp_path / "data"
-    assert main(["generate", "--therapists", "10", "--clients-per-therapist", "10", "--seed", "1", "--out", str(out)]) == 0
+    assert (
+        main(["generate", "--therapists", "10", "--clients-per-therapist", "10", "--seed", "1", "--out", str(out)]) == 0
+    )
     schedule = wai_schedule(read_records(out))
     assert schedule.sessions == (3, 5, 8, 12) and not schedule.every

@@ -6,7 +6,6 @@ all or nothing, nothing replaced without ``overwrite``. Same records and seed: s
 
 from __future__ import annotations
 
-import hashlib
 from importlib import metadata
 from pathlib import Path
 
@@ -18,21 +17,12 @@ from simulation.fit.data import Records
 from simulation.fit.figures import pair_plot, predictive_check
 from simulation.fit.inference import NOT_IDENTIFIED_RATIO, Fit
 from simulation.fit.summaries import summarise
-from simulation.store import MANIFEST, atomic_outputs, versions, write_manifest
+from simulation.store import MANIFEST, atomic_outputs, checksum, versions, write_manifest
 from simulation.viz.figure import save_figure
 
 FIT_FILES = ("posterior.parquet", "estimates.csv", "estimates.md", "predictive_check.png", "pairs.png", MANIFEST)
 PREDICTIVE_DRAWS = 20
 """Data sets simulated at posterior draws for the predictive check."""
-
-
-def data_hash(path: Path) -> str:
-    """SHA-256 of the records file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def estimates_markdown(table: pd.DataFrame) -> str:
@@ -66,7 +56,7 @@ def manifest(fit: Fit, records: Records, command_line: list[str]) -> dict:
         "command": " ".join(command_line) if command_line else None,
         "data": {
             "file": records.source.name,
-            "sha256": data_hash(records.source),
+            "sha256": checksum(records.source)["sha256"],
             "clients": records.clients,
             "therapists": records.therapists,
             "columns": list(records.columns),
