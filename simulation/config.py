@@ -15,10 +15,9 @@ Defaults are calibrated against the published targets (see docs/calibration.md a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -101,23 +100,22 @@ class Params(
     def __post_init__(self) -> None:
         for spec in fields(self):
             value = getattr(self, spec.name)
-            object.__setattr__(self, spec.name, _checked(spec, value))
-        if self.share_anxious + self.share_avoidant > 1:
-            raise ParameterError(
-                f"share_anxious + share_avoidant must be at most 1 (secure is the rest); "
-                f"got {self.share_anxious} + {self.share_avoidant}"
-            )
-        if self.bond_weight + self.goal_weight + self.task_weight <= 0:
-            raise ParameterError("bond_weight, goal_weight and task_weight must not all be 0")
-        if self.resolution_sessions >= self.course_length:
-            raise ParameterError(
-                f"resolution_sessions must be less than course_length ({self.course_length}); "
-                f"got {self.resolution_sessions}"
-            )
+            object.__setattr__(self, spec.name, _checked(spec.name, value))
+        _check_relations(self, RELATIONS)
 
     def replace(self, **changes: Any) -> Params:
-        """A copy with some parameters changed (checked like the constructor)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some parameters changed, checked like the constructor: the changed values, and
+        the relations between parameters that involve them (the others held before and still do).
+        A sweep builds one Params per point this way."""
+        for name in changes:
+            if name not in PARAMETERS:
+                raise ParameterError(_unknown_message(name))
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        for name, value in changes.items():
+            object.__setattr__(copy, name, _checked(name, value))
+        _check_relations(copy, [relation for relation in RELATIONS if not changes.keys().isdisjoint(relation[0])])
+        return copy
 
     def as_dict(self) -> dict[str, float | int | bool]:
         """Parameter name -> value, in declaration order."""
@@ -199,6 +197,50 @@ PARAMETERS: dict[str, ParameterSpec] = {
 }
 
 
+Relation = tuple[frozenset[str], Callable[[Params], str | None]]
+
+
+def _shares_message(params: Params) -> str | None:
+    if params.share_anxious + params.share_avoidant > 1:
+        return (
+            f"share_anxious + share_avoidant must be at most 1 (secure is the rest); "
+            f"got {params.share_anxious} + {params.share_avoidant}"
+        )
+    return None
+
+
+def _weights_message(params: Params) -> str | None:
+    if params.bond_weight + params.goal_weight + params.task_weight <= 0:
+        return "bond_weight, goal_weight and task_weight must not all be 0"
+    return None
+
+
+def _resolution_message(params: Params) -> str | None:
+    if params.resolution_sessions >= params.course_length:
+        return (
+            f"resolution_sessions must be less than course_length ({params.course_length}); "
+            f"got {params.resolution_sessions}"
+        )
+    return None
+
+
+RELATIONS: tuple[Relation, ...] = (
+    (frozenset({"share_anxious", "share_avoidant"}), _shares_message),
+    (frozenset({"bond_weight", "goal_weight", "task_weight"}), _weights_message),
+    (frozenset({"resolution_sessions", "course_length"}), _resolution_message),
+)
+"""The checks that involve more than one parameter: the parameters each reads, and the refusal it
+gives (None: the values are valid together). Params.replace runs those that read a changed value."""
+
+
+def _check_relations(params: Params, relations: Sequence[Relation]) -> None:
+    """Raise the first refusal of ``relations`` for ``params``, in RELATIONS order."""
+    for _, message_of in relations:
+        message = message_of(params)
+        if message is not None:
+            raise ParameterError(message)
+
+
 def _unknown_message(name: str) -> str:
     import difflib
 
@@ -212,14 +254,14 @@ def assignments_text(values: dict[str, float | int | bool]) -> str:
     return ", ".join(f"{name}={json.dumps(value)}" for name, value in values.items())
 
 
-def _checked(dataclass_field: dataclasses.Field, value: Any) -> Any:
+def _checked(name: str, value: Any) -> Any:
     """Check one value's type and range; return it converted to the parameter's type.
 
     Refused: a wrong type (strings, tables, lists; a boolean for a number or a number for a switch),
     NaN and infinities, values out of range (compared exactly, so a 400-digit integer is refused, not
     rounded to infinity) and fractions for whole-number parameters. -0.0 is stored as 0.0.
     """
-    spec = PARAMETERS[dataclass_field.name]
+    spec = PARAMETERS[name]
     if spec.kind is bool:
         if not isinstance(value, bool):
             raise spec.refusal(value)

@@ -4,7 +4,7 @@ computed on the pass's arrays instead of on per-run DataFrames: a sweep of small
 spend most of its time in pandas (issue 23).
 
 The definitions are the registry's: the per-client figures are measures.course_summary's, accumulated
-over the session records (:func:`course_figures`), with each format's ``client_columns`` and
+over the session records (:func:`simulation.figures.courses.course_figures`), with each format's ``client_columns`` and
 :func:`simulation.formats.base.unit_mean`, and tests/test_figures_arrays.py checks every figure
 against the registry's table-based computation on each run's tables. Each run's figures are sums over
 that run's rows alone (segment reductions, or ``np.bincount`` in row order), so they do not depend on
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation import dynamics, measures
-from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, DOSE_RESPONSE_SESSION
+from simulation.figures.courses import course_figures
+from simulation.figures.windows import DOSE_RESPONSE_SESSION
 from simulation.formats import get_format
 from simulation.formats.base import unit_mean
 from simulation.runs import CourseResult
@@ -73,43 +74,6 @@ def grouped_mean(group: np.ndarray, count: int, values: np.ndarray) -> np.ndarra
     n = np.bincount(group, counted.astype(np.float64), count)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, total / n, np.nan)
-
-
-def course_figures(result: CourseResult) -> dict[str, np.ndarray]:
-    """Per client, what measures.course_summary gives (``ors_intake``, ``ors_final``,
-    ``sessions_scheduled``, ``sessions_attended``, ``alliance_early``), and ``improved`` (whether their
-    ORS at their own session DOSE_RESPONSE_SESSION was reliably above intake; NaN where they did not
-    attend it), accumulated over the session records in session order: the same definitions on each
-    client's own calendar, without laying the records out client by client first."""
-    n = len(result.rows)
-    scheduled, attended = np.zeros(n, dtype=np.int16), np.zeros(n, dtype=np.int16)
-    intake, final, at_dose = (np.full(n, np.nan) for _ in range(3))
-    early_sum, early_count = np.zeros(n), np.zeros(n, dtype=np.int64)
-    first, last = ALLIANCE_EARLY_SESSIONS
-    for session, positions, record in result.sessions:
-        own = np.broadcast_to(record.get("member_session", session), positions.shape)
-        came, ors = record["attended"], record["ors"]
-        scheduled[positions] += 1
-        attended[positions] += came
-        starting = own == 1
-        intake[positions[starting]] = ors[starting]
-        final[positions[came]] = ors[came]  # later sessions overwrite: the last attended one stays
-        early = came & (own >= first) & (own <= last)
-        early_sum[positions[early]] += record["alliance"][early]
-        early_count[positions[early]] += 1
-        dose = came & (own == DOSE_RESPONSE_SESSION)
-        at_dose[positions[dose]] = ors[dose]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alliance_early = np.where(early_count > 0, early_sum / early_count, np.nan)
-        improved = np.where(np.isnan(at_dose), np.nan, (at_dose - intake >= dynamics.RELIABLE_CHANGE) * 1.0)
-    return {
-        "ors_intake": intake,
-        "ors_final": final,
-        "sessions_scheduled": scheduled,
-        "sessions_attended": attended,
-        "alliance_early": alliance_early,
-        "improved": improved,
-    }
 
 
 def run_arrays(result: CourseResult) -> RunArrays:

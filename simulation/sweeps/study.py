@@ -141,8 +141,10 @@ class Study:
 
     def point_params(self, design: pd.DataFrame) -> list[Params]:
         """Each point's parameters: the base with the point's values (checked like any Params)."""
+        columns = {name: design[name].tolist() for name in self.names}
         return [
-            self.base.replace(**{name: typed(name, row[name]) for name in self.names}) for _, row in design.iterrows()
+            self.base.replace(**{name: typed(name, values[point]) for name, values in columns.items()})
+            for point in range(len(design))
         ]
 
     def runs(self, design: pd.DataFrame, indices: list[int]) -> list[Run]:
