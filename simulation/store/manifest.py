@@ -96,15 +96,22 @@ def write_manifest(paths: dict[str, Path], document: dict) -> None:
     write_json(paths[MANIFEST], document | {"checksums": checksums, "model": model_record()})
 
 
-def versions() -> dict[str, str]:
-    """Versions of Python and of the packages that shape a result."""
+@cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """The versions, looked up once per process (each lookup reads package metadata from disk; a fit
+    writes a study's manifest per round)."""
     found = {"python": platform.python_version()}
     for package in ("alliance-dynamics", "mesa", "numpy", "numba", "pandas", "pyarrow"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             found[package] = "not installed"
-    return found
+    return tuple(found.items())
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages that shape a result."""
+    return dict(_installed_versions())
 
 
 def write_json(path: Path, document: dict) -> None:
