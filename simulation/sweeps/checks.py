@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.config import PARAMETERS, ParameterError, Params, _checked, _unknown_message, shown
+from simulation.config import PARAMETERS, ParameterError, _checked, _unknown_message, shown
 
 
 class StudyError(ParameterError):
@@ -91,7 +91,7 @@ def checked_factor(name: str, spec: Any, sampler: str, where: str) -> Factor:
 def level(name: str, value: Any, where: str) -> float | int | bool:
     """One grid level, checked for its type and range (the cross-field rules are checked on whole points)."""
     try:
-        return _checked(Params.__dataclass_fields__[name], value)
+        return _checked(name, value)
     except ParameterError as error:
         raise StudyError(f"{where}: vary.{name}.levels: {error}") from None
 
