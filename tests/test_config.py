@@ -137,3 +137,29 @@ def test_parse_assignments_types():
         parse_assignments(["severity_mean=high"])
     assert parse_assignments(["course_length=" + "9" * 400]) == {"course_length": 10**400 - 1}  # exact
     assert parse_assignments(["course_length=12.0"]) == {"course_length": 12}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"share_anxious": 0.7},
+        {"share_anxious": 0.7, "share_avoidant": 0.5},
+        {"bond_weight": 0.0, "goal_weight": 0.0, "task_weight": 0.0},
+        {"course_length": 3},
+        {"resolution_sessions": 10, "course_length": 12},
+        {"course_length": 104, "repair_skill_mean": 0.8, "feedback_enabled": True},
+    ],
+)
+def test_replace_gives_what_the_constructor_gives(changes):
+    """Params.replace checks only the changed values and the relations they take part in (a sweep
+    builds one Params per point): from a valid base it refuses what the constructor refuses, with the
+    same message, and otherwise gives an equal object."""
+    base = Params(share_avoidant=0.4, bond_weight=0.0, goal_weight=0.0, course_length=12, resolution_sessions=4)
+    try:
+        built = Params(**(base.as_dict() | changes))
+    except ParameterError as refused:
+        with pytest.raises(ParameterError, match=re.escape(str(refused))):
+            base.replace(**changes)
+    else:
+        replaced = base.replace(**changes)
+        assert replaced == built and hash(replaced) == hash(built) and replaced.as_dict() == built.as_dict()

@@ -4,6 +4,7 @@ answers."""
 
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from simulation.backend import run_seeds
 from simulation.cli import main
 from simulation.sweeps import FIGURES, FORMAT_FIGURES, load_study, parse_study, run_study
 from simulation.sweeps.analysis import plot_indices, point_summary, sobol_table
+from simulation.sweeps.executors import local_executor
 from simulation.tables import simulate
 
 matplotlib.use("Agg")
@@ -402,3 +404,16 @@ def test_the_manifest_text_is_json_with_one_space_indent_after_every_change(smok
     manifest["parts"][0] |= {"done": True, "checksums": {"part-00000.parquet": {"sha256": "0" * 64, "bytes": 1}}}
     assert manifest_text(manifest) == json.dumps(manifest, indent=1)
     assert json.loads(manifest_text(manifest)) == manifest
+
+
+def _loaded_in_worker() -> tuple[bool, bool]:
+    """In a worker: whether the fork server's preload (the package, its kernels warmed up) is there."""
+    return "simulation.sweeps.preload" in sys.modules, "simulation.figures.courses" in sys.modules
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here")
+def test_local_workers_start_with_the_package_loaded():
+    """Local workers are forked from a fork server that imported simulation.sweeps.preload, so a
+    worker's first part does not pay the imports (spawned workers would not have the module)."""
+    with local_executor(1) as executor:
+        assert executor.submit(_loaded_in_worker).result() == (True, True)
