@@ -35,7 +35,7 @@ from simulation.figures.registry import FORMAT_FIGURES, RUN_FIGURES
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.store import output_lock
 from simulation.sweeps.executors import local_executor, slots
-from simulation.sweeps.folder import finish, finished, open_study_folder, prepare, store_part
+from simulation.sweeps.folder import PartMarks, finish, finished, open_study_folder, prepare, store_part
 from simulation.sweeps.study import Study
 from simulation.tables import table_columns
 
@@ -166,6 +166,7 @@ def _run_study(
     own_executor = executor is None and parts
     executor = executor or (local_executor(workers) if parts else None)
     window = 2 * slots(executor)
+    marks: PartMarks | None = None
     try:
         with tqdm(
             total=total,
@@ -176,13 +177,16 @@ def _run_study(
         ) as bar:
             if out is not None and manifest is not None:
                 prepare(out, manifest, overwrite)
+                marks = PartMarks(out, manifest)
             for number, tables in map_parts(executor, study, design, parts, window) if parts else ():
                 if out is None:
                     collected[number] = tables
                 else:
-                    store_part(out, manifest, number, tables, study.outputs)
+                    store_part(out, marks, number, tables, study.outputs)
                 bar.update(len(parts[number]))
     finally:
+        if marks is not None:  # also when a part failed: the finished ones stay done
+            marks.flush()
         if own_executor:
             executor.shutdown(wait=True, cancel_futures=True)
     if out is None:
