@@ -1,5 +1,6 @@
 """ODD 7.13 Symptom change: latent well-being (ORS points) over the week, with the lasting harm of
-life events and of ruptures left unresolved (7.12)."""
+life events and of ruptures left unresolved (7.12), of which a group member bears the share their
+group's cohesion leaves (7.19)."""
 
 from __future__ import annotations
 

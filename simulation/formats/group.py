@@ -21,9 +21,9 @@ Per session:
   left unresolved (member-leader or member-member) costs ``witness_unresolved_loss`` cohesion, each
   one repaired gives ``witness_repair_gain``.
 - ties grow in every session both members attend (``tie_growth_rate``).
-- *cushioned rupture harm*: a member bears only 1 - ``leader_rupture_cushion`` x ``cohesion_weight`` of
-  the lasting harm of a rupture with the leader left unresolved (:func:`cushioned_harm_share`): the
-  group holds a member through a rupture with the leader.
+- *cushioned rupture harm* (ODD 7.19): a member bears only 1 - ``leader_rupture_cushion`` x
+  ``cohesion_weight`` of the lasting harm of a rupture with the leader left unresolved
+  (:func:`cushioned_harm_share`): the group holds a member through a rupture with the leader.
 
 Members attend, drop out and end their course individually. In open groups (``open_groups``) half the
 seats (rounded up) start at session 1 and the others join one at a time, one every
