@@ -87,7 +87,7 @@ def lasting_harm(
     rupture_share: float | Array = 1.0,
 ) -> Array:
     """This week's lasting harm (ORS points): ``rupture_harm`` x severity x ``rupture_share`` (0-1, the
-    share of it the client bears: 1 alone, less for a group member, 7.16) for a rupture left unresolved
+    share of it the client bears: 1 alone, less for a group member, 7.19) for a rupture left unresolved
     this week (7.12), plus a life event (attended or not, whatever the alliance)."""
     rupture = xp.where(expired, p.rupture_harm * severity * rupture_share, 0.0)
     return rupture + life_event_loss(xp, p, *life_event_draws)
