@@ -142,20 +142,25 @@ def study(
     table = pd.DataFrame(per_replicate)
     table["error"] = table["estimate"] - table["truth"]
     table["covered"] = (table["error"].abs() <= Z * table["se"]).where(table["se"].notna())
-    summary = (
-        table.groupby(["condition", "estimand"], sort=False)
+    return table, error_summary(table, ["condition", "estimand"], coverage=("covered", "mean"))
+
+
+def error_summary(table: pd.DataFrame, by: list[str], **more: tuple) -> pd.DataFrame:
+    """Per group of ``table`` (one row per replicate, with its ``error``): the truth, the mean estimate,
+    bias with its Monte Carlo error, RMSE, the aggregates ``more`` and the number of replicates."""
+    return (
+        table.groupby(by, sort=False)
         .agg(
             truth=("truth", "mean"),
             mean_estimate=("estimate", "mean"),
             bias=("error", "mean"),
+            bias_mc_error=("error", "sem"),
             rmse=("error", lambda errors: float(np.sqrt(np.mean(errors**2)))),
-            coverage=("covered", "mean"),
-            replicates=("seed", "size"),
+            **more,
+            replicates=("error", "size"),
         )
         .reset_index()
     )
-    summary["bias_mc_error"] = table.groupby(["condition", "estimand"], sort=False)["error"].sem().to_numpy()
-    return table, summary
 
 
 DROPOUT_CONDITIONS = {
@@ -210,19 +215,7 @@ def dropout_study(replicates: int, therapists: int, caseload: int, first_seed: i
                 rows.append({"condition": condition, "estimator": estimator, "estimate": estimate, "dropout": dropped})
     table = pd.DataFrame(rows).assign(truth=truth)
     table["error"] = table["estimate"] - truth
-    return (
-        table.groupby(["condition", "estimator"], sort=False)
-        .agg(
-            truth=("truth", "mean"),
-            mean_estimate=("estimate", "mean"),
-            bias=("error", "mean"),
-            bias_mc_error=("error", "sem"),
-            rmse=("error", lambda errors: float(np.sqrt(np.mean(errors**2)))),
-            dropout=("dropout", "mean"),
-            replicates=("error", "size"),
-        )
-        .reset_index()
-    )
+    return error_summary(table, ["condition", "estimator"], dropout=("dropout", "mean"))
 
 
 def plot(summary: pd.DataFrame, replicates: int, folder: Path) -> None:
