@@ -1,5 +1,5 @@
-"""``alliance run``'s output: a cohort simulated in chunks and streamed to Parquet (each finished
-chunk's tables built and written on a thread of their own while the next chunk is simulated), with a
+"""``alliance run``'s output: a cohort simulated in pieces and streamed to Parquet (each finished
+piece's tables built and written on threads of their own while the next piece is simulated), with a
 manifest that lets anyone remake the run and the summary the command prints."""
 
 from __future__ import annotations
@@ -120,12 +120,13 @@ def run_to_directory(
     published last (:func:`atomic_outputs`).
 
     The cohort is simulated in pieces of at most ``chunk_clients`` members and at most PIECE_CLIENTS
-    (so that writing overlaps computing even in a cohort of two chunks): each finished piece's tables
-    are built (as Arrow tables, from the arrays) and written by a background thread while the next
-    piece is simulated. Memory stays bounded by the piece size (at most three pieces alive: one
-    simulated, one waiting, one written); the results, to the byte, do not depend on it (random draws
-    are keyed by client, unit and pair, see simulation.backend; pieces are cut at unit boundaries,
-    their size rounded down to whole units; row groups have a fixed size).
+    (:func:`piece_size`): while the next piece is simulated (the fused kernel releases the GIL), one
+    background thread builds each finished piece's tables (as Arrow tables, from the arrays) and one
+    thread per file encodes and writes them, keeping each file's checksum as it goes. Memory stays
+    bounded by the piece size (a few pieces alive: one simulated, one waiting, one built, its tables
+    being written); the results, to the byte, do not depend on it (random draws are keyed by client,
+    unit and pair, see simulation.backend; pieces are cut at unit boundaries, their size rounded down
+    to whole units; row groups have a fixed size).
     """
     params = recipe.params()
     runs = [Run(params, n_clients, seed, format_name)]
