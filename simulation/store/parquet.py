@@ -139,9 +139,12 @@ class ParquetStream:
             if self.pending_rows:
                 self._flush(whole_groups_only=False)
             self.writer.close()
-            self.buffered.close()  # flushes, then closes the file
         finally:
-            self.sink.close()
+            try:
+                if self.buffered is not None:
+                    self.buffered.close()  # flushes, then closes the file
+            finally:
+                self.sink.close()
         self.checksum = self.sink.record()
 
 
