@@ -94,7 +94,7 @@ def _weakness(P: np.ndarray, r: int, alliance: float) -> float:
     return _unit((threshold - alliance) / (threshold + 1e-9))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def fused_session(
     P, run_of_row, M, dose, keys, offset, z, s, rec, flags, session, own_sessions, shared, shared_weight,
     harm_share, bond_shift, dropout_shift, unit_draws, expected, band_edges, monitored, finish, planned_end,
@@ -346,7 +346,7 @@ def end_course(i, active, dropped, causes, ends, cause):  # fmt: skip
         dropped[i], causes[i] = True, cause
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def end_courses(active, dropped, causes, planned_end, cause):  # fmt: skip
     """:func:`end_course` for every row, after a format combined the planned endings and causes."""
     for i in range(active.shape[0]):
