@@ -72,7 +72,7 @@ def normals(key: np.uint64, offset: np.uint64) -> tuple[float, float]:
     return radius * float(np.cos(angle)), radius * float(np.sin(angle))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_uniforms(keys: np.ndarray, offset: np.uint64, first: np.ndarray, second: np.ndarray) -> None:
     """The two uniforms of one hash for every row, into ``first`` and ``second``."""
     for i in range(keys.shape[0]):

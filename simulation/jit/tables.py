@@ -85,7 +85,7 @@ def _unit(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def derive_terms(P: np.ndarray, run_of_row: np.ndarray, M: np.ndarray) -> None:
     """Fill the trait-only columns of ``M`` that need no exp or log, operation for operation as the
     array kernel computes them (growth.grow_alliance, symptoms.symptom_change, repair.visibility,
