@@ -95,3 +95,25 @@ def test_a_changed_layout_flushes_the_compiled_cache(monkeypatch, tmp_path):
         assert len(flushed) == len(KERNELS) and tag.read_text() == "a parameter was added"
     finally:
         tag.write_text(current)
+
+
+def test_the_loops_read_only_columns_the_matrix_holds():
+    """The trait matrix holds the traits the fused loops read and nothing else: every ``T.name`` in
+    the loops' source is a column of it (a trait read but not added to ``tables.READ`` fails here, by
+    name), and every column is read by a loop (none carried for nothing)."""
+    import ast
+
+    from simulation.jit import formats, session, tables
+
+    read = set()
+    for module in (session, formats):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        read |= {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "T"
+        }
+    held = set(tables.T.__members__)
+    assert read - held == set(), f"read by the loops but not in the trait matrix (add to tables.READ): {read - held}"
+    assert held - read == set(), f"in the trait matrix but read by no loop: {held - read}"
+    assert set(tables.READ) <= set(tables.TraitArrays._fields)

@@ -24,10 +24,10 @@ from simulation.jit import cache
 from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
 from simulation.jit.draws import NormalPairs, fill_uniforms, stream_offset
-from simulation.jit.tables import K, derive_terms, dose_table, parameter_table, trait_matrix
+from simulation.jit.tables import K, derive_terms, dose_table, parameter_table, repair_terms, trait_matrix
 from simulation.monitoring.course import expected_course
 
-KERNELS = [fused.fused_session, fused.end_courses, derive_terms, fill_uniforms]
+KERNELS = [fused.fused_session, fused.end_courses, derive_terms, repair_terms, fill_uniforms]
 KERNELS += [getattr(fused_formats, name) for name in fused_formats.KERNELS]
 cache.refresh(KERNELS)
 
