@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -293,7 +293,7 @@ class Draws:
 
     def take(self, rows: Array) -> Draws:
         """The draws of a subset of rows (integer indices; along the first axis of a key matrix)."""
-        return Draws(self.xp, self.xp.take(self.keys, rows, axis=0), self.domain)
+        return replace(self, keys=self.xp.take(self.keys, rows, axis=0))
 
     def sample(self, names: tuple[str, ...], session: int = 0) -> tuple[Array, ...]:
         """One array per named single-draw process, for ``session`` (0: the intake draws). Processes

@@ -24,7 +24,6 @@ The parameters named here are declared in :mod:`simulation.formats.family_params
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,7 +142,6 @@ class Family(Format):
             first = xp.min(causes, axis=1)
             return family_done, xp.astype(xp.where(first == NO_CAUSE, dynamics.NOT_DROPPED, first), xp.int8)
 
-        sample = at.draws.unit.sample if at.fused is None else functools.partial(at.fused.sample, at.draws.unit)
         if at.fused is not None:
             end_together = at.fused.family_endings(members)
         context = dynamics.Context(
@@ -152,7 +150,7 @@ class Family(Format):
             shared_weight=p.shared_alliance_weight,
             dropout_shift=p.split_dropout_weight * split,
             bond_shift=bond_shift,
-            ending_draws=sample(ENDING_DRAWS, session),
+            ending_draws=at.draws.unit.sample(ENDING_DRAWS, session),
             end_together=end_together,
         )
         return context, {"shared_alliance": shared, "split": split}

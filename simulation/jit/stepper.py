@@ -16,18 +16,18 @@ from typing import Any
 import numpy as np
 
 from simulation import dynamics
-from simulation.backend import _GOLDEN, PROCESSES, Domain, Draws, _mix_scalar
+from simulation.backend import _GOLDEN, PROCESSES, Domain, _mix_scalar
 from simulation.dynamics.session import keep_endings
 from simulation.formats.base import FormatDraws
 from simulation.formats.group import GroupState
 from simulation.jit import cache
 from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
-from simulation.jit.draws import NormalPairs, fill_uniforms, stream_offset
+from simulation.jit.draws import FusedDraws, box_muller, fill_uniforms, hash_angles, stream_offset
 from simulation.jit.tables import K, derive_terms, dose_table, parameter_table, repair_terms, trait_matrix
 from simulation.monitoring.course import expected_course
 
-KERNELS = [fused.fused_session, fused.end_courses, derive_terms, repair_terms, fill_uniforms]
+KERNELS = [fused.fused_session, fused.end_courses, derive_terms, repair_terms, fill_uniforms, hash_angles, box_muller]
 KERNELS += [getattr(fused_formats, name) for name in fused_formats.KERNELS]
 cache.refresh(KERNELS)
 
@@ -41,6 +41,23 @@ RECORD_DTYPES = tuple(
     for f in dataclasses.fields(dynamics.SessionRecord)
 )
 """The dtype of each field of dynamics.SessionRecord, in order, as the array kernel makes them."""
+
+
+_RECORD_LAYOUT = sorted(enumerate(np.dtype(dtype) for dtype in RECORD_DTYPES), key=lambda field: -field[1].itemsize)
+"""The record's fields, widest first: the order they lie in one session's block, each aligned."""
+
+
+def record_arrays(n: int) -> tuple[np.ndarray, ...]:
+    """The arrays of one session's record (dynamics.SessionRecord's fields in order) for ``n`` rows in
+    therapy, as views into one block of memory: one allocation a session instead of one a field (the
+    Course keeps them for the tables, so they are new memory every session)."""
+    block = np.empty(n * sum(dtype.itemsize for _, dtype in _RECORD_LAYOUT), dtype=np.uint8)
+    arrays: list[np.ndarray] = [block] * len(_RECORD_LAYOUT)
+    start = 0
+    for field, dtype in _RECORD_LAYOUT:
+        arrays[field] = block[start : start + n * dtype.itemsize].view(dtype)
+        start += n * dtype.itemsize
+    return tuple(arrays)
 
 
 def _arrays(obj: Any) -> tuple[np.ndarray, ...]:
@@ -63,7 +80,6 @@ class FusedStepper:
         self._before: tuple[np.ndarray, ...] = ()
         self._flags = (np.empty(0, dtype=np.bool_),) * 3
         self._endings = (np.empty(0, dtype=np.bool_), np.empty(0, dtype=np.int8))
-        self._normals = NormalPairs()
         self._monitored = self._any_monitored()
 
     def take(self, keep: np.ndarray, traits: dynamics.Traits) -> None:
@@ -101,20 +117,8 @@ class FusedStepper:
             np.copyto(copy, values)
         return SimpleNamespace(**dict(zip(names, self._before, strict=True)))
 
-    def sample(self, draws: Any, names: tuple[str, ...], session: int) -> tuple[np.ndarray, ...]:
-        """``draws.sample(names, session)`` (simulation.backend.Draws) by the fused hash: the same
-        numbers, for single-draw uniform processes."""
-        hashed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for name in names:
-            slot = PROCESSES.slots[name]
-            if slot.stream not in hashed:
-                pair = (np.empty(draws.keys.shape[0]), np.empty(draws.keys.shape[0]))
-                fill_uniforms(draws.keys, np.uint64(stream_offset(slot.stream, session * slot.hashes)), *pair)
-                hashed[slot.stream] = pair
-        return tuple(hashed[PROCESSES.slots[name].stream][PROCESSES.slots[name].half] for name in names)
-
     def step(
-        self, traits: dynamics.Traits, state: dynamics.State, keys: np.ndarray, session: int,
+        self, traits: dynamics.Traits, state: dynamics.State, draws: FusedDraws, session: int,
         context: dynamics.FormatContext, reads_before: tuple[str, ...] = (),
     ) -> tuple[dynamics.State, dynamics.State, Any, dynamics.SessionRecord]:  # fmt: skip
         """Scheduled session ``session`` for every row, as :func:`simulation.dynamics.step_session`
@@ -128,22 +132,25 @@ class FusedStepper:
         self._per_row_buffers(n)
         before = self._copy_before(state, reads_before) if formatted else state
         in_therapy = int(np.count_nonzero(state.active))
-        record = tuple(np.empty(in_therapy, dtype=dtype) for dtype in RECORD_DTYPES)
+        record = record_arrays(in_therapy)
         flags = self._flags if formatted else (_NO_FLAGS,) * 3
         weight = context.shared_weight if formatted else 0.0
         planned_end, causes = self._endings
-        offsets = fused.offsets(session)
+        noise = draws.kept()  # used within this session only
+        life_event, size = noise.sample(("life_event", "life_event_size"), session)
         z = (
-            *self._normals.pair(0, keys, offsets[fused.SYMPTOM]),
-            *self._normals.pair(1, keys, offsets[fused.SRS]),
-            *self._normals.uniform_and_log(2, keys, offsets[fused.LIFE]),
+            *noise.sample(("symptom_noise", "ors_error"), session),
+            *noise.sample(("srs_noise", "therapist_view_noise"), session),
+            life_event,
+            np.log(size, out=size),  # symptoms.life_event_loss takes numpy's log of the size
         )
         fused.fused_session(
-            self.table, self.run_of_row, self._trait_matrix(traits), self.dose, keys, offsets, z, _arrays(state),
+            self.table, self.run_of_row, self._trait_matrix(traits), self.dose, draws.keys, fused.offsets(session), z,
+            _arrays(state),
             record, flags, session,
             context.member_session if formatted else _NO_SESSIONS,
             context.shared_alliance if formatted else _NO_FLOATS,
-            np.broadcast_to(np.asarray(weight, dtype=np.float64), (n,)) if formatted else _NO_FLOATS,
+            np.atleast_1d(np.asarray(weight, dtype=np.float64)) if formatted else _NO_FLOATS,
             context.bond_shift if formatted and context.bond_shift is not None else _NO_FLOATS,
             _NO_FLOATS if context.dropout_shift is None else context.dropout_shift,
             _NO_DRAWS if not formatted or context.ending_draws is None else context.ending_draws,
@@ -162,7 +169,7 @@ class FusedStepper:
         """formats.base.format_draws, the pair keys by a fused loop (the same integers)."""
         salt = np.uint64(_mix_scalar(int(Domain.PAIR) * _GOLDEN))
         keys = fused_formats.pair_keys(np.asarray(run_keys, dtype=np.uint64), unit, member, width, salt)
-        return FormatDraws(Draws.for_rows(np, run_keys, unit, Domain.UNIT), Draws(np, keys, Domain.PAIR))
+        return FormatDraws(FusedDraws.for_rows(np, run_keys, unit, Domain.UNIT), FusedDraws(np, keys, Domain.PAIR))
 
     def group_cohesion(self, members: Any, state: dynamics.State, own: GroupState) -> np.ndarray:
         """formats.group.group_cohesion on the state before the session."""
