@@ -295,6 +295,12 @@ class Draws:
         """The draws of a subset of rows (integer indices; along the first axis of a key matrix)."""
         return replace(self, keys=self.xp.take(self.keys, rows, axis=0))
 
+    def kept(self) -> Draws:
+        """These draws, for numbers used within one session and not kept past it: the fused kernel's
+        draws (simulation.jit.draws.FusedDraws) then write them into buffers reused from session to
+        session; here they are new arrays anyway."""
+        return self
+
     def sample(self, names: tuple[str, ...], session: int = 0) -> tuple[Array, ...]:
         """One array per named single-draw process, for ``session`` (0: the intake draws). Processes
         that share a stream are served by one hash."""

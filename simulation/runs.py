@@ -277,16 +277,20 @@ class Course:
         join) and, when compacting, drop them: a unit leaves whole, so that the members of a unit
         stay contiguous and the per-row matrices stay aligned."""
         xp = self.xp
-        remaining = self.state.active
-        if self.format.adds_to_session:
-            alive = self.state.active | (self.members.start > self.session)
-            matrix, valid = unit_matrix(xp, self.members, alive, False)
-            remaining = xp.any(matrix & valid, axis=1)
-        leaving = xp.nonzero(~remaining)[0]
-        where = to_numpy(xp.take(self.position, leaving))
-        for name, values in _host(_compact(xp, self.state, leaving)).items():
+        if not self.running:  # the pass has ended: every row leaves, as it stands
+            where, state, own = to_numpy(self.position), self.state, self._own_per_row()
+        else:
+            remaining = self.state.active
+            if self.format.adds_to_session:
+                alive = self.state.active | (self.members.start > self.session)
+                matrix, valid = unit_matrix(xp, self.members, alive, False)
+                remaining = xp.any(matrix & valid, axis=1)
+            leaving = xp.nonzero(~remaining)[0]
+            where = to_numpy(xp.take(self.position, leaving))
+            state, own = _compact(xp, self.state, leaving), _compact(xp, self._own_per_row(), leaving)
+        for name, values in _host(state).items():
             self.final[name][where] = values
-        for name, values in _host(_compact(xp, self._own_per_row(), leaving)).items():
+        for name, values in _host(own).items():
             self.final_own[name][where] = values
         if self.running:
             keep = xp.nonzero(remaining)[0]

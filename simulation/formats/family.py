@@ -150,7 +150,7 @@ class Family(Format):
             shared_weight=p.shared_alliance_weight,
             dropout_shift=p.split_dropout_weight * split,
             bond_shift=bond_shift,
-            ending_draws=at.draws.unit.sample(ENDING_DRAWS, session),
+            ending_draws=at.draws.unit.kept().sample(ENDING_DRAWS, session),  # used in this session only
             end_together=end_together,
         )
         return context, {"shared_alliance": shared, "split": split}

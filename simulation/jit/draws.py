@@ -112,7 +112,8 @@ class FusedDraws(Draws):
     buffers: dict[tuple, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def kept(self) -> FusedDraws:
-        """These draws, with each stream's draws in buffers kept for it (shared with ``self``)."""
+        """These draws, with each stream's draws in buffers kept for it (the buffers shared with
+        ``self``)."""
         return replace(self, keep=True)
 
     def _buffer(self, name: tuple, dtype: type = np.float64) -> np.ndarray:

@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 
 from simulation import dynamics
-from simulation.backend import _GOLDEN, PROCESSES, Domain, _mix_scalar
+from simulation.backend import _GOLDEN, Domain, _mix_scalar
 from simulation.dynamics.session import keep_endings
 from simulation.formats.base import FormatDraws
 from simulation.formats.group import GroupState
 from simulation.jit import cache
 from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
-from simulation.jit.draws import FusedDraws, box_muller, fill_uniforms, hash_angles, stream_offset
+from simulation.jit.draws import FusedDraws, box_muller, fill_uniforms, hash_angles, session_offsets
 from simulation.jit.tables import K, derive_terms, dose_table, parameter_table, repair_terms, trait_matrix
 from simulation.monitoring.course import expected_course
 
@@ -78,8 +78,7 @@ class FusedStepper:
         self._traits: Any = None
         self._matrix = np.empty((0, 0))
         self._before: tuple[np.ndarray, ...] = ()
-        self._flags = (np.empty(0, dtype=np.bool_),) * 3
-        self._endings = (np.empty(0, dtype=np.bool_), np.empty(0, dtype=np.int8))
+        self._buffers: dict[str, tuple[np.ndarray, ...]] = {}
         self._monitored = self._any_monitored()
 
     def take(self, keep: np.ndarray, traits: dynamics.Traits) -> None:
@@ -102,10 +101,13 @@ class FusedStepper:
             self._traits, self._matrix = traits, trait_matrix(traits, self.table, self.run_of_row)
         return self._matrix
 
-    def _per_row_buffers(self, n: int) -> None:
-        if self._flags[0].shape[0] != n:
-            self._flags = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_))
-            self._endings = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int8))
+    def _kept(self, use: str, n: int, *dtypes: type) -> tuple[np.ndarray, ...]:
+        """Per-row arrays of ``dtypes`` for ``n`` rows, kept for ``use`` from session to session (made
+        again when the row count changes): what a session computes and reads, or copies, within it."""
+        kept = self._buffers.get(use)
+        if kept is None or kept[0].shape[0] != n:
+            kept = self._buffers[use] = tuple(np.empty(n, dtype=dtype) for dtype in dtypes)
+        return kept
 
     def _copy_before(self, state: dynamics.State, names: tuple[str, ...]) -> SimpleNamespace:
         """A copy of the fields ``names`` of ``state`` (what a format reads of the state before the
@@ -129,13 +131,12 @@ class FusedStepper:
         n = state.bond.shape[0]
         formatted = isinstance(context, dynamics.Context)
         finish = not formatted or context.end_together is keep_endings
-        self._per_row_buffers(n)
         before = self._copy_before(state, reads_before) if formatted else state
         in_therapy = int(np.count_nonzero(state.active))
         record = record_arrays(in_therapy)
-        flags = self._flags if formatted else (_NO_FLAGS,) * 3
+        flags = self._kept("flags", n, np.bool_, np.bool_, np.bool_) if formatted else (_NO_FLAGS,) * 3
         weight = context.shared_weight if formatted else 0.0
-        planned_end, causes = self._endings
+        planned_end, causes = self._kept("endings", n, np.bool_, np.int8)
         noise = draws.kept()  # used within this session only
         life_event, size = noise.sample(("life_event", "life_event_size"), session)
         z = (
@@ -173,7 +174,7 @@ class FusedStepper:
 
     def group_cohesion(self, members: Any, state: dynamics.State, own: GroupState) -> np.ndarray:
         """formats.group.group_cohesion on the state before the session."""
-        cohesion = np.empty(state.bond.shape[0])
+        (cohesion,) = self._kept("cohesion", state.bond.shape[0], np.float64)
         fused_formats.group_cohesion(
             self.table, self.run_of_row, members.member, members.size, state.bond, state.goal, state.task,
             state.active, own.ties, own.witnessed, cohesion,
@@ -184,14 +185,11 @@ class FusedStepper:
         self, at: Any, before: dynamics.State, after: dynamics.State, record: Any, own: GroupState
     ) -> tuple[GroupState, dict[str, np.ndarray]]:
         """formats.group.Group.after_session, updating the group's state in place."""
-        n = after.bond.shape[0]
-        slots = [PROCESSES.slots[name] for name in ("member_rupture", "member_repair")]
-        offsets = np.asarray([stream_offset(slot.stream, at.session * slot.hashes) for slot in slots], np.uint64)
-        new_ruptures = np.empty(n, dtype=np.int8)
-        counts = (np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int16))
+        offsets = session_offsets(("member_rupture", "member_repair"), at.session)
+        new_ruptures, *counts = self._kept("group_pairs", after.bond.shape[0], np.int8, np.int16, np.int16)
         fused_formats.group_pairs(
             self.table, self.run_of_row, self._matrix, at.members.member, at.members.size, at.draws.pair.keys,
-            offsets, record.attended, record.srs_alert, record.rupture_resolved, after.unresolved > before.unresolved,
+            offsets, record.attended, record.srs_alert, record.rupture_resolved, before.unresolved, after.unresolved,
             own.ties, own.pair_open, own.pair_detected, own.pair_step, own.pair_age, own.pre_tie, own.witnessed,
             own.member_ruptures, new_ruptures, *counts,
         )  # fmt: skip
@@ -199,7 +197,7 @@ class FusedStepper:
 
     def family_figures(self, xp: Any, members: Any, alliance: np.ndarray, present: np.ndarray) -> tuple[Any, Any]:
         """formats.family.family_figures."""
-        shared, split = np.empty(alliance.shape[0]), np.empty(alliance.shape[0])
+        shared, split = self._kept("family_figures", alliance.shape[0], np.float64, np.float64)
         fused_formats.family_figures(members.member, members.size, alliance, present, shared, split)
         return shared, split
 
@@ -207,7 +205,7 @@ class FusedStepper:
         """The family's end_together (formats.family.Family.context) as a fused loop."""
 
         def end_together(planned_end: np.ndarray, cause: np.ndarray, active: np.ndarray) -> tuple[Any, Any]:
-            done, first = np.empty(cause.shape[0], dtype=np.bool_), np.empty(cause.shape[0], dtype=np.int8)
+            done, first = self._kept("family_endings", cause.shape[0], np.bool_, np.int8)
             fused_formats.family_endings(members.member, members.size, planned_end, cause, active, done, first)
             return done, first
 
