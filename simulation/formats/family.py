@@ -128,9 +128,11 @@ class Family(Format):
 
     def context(self, at: SessionInputs, state: Any, own: FamilyState) -> tuple[dynamics.Context, dict[str, Array]]:
         xp, p, members, session = at.xp, at.p, at.members, at.session
-        alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
-        figures = at.fused.family_figures if at.fused is not None else family_figures
-        shared, split = figures(xp, members, alliance, state.active)
+        if at.fused is not None:
+            shared, split = at.fused.family_figures(members, state)
+        else:
+            alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
+            shared, split = family_figures(xp, members, alliance, state.active)
         siding = (1.0 - p.therapist_neutrality) * p.siding_effect
         bond_shift = xp.where(members.size > 1, xp.where(own.sided, siding, -siding), 0.0)
 
@@ -145,7 +147,7 @@ class Family(Format):
         if at.fused is not None:
             end_together = at.fused.family_endings(members)
         context = dynamics.Context(
-            member_session=xp.zeros(alliance.shape, dtype=xp.int16) + session,
+            member_session=xp.zeros(state.bond.shape, dtype=xp.int16) + session,
             shared_alliance=shared,
             shared_weight=p.shared_alliance_weight,
             dropout_shift=p.split_dropout_weight * split,

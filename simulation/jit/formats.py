@@ -159,21 +159,25 @@ def pair_keys(run_keys, unit, member, width, salt):  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
-def family_figures(member, size, alliance, present, shared, split):  # fmt: skip
-    """formats.family.family_figures: the family's shared alliance and split on every member's row."""
+def family_figures(P, run_of_row, member, size, bond, goal, task, present, shared, split):  # fmt: skip
+    """formats.family.family_figures on the members' alliances (growth.composite, composed here): the
+    family's shared alliance and split, once per family, on every member's row."""
+    unit, unit_shared, unit_split = -1, 0.0, 0.0
     for i in range(member.shape[0]):
         first = i - member[i]
-        n = total = 0.0
-        high, low = -1.0, 2.0
-        for j in range(size[i]):
-            k = first + j
-            if present[k]:
-                n += 1.0
-                total += alliance[k]
-                high, low = max(high, alliance[k]), min(low, alliance[k])
-        mean = total / max(n, 1.0)
-        split[i] = high - low if n > 1 else 0.0
-        shared[i] = _unit(mean * (1.0 - split[i]))
+        if first != unit:
+            unit, n, total, high, low = first, 0.0, 0.0, -1.0, 2.0
+            for j in range(size[i]):
+                k = first + j
+                if present[k]:
+                    alliance = _composite(P, run_of_row[k], bond[k], goal[k], task[k])
+                    n += 1.0
+                    total += alliance
+                    high, low = max(high, alliance), min(low, alliance)
+            mean = total / max(n, 1.0)
+            unit_split = high - low if n > 1 else 0.0
+            unit_shared = _unit(mean * (1.0 - unit_split))
+        shared[i], split[i] = unit_shared, unit_split
 
 
 @njit(cache=True)

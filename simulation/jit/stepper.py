@@ -195,10 +195,14 @@ class FusedStepper:
         )  # fmt: skip
         return own, {"member_rupture": new_ruptures}
 
-    def family_figures(self, xp: Any, members: Any, alliance: np.ndarray, present: np.ndarray) -> tuple[Any, Any]:
-        """formats.family.family_figures."""
-        shared, split = self._kept("family_figures", alliance.shape[0], np.float64, np.float64)
-        fused_formats.family_figures(members.member, members.size, alliance, present, shared, split)
+    def family_figures(self, members: Any, state: dynamics.State) -> tuple[np.ndarray, np.ndarray]:
+        """formats.family.family_figures on the state before the session (the alliances composed in
+        the loop)."""
+        shared, split = self._kept("family_figures", state.bond.shape[0], np.float64, np.float64)
+        fused_formats.family_figures(
+            self.table, self.run_of_row, members.member, members.size, state.bond, state.goal, state.task,
+            state.active, shared, split,
+        )  # fmt: skip
         return shared, split
 
     def family_endings(self, members: Any) -> Any:
