@@ -15,6 +15,10 @@ Every rule is written out again here, in the order of ``dynamics.step_session``,
 rule on one side and not the other shows up as a disagreement. Where the kernel uses an array trick,
 this file does the plain thing: the five repair steps are tried one by one until one fails (the kernel
 draws the geometric number of successes from one uniform).
+
+The family format has a per-agent counterpart below; the group format (ties, cohesion, member-member
+ruptures and the cushioned harm of a member's unresolved rupture with the leader, docs/ODD.md 7.16 and
+7.19) has none, so its two kernels are checked against each other only (tests/test_fused.py).
 """
 
 from __future__ import annotations

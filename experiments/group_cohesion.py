@@ -14,7 +14,7 @@ INTRO = """
 Closed groups of {levels} members (the group format, one leader per group), each member with their
 own alliance with the leader and ties to the other members. `cohesion_weight` is how much of what a
 member acts on (attendance, dropout, symptom change) is the group's cohesion rather than their
-alliance with the leader (default 0.9).
+alliance with the leader (default 0.85).
 Cohesion blends the member's ties to the others present with the group's mean alliance and what the
 member has witnessed of the others' ruptures (repaired: up; left unresolved: down). Each replicate
 meets the same {clients} people at every point (`paired = true`). `dropout` is the share of

@@ -2,7 +2,7 @@
 SEED + r) that share one population truth, the standard models fitted to each, and per estimator its
 bias, RMSE and 95 % interval coverage of the population value over the replicates.
 
-    python experiments/synthetic_study.py                 # -> results/synthetic_study/ (about 10 minutes)
+    python experiments/synthetic_study.py                 # -> results/synthetic_study/ (about 15 minutes)
     python experiments/synthetic_study.py --replicates 5  # a quick look
 
 Estimators (statsmodels MixedLM with therapist random intercepts, REML; semopy for the CFA):
@@ -20,6 +20,14 @@ Estimators (statsmodels MixedLM with therapist random intercepts, REML; semopy f
    standardized goal loading against the data set's true (latent-response) one (treating 5-point
    items as continuous attenuates it), and how often a chi-square difference test (p < .05) prefers
    three factors to one for the therapist form.
+
+A second part (``dropout.csv``) takes the missingness mechanism from the model to a known one: the
+imposed dropout (``imposed_dropout``, simulation.synthetic.dropout) with no dropout at all, a constant
+hazard per session, a hazard on the observed ORS decline (MAR: the MNAR dial at 0) and the same with the
+dial at 4 (MNAR). Per condition, the bias of two estimators of the no-dropout mean change: the
+complete-case mean ORS change, and the inverse-probability-weighted one (each completer weighted by
+one over their chance of completing, from a discrete-time logistic model of dropout on the observed
+ORS decline from intake: what an analyst can fit, and correctly specified under MAR).
 """
 
 from __future__ import annotations
@@ -134,20 +142,80 @@ def study(
     table = pd.DataFrame(per_replicate)
     table["error"] = table["estimate"] - table["truth"]
     table["covered"] = (table["error"].abs() <= Z * table["se"]).where(table["se"].notna())
-    summary = (
-        table.groupby(["condition", "estimand"], sort=False)
+    return table, error_summary(table, ["condition", "estimand"], coverage=("covered", "mean"))
+
+
+def error_summary(table: pd.DataFrame, by: list[str], **more: tuple) -> pd.DataFrame:
+    """Per group of ``table`` (one row per replicate, with its ``error``): the truth, the mean estimate,
+    bias with its Monte Carlo error, RMSE, the aggregates ``more`` and the number of replicates."""
+    return (
+        table.groupby(by, sort=False)
         .agg(
             truth=("truth", "mean"),
             mean_estimate=("estimate", "mean"),
             bias=("error", "mean"),
+            bias_mc_error=("error", "sem"),
             rmse=("error", lambda errors: float(np.sqrt(np.mean(errors**2)))),
-            coverage=("covered", "mean"),
-            replicates=("seed", "size"),
+            **more,
+            replicates=("error", "size"),
         )
         .reset_index()
     )
-    summary["bias_mc_error"] = table.groupby(["condition", "estimand"], sort=False)["error"].sem().to_numpy()
-    return table, summary
+
+
+DROPOUT_CONDITIONS = {
+    "no dropout": Params(imposed_dropout=True, imposed_dropout_rate=0.0),
+    "constant hazard per session": Params(imposed_dropout=True, imposed_dropout_ors_weight=0.0),
+    "observed ORS (MAR, dial 0)": Params(imposed_dropout=True),
+    "observed ORS + dial 4 (MNAR)": Params(imposed_dropout=True, dropout_wellbeing_weight=4.0),
+}
+DROPOUT_ESTIMATORS = ("complete case", "inverse probability weighted")
+
+
+def at_risk(data) -> pd.DataFrame:
+    """The observed person-sessions at risk of dropout: every session of a client who dropped out, every
+    session but the last of one who did not, with whether the course ended there and the observed
+    decline from intake (intake ORS minus the last observed ORS total) per 10 ORS points."""
+    clients = data.clients.set_index("client_id")
+    rows = data.sessions[["client_id", "session", "ors_total"]].copy()
+    last = rows.groupby("client_id")["session"].transform("max")
+    rows["ended"] = ((rows["session"] == last) & rows["client_id"].map(clients["dropped_out"])).astype(float)
+    rows = rows[(rows["ended"] == 1) | (rows["session"] < last)]
+    last_ors = rows["ors_total"].astype(float).groupby(rows["client_id"]).ffill()
+    rows["decline"] = (rows["client_id"].map(clients["ors_intake"].astype(float)) - last_ors) / 10
+    return rows.dropna(subset=["decline"])
+
+
+def weighted_change(data) -> float:
+    """Inverse-probability-weighted mean ORS change of the completers (Hajek): each weighted by one over
+    the product of (1 - dropout hazard) over the sessions they were at risk, the hazard from a logistic
+    model of dropout on the observed decline."""
+    rows = at_risk(data)
+    fit = smf.logit("ended ~ decline", rows).fit(disp=0)
+    rows["stay"] = np.log1p(-fit.predict(rows))
+    completers = data.clients.loc[~data.clients["dropped_out"], ["client_id", "change"]].dropna()
+    weights = 1.0 / np.exp(completers["client_id"].map(rows.groupby("client_id")["stay"].sum()).fillna(0.0))
+    return float(np.average(completers["change"].astype(float), weights=weights))
+
+
+def dropout_study(replicates: int, therapists: int, caseload: int, first_seed: int = SEED) -> pd.DataFrame:
+    """Per imposed-dropout condition and estimator: the no-dropout mean change (the population value,
+    the same in every condition: the imposed dropout leaves the no-dropout course alone), the mean
+    estimate, bias with its Monte Carlo error, RMSE, and the mean share of clients who dropped out."""
+    truth = population_values(Params(), "individual", 0)["values"]["no_dropout_change"]["value"]
+    rows = []
+    for condition, params in DROPOUT_CONDITIONS.items():
+        for seed in range(first_seed, first_seed + replicates):
+            data = generate(params, therapists, caseload, seed, population_clients=0)
+            completers = data.clients.loc[~data.clients["dropped_out"], "change"].astype(float)
+            dropped = float(data.clients["dropped_out"].mean())
+            has_dropouts = dropped > 0
+            estimates = (completers.mean(), weighted_change(data) if has_dropouts else completers.mean())
+            for estimator, estimate in zip(DROPOUT_ESTIMATORS, estimates, strict=True):
+                rows.append({"condition": condition, "estimator": estimator, "estimate": estimate, "dropout": dropped})
+    table = pd.DataFrame(rows).assign(truth=truth)
+    table["error"] = table["estimate"] - truth
+    return error_summary(table, ["condition", "estimator"], dropout=("dropout", "mean"))
 
 
 def plot(summary: pd.DataFrame, replicates: int, folder: Path) -> None:
@@ -196,7 +264,10 @@ def main() -> None:
     summary.to_csv(folder / "summary.csv", index=False)
     plot(summary, args.replicates, folder)
     print(summary.to_string(index=False, float_format=lambda value: f"{value:.3f}"))
-    print(f"Wrote {folder}/ (summary.csv, replicates.csv, study.png)")
+    dropout = dropout_study(args.replicates, args.therapists, args.caseload)
+    dropout.to_csv(folder / "dropout.csv", index=False)
+    print(dropout.to_string(index=False, float_format=lambda value: f"{value:.3f}"))
+    print(f"Wrote {folder}/ (summary.csv, replicates.csv, study.png, dropout.csv)")
 
 
 if __name__ == "__main__":

@@ -265,6 +265,8 @@ PROCESSES = Registry(
             draws=3,
             per_session=False,
         ),
+        # the synthetic data sets' imposed dropout (simulation.synthetic.dropout), drawn between sessions
+        Process("imposed_dropout", Domain.CLIENT, "uniform", "synthetic dropout imposed after a session"),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""

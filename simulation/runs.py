@@ -260,6 +260,23 @@ class Course:
         self.traits = dynamics.relation_traits(self.xp, self.params, *self.trait_sources)
         self.host_traits = _host(self.traits)
 
+    def end_courses(self, ended: Any, cause: int) -> None:
+        """End, as dropouts for ``cause`` (a DROPOUT_CAUSES code), the courses of the rows in therapy
+        where ``ended`` (a boolean array over the course's rows) holds, after the session just
+        simulated: a course ended from outside the kernel (simulation.synthetic.dropout)."""
+        xp, state = self.xp, self.state
+        ended = ended & state.active
+        self.state = dataclasses.replace(
+            state,
+            active=state.active & ~ended,
+            dropped_out=state.dropped_out | ended,
+            dropout_cause=xp.where(ended, xp.asarray(cause, dtype=state.dropout_cause.dtype), state.dropout_cause),
+        )
+        self.in_therapy_count = int(xp.sum(xp.astype(self.state.active, xp.int64)))
+        if self.running and self.in_therapy_count == 0 and self.session >= self.last_start:
+            self.running = False
+            self._retire()
+
     def _require_rows_in_place(self) -> None:
         """Edits address rows by their index at intake: a compacting course moves them."""
         if self.trait_sources is None:

@@ -5,12 +5,13 @@ timing definitions are those of docs/ODD.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation import dynamics, measures
+from simulation import dynamics, layout, measures
 from simulation.backend import DEFAULT_BACKEND
 from simulation.config import PARAMETERS, Params
 from simulation.formats import Format, get_format
@@ -39,6 +40,9 @@ RECORDED_SESSION_COLUMNS = (
 """The sessions table's columns that the session update records (the reference model's too)."""
 SESSION_COLUMNS = (*RECORDED_SESSION_COLUMNS, *monitoring_record.SESSION_COLUMNS)
 """The sessions table's columns: those recorded, then the routine outcome monitoring's signals."""
+TABLED_AS_FLOAT32 = ("bond", "goal", "task", "alliance_therapist", "wellbeing")
+"""Recorded fields that only the sessions table reads, in float32: laid out in float32 at once (the
+client-view ``alliance`` is tabled in float32 too, but the early-alliance figure reads it in float64)."""
 
 
 @dataclass(frozen=True)
@@ -58,40 +62,49 @@ class Tables:
 
 
 def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int8), categories=list(categories))
+    return pd.Categorical.from_codes(codes.astype(np.int8), dtype=_categories(categories))
+
+
+@cache
+def _categories(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The dtype of a categorical column (made once: pandas checks the categories each time it makes one)."""
+    return pd.CategoricalDtype(list(categories))
 
 
 def _whole_points(values: np.ndarray) -> pd.arrays.IntegerArray:
     """Instrument totals as nullable small integers (missing where the session was missed)."""
-    missing = np.isnan(values)
-    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int8), missing)
+    points, missing = np.empty(values.shape, dtype=np.int8), np.empty(values.shape, dtype=bool)
+    layout.whole_points(values, points, missing)
+    return pd.arrays.IntegerArray(points, missing)
 
 
 def session_arrays(
-    result: CourseResult, names: tuple[str, ...] | None = None
+    result: CourseResult, names: tuple[str, ...] | None = None, dtypes: dict[str, Any] | None = None
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Session records laid out client-major: (columns, row index of each table row, offsets); the
-    columns are ``session`` and the record fields ``names`` (all of them by default).
+    columns are ``session`` and the record fields ``names`` (all of them by default), each in its
+    dtype in ``dtypes`` if named there (converted as astype does), else in the record's.
 
     A client in therapy at session s was in therapy at every earlier session since their first
     (``rows.start``: 1, except for members who join an open group later), so its rows are sessions
     start..start + L - 1 without gaps; table row (client c, session s) sits at offset[c] + s - start[c].
-    Each column is gathered once from the session-major records joined end to end (one gather per
-    column, not one scatter per column and session).
+    Each column is placed in one pass from the session-major records joined end to end
+    (simulation.layout).
     """
     n = len(result.rows)
-    lengths = np.zeros(n, dtype=np.int64)
-    for _, positions, _ in result.sessions:
-        lengths[positions] += 1
+    sizes = np.array([positions.size for _, positions, _ in result.sessions], dtype=np.int64)
+    numbers = np.array([session for session, _, _ in result.sessions], dtype=np.int64)
+    positions = np.concatenate([np.empty(0, np.int64), *(positions for _, positions, _ in result.sessions)])
+    lengths = np.bincount(positions, minlength=n)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     start = result.rows.start.astype(np.int64)
-    at = np.concatenate([offsets[positions] + session - start[positions] for session, positions, _ in result.sessions])
-    source = np.empty(at.size, dtype=np.int64)
-    source[at] = np.arange(at.size)  # the session-major place of each client-major row
-    sessions = [np.full(positions.size, session, dtype=np.int16) for session, positions, _ in result.sessions]
-    columns = {"session": np.concatenate(sessions).take(source)}
+    at = layout.client_major_rows(positions.astype(np.int64, copy=False), numbers, sizes, offsets, start)
+    columns = {"session": np.empty(at.size, dtype=np.int16)}
+    layout.session_numbers(offsets, lengths, start, columns["session"])
     for name in (result.sessions[0][2] if result.sessions else ()) if names is None else names:
-        columns[name] = np.concatenate([record[name] for _, _, record in result.sessions]).take(source)
+        values = np.concatenate([record[name] for _, _, record in result.sessions])
+        columns[name] = np.empty(at.size, dtype=(dtypes or {}).get(name, values.dtype))
+        layout.place(columns[name], at, values)
     return columns, np.repeat(np.arange(n), lengths), offsets
 
 
@@ -110,7 +123,7 @@ def table_columns(runs: list[Run], result: CourseResult, run_column: bool) -> Ta
     """The columns of the sessions, clients and (group and family formats) unit tables of a pass;
     sessions and clients lead with a ``run`` column if ``run_column``. The format adds its label
     columns after ``therapist_id`` and its own columns last (simulation.formats.base.Format)."""
-    columns, row_of, offsets = session_arrays(result)
+    columns, row_of, offsets = session_arrays(result, dtypes=dict.fromkeys(TABLED_AS_FLOAT32, np.float32))
     rows, traits, final = result.rows, result.traits, result.final
     format_ = get_format(result.format)
     client_id = rows.client + 1
@@ -134,7 +147,7 @@ def table_columns(runs: list[Run], result: CourseResult, run_column: bool) -> Ta
         "stage": _categorical(columns["stage"], dynamics.STAGES),
         "attended": columns["attended"],
         **{
-            name: columns[name].astype(np.float32)
+            name: columns[name] if name in TABLED_AS_FLOAT32 else columns[name].astype(np.float32)
             for name in ("bond", "goal", "task", "alliance", "alliance_therapist", "wellbeing")
         },
         "rupture": columns["rupture"],

@@ -467,15 +467,16 @@ def test_figures_refuse_a_damaged_run_naming_the_file(tmp_path, finished_run, ca
 
 
 class FullDiskWriter(pq.ParquetWriter):
-    """A Parquet writer on a full disk: writing fails with ENOSPC, and closing it afterwards fails as
-    pyarrow's does ('Operation on closed file'), which used to hide the first error."""
+    """A Parquet writer on a full disk: writing fails with ENOSPC, and writing or closing that writer
+    afterwards fails as pyarrow's does ('Operation on closed file'), which used to hide the first error.
+    Each writer fails on its own (``alliance run`` writes its files on threads of their own)."""
 
     failed = False
 
     def write_table(self, *args, **kwargs):
-        if FullDiskWriter.failed:
+        if self.failed:
             raise pa.ArrowInvalid("Operation on closed file")
-        FullDiskWriter.failed = True
+        self.failed = True
         raise OSError(errno.ENOSPC, "No space left on device")
 
 

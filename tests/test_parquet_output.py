@@ -1,14 +1,18 @@
 """`alliance run`'s Parquet path: tables go to Arrow straight from their column arrays, exactly as
 ``pa.Table.from_pandas`` of their DataFrames would (so the files keep their bytes and pandas reads
-them back as before), and the background writer does its work in order and hands its errors back."""
+them back as before); the background writer does its work in order, finishes it (closes the file)
+only when nothing failed, and hands its errors back; a stream's checksum, kept while writing, is the
+file's; float columns carry no min/max statistics, every other column does."""
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from simulation.config import Params
 from simulation.runs import Rows, Run, simulate_rows
-from simulation.store.parquet import BackgroundWriter, arrow_table
+from simulation.store.manifest import checksum
+from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_table
 from simulation.tables import table_columns
 
 
@@ -29,10 +33,10 @@ def test_arrow_tables_from_arrays_equal_those_from_the_dataframes(format_name):
 
 def test_the_background_writer_works_in_order_and_raises_its_error_in_the_caller():
     done = []
-    with BackgroundWriter(done.append) as writer:
+    with BackgroundWriter(done.append, finish=lambda: done.append("finished")) as writer:
         for piece in range(5):
             writer.put(piece)
-    assert done == [0, 1, 2, 3, 4]
+    assert done == [0, 1, 2, 3, 4, "finished"]
 
     def fail_on_two(piece: int) -> None:
         if piece == 2:
@@ -40,7 +44,25 @@ def test_the_background_writer_works_in_order_and_raises_its_error_in_the_caller
         done.append(piece)
 
     done.clear()
-    with pytest.raises(OSError, match="No space left"), BackgroundWriter(fail_on_two) as writer:
+    finish = lambda: done.append("finished")  # noqa: E731
+    with pytest.raises(OSError, match="No space left"), BackgroundWriter(fail_on_two, finish=finish) as writer:
         for piece in range(6):
             writer.put(piece)
-    assert done == [0, 1]  # nothing after the error is written
+    assert done == [0, 1]  # nothing after the error is written, and the work is not finished
+
+
+def test_a_stream_keeps_its_files_checksum_and_leaves_float_statistics_out(tmp_path, monkeypatch):
+    monkeypatch.setattr(ParquetStream, "ROW_GROUP", 100)  # several row groups, written while pieces come
+    runs = [Run(Params(), 120, 5)]
+    stream = ParquetStream(tmp_path / "sessions.parquet")
+    for start in (0, 60):
+        result = simulate_rows(runs, Rows.of_runs(runs, start, start + 60))
+        stream.write(arrow_table(table_columns(runs, result, run_column=False).sessions))
+    stream.close()
+    assert stream.checksum == checksum(tmp_path / "sessions.parquet")
+    metadata = pq.ParquetFile(tmp_path / "sessions.parquet").metadata
+    assert metadata.num_row_groups > 2
+    for index in range(metadata.num_columns):
+        column = metadata.row_group(0).column(index)
+        is_float = column.physical_type in ("FLOAT", "DOUBLE")
+        assert column.is_stats_set != is_float, column.path_in_schema

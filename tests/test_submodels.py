@@ -374,21 +374,46 @@ def test_the_individual_seam_hands_every_input_back_and_the_member_seam_blends()
     assert dynamics.at_intake(xp, False, bond, lambda: alliance) is alliance
 
 
+# --- 7.19 the group's cushion of rupture harm -------------------------------------------------------
+
+
+def test_a_group_member_bears_the_share_of_rupture_harm_that_cohesion_leaves():
+    """A member bears 1 - leader_rupture_cushion x cohesion_weight of an unresolved leader rupture's
+    lasting harm (life events untouched); individuals and family members bear all of it, and with the
+    cushion at 0 a group member does too."""
+    from simulation.formats.group import cushioned_harm_share
+
+    p = Params(cohesion_weight=0.8, leader_rupture_cushion=0.5)
+    assert cushioned_harm_share(p) == pytest.approx(0.6)
+    assert cushioned_harm_share(Params(leader_rupture_cushion=0.0)) == 1.0
+    assert cushioned_harm_share(Params(cohesion_weight=1.0, leader_rupture_cushion=1.0)) == 0.0
+    expired, severity, no_event = np.array([True, False]), np.full(2, 0.2), (np.ones(2), np.ones(2))
+    harm = dynamics.lasting_harm(xp, p, expired, severity, no_event, cushioned_harm_share(p))
+    np.testing.assert_allclose(harm, [p.rupture_harm * 0.2 * 0.6, 0.0])
+    event = (np.zeros(2), np.full(2, np.exp(-1.0)))  # a life event of mean size on both rows
+    np.testing.assert_allclose(
+        dynamics.lasting_harm(xp, p, np.zeros(2, bool), severity, event, 0.6), [p.life_event_impact] * 2
+    )
+    member = dynamics.Context(member_session=np.ones(2), shared_alliance=np.ones(2), shared_weight=0.5, bond_shift=None)
+    assert dynamics.INDIVIDUAL.rupture_harm_share == 1.0 and member.rupture_harm_share == 1.0
+
+
 # --- the package and docs/ODD.md section 7 name each other ------------------------------------------
 
 
 def odd_submodels() -> dict[str, set[tuple[str, str]]]:
     """ODD 7.x subsection -> the (module, function) pairs its heading names: `simulation.dynamics.m.f`,
-    or `simulation.dynamics.m`: `f`, `g` (clauses split at semicolons)."""
+    or `simulation.dynamics.m`: `f`, `g` (clauses split at semicolons); a format's submodel is named
+    the same way in `simulation.formats.m`."""
     section = ODD.read_text(encoding="utf-8").split("## 7. Submodels", 1)[1].split("\n## ", 1)[0]
     found: dict[str, set[tuple[str, str]]] = {}
     for number, heading in re.findall(r"\*\*(7\.\d+) [^*]+\*\* \(((?:[^()]|\([^()]*\))*)\)", section):
         named = found.setdefault(number, set())
         for clause in heading.split(";"):
-            listed = re.search(r"`(simulation\.dynamics\.\w+)`: (.*)", clause, re.S)
+            listed = re.search(r"`(simulation\.(?:dynamics|formats)\.\w+)`: (.*)", clause, re.S)
             if listed:
                 named |= {(listed[1], name) for name in re.findall(r"`(\w+)`", listed[2])}
-            named |= set(re.findall(r"`(simulation\.dynamics\.\w+)\.(\w+)`", clause))
+            named |= set(re.findall(r"`(simulation\.(?:dynamics|formats)\.\w+)\.(\w+)`", clause))
     return found
 
 
@@ -397,7 +422,7 @@ def test_odd_section_7_and_the_modules_name_each_other():
     subsection; every submodel module is named by ODD 7, under each subsection its docstring names."""
     named_by: dict[str, set[str]] = {}
     subsections = odd_submodels()
-    assert sorted(subsections, key=lambda number: int(number[2:])) == [f"7.{k}" for k in range(1, 19)]
+    assert sorted(subsections, key=lambda number: int(number[2:])) == [f"7.{k}" for k in range(1, 20)]
     for number, references in subsections.items():
         for module_name, function in references:
             module = importlib.import_module(module_name)

@@ -32,7 +32,7 @@ def test_replay_with_delta_zero_is_the_data_sets_own_course_to_the_bit(data):
     state, bit for bit, as the compacting pass that made the data set."""
     design = make_design(Params(), 20, 20, SEED)
     run = design.run()
-    same = replay(run, 0, design.n_clients, delta=0.0, at_session=3)
+    same = replay(run, 0, design.n_clients, delta=0.0, at_session=3).final
     made = simulate_rows([run], Rows.of_runs([run], 0, design.n_clients)).final
     for name, values in made.items():
         assert np.array_equal(same[name], values, equal_nan=True), name

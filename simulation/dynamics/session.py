@@ -29,6 +29,7 @@ class FormatContext:
     so the individual session update computes exactly the plain operations."""
 
     dropout_shift: Array | None = None  # log-odds added to disengaged dropout
+    rupture_harm_share: float | Array = 1.0  # share of an unresolved rupture's lasting harm borne (0-1)
 
     def own_session(self, session: int) -> int | Array:
         """Each client's own session number at the unit's session ``session``."""
@@ -80,6 +81,8 @@ class Context(FormatContext):
     ending_draws: tuple[Array, Array, Array] | None = None  # dropout draws shared by a unit that ends together
     end_together: Callable[[Array, Array, Array], tuple[Array, Array]] = keep_endings  # (planned_end, cause,
     #                        active) -> (planned_end, cause) for the whole unit
+    rupture_harm_share: float | Array = 1.0  # share of the lasting harm of an unresolved rupture with the
+    #                        therapist a member bears (0-1; the group's cohesion cushions it)
 
     def own_session(self, session: int) -> Array:
         return self.member_session
@@ -196,7 +199,7 @@ def step_session(
     ceiling, (bond, goal, task), stage = lasting_deficit(xp, p, s.ceiling, severity, expired, repaired, stage)
     alliance = composite(xp, p, bond, goal, task)
     acted = context.acted_on(alliance)
-    harm = lasting_harm(xp, p, expired, severity, u.life_events)  # 7.13
+    harm = lasting_harm(xp, p, expired, severity, u.life_events, context.rupture_harm_share)  # 7.13
     wellbeing, setback = week_of_symptoms(xp, p, t, s, stage, acted, attended, harm, u.symptom_noise)
     course = dict(bond=bond, goal=goal, task=task, ceiling=ceiling, stage=stage, wellbeing=wellbeing, setback=setback)
     counts = tallies(xp, s, attended, onset, resolved, expired, stage)

@@ -1,5 +1,6 @@
 """ODD 7.13 Symptom change: latent well-being (ORS points) over the week, with the lasting harm of
-life events and of ruptures left unresolved (7.12)."""
+life events and of ruptures left unresolved (7.12), of which a group member bears the share their
+group's cohesion leaves (7.19)."""
 
 from __future__ import annotations
 
@@ -77,10 +78,19 @@ def life_event_loss(xp: Any, p: Any, occurs_u: Array, size_u: Array) -> Array:
     return xp.where(occurs_u < p.life_event_rate, -p.life_event_impact * xp.log(size_u), 0.0)
 
 
-def lasting_harm(xp: Any, p: Any, expired: Array, severity: Array, life_event_draws: tuple[Array, Array]) -> Array:
-    """This week's lasting harm (ORS points): ``rupture_harm`` x severity for a rupture left unresolved
+def lasting_harm(
+    xp: Any,
+    p: Any,
+    expired: Array,
+    severity: Array,
+    life_event_draws: tuple[Array, Array],
+    rupture_share: float | Array = 1.0,
+) -> Array:
+    """This week's lasting harm (ORS points): ``rupture_harm`` x severity x ``rupture_share`` (0-1, the
+    share of it the client bears: 1 alone, less for a group member, 7.19) for a rupture left unresolved
     this week (7.12), plus a life event (attended or not, whatever the alliance)."""
-    return xp.where(expired, p.rupture_harm * severity, 0.0) + life_event_loss(xp, p, *life_event_draws)
+    rupture = xp.where(expired, p.rupture_harm * severity * rupture_share, 0.0)
+    return rupture + life_event_loss(xp, p, *life_event_draws)
 
 
 def week_of_symptoms(

@@ -21,6 +21,9 @@ Per session:
   left unresolved (member-leader or member-member) costs ``witness_unresolved_loss`` cohesion, each
   one repaired gives ``witness_repair_gain``.
 - ties grow in every session both members attend (``tie_growth_rate``).
+- *cushioned rupture harm* (ODD 7.19): a member bears only 1 - ``leader_rupture_cushion`` x
+  ``cohesion_weight`` of the lasting harm of a rupture with the leader left unresolved
+  (:func:`cushioned_harm_share`): the group holds a member through a rupture with the leader.
 
 Members attend, drop out and end their course individually. In open groups (``open_groups``) half the
 seats (rounded up) start at session 1 and the others join one at a time, one every
@@ -68,6 +71,13 @@ class GroupState:
     pre_tie: Array
     witnessed: Array  # cohesion gained (+) or lost (-) by witnessing the others' ruptures, -1 to 1
     member_ruptures: Array  # member-member ruptures this member was part of
+
+
+def cushioned_harm_share(p: Any) -> float | Array:
+    """The share (0-1) of the lasting harm of an unresolved rupture with the leader (7.12, 7.13) that a
+    member bears: 1 - ``leader_rupture_cushion`` x ``cohesion_weight``. The more of what holds a member
+    is the group, the less a rupture with the leader alone sets them back."""
+    return 1.0 - p.leader_rupture_cushion * p.cohesion_weight
 
 
 def group_cohesion(
@@ -156,6 +166,7 @@ class Group(Format):
             shared_weight=p.cohesion_weight,
             dropout_shift=None if at.fused is not None else xp.zeros_like(cohesion),  # none: the fused
             bond_shift=None if at.fused is not None else xp.zeros_like(cohesion),  # kernel skips a zero shift
+            rupture_harm_share=cushioned_harm_share(p),
         )
         return context, {"cohesion": cohesion}
 

@@ -36,7 +36,7 @@ class GroupParams:
         "groups",
     )
     cohesion_tie_weight: float = param(
-        0.95,
+        0.8,
         0.0,
         1.0,
         "weight",
@@ -44,12 +44,21 @@ class GroupParams:
         "groups",
     )
     cohesion_weight: float = param(
-        0.97,
+        0.85,
         0.0,
         1.0,
         "weight",
         "Weight of the member's cohesion (vs their alliance with the leader) in what they act on: "
         "attendance, dropout and symptom change.",
+        "groups",
+    )
+    leader_rupture_cushion: float = param(
+        1.0,
+        0.0,
+        1.0,
+        "share",
+        "How far the group's cohesion cushions the lasting harm of a member's rupture with the leader left "
+        "unresolved: the member bears 1 - leader_rupture_cushion x cohesion_weight of it (0: all of it).",
         "groups",
     )
     member_rupture_base_logit: float = param(

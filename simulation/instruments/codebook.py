@@ -317,6 +317,13 @@ COLUMNS: dict[str, Column] = {
         "true/false",
         "true, false",
     ),
+    "imposed_dropout_session": Column(
+        "imposed_dropout data sets: the client's session after which the imposed dropout (hazard from the "
+        "observed ORS, and with dropout_wellbeing_weight above 0 from latent well-being) ended the course",
+        "session",
+        "1-52",
+        "the imposed dropout did not end the course",
+    ),
     "wai_therapist_dyad": Column(
         "standard normal draw of the therapist's lasting misjudgement of this client (times wai_therapist_dyad_sd)",
         "z",

@@ -68,14 +68,14 @@ def uniforms(key: np.uint64, offset: np.uint64) -> tuple[float, float]:
     return (high + 0.5) * 2.0**-32, (low + 0.5) * 2.0**-32
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_uniforms(keys: np.ndarray, offset: np.uint64, first: np.ndarray, second: np.ndarray) -> None:
     """The two uniforms of one hash for every row, into ``first`` and ``second``."""
     for i in range(keys.shape[0]):
         first[i], second[i] = uniforms(keys[i], offset)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def hash_angles(keys: np.ndarray, offset: np.uint64, first: np.ndarray, angle: np.ndarray) -> None:
     """Box-Muller's first steps for every row: the first uniform of one hash into ``first`` (for
     numpy's log) and the angle, the second uniform in float32 times 2 pi in float32, into ``angle``
@@ -85,7 +85,7 @@ def hash_angles(keys: np.ndarray, offset: np.uint64, first: np.ndarray, angle: n
         angle[i] = np.float32(second) * _TWO_PI32
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def box_muller(log_first, cosine, sine, first, second):  # fmt: skip
     """Box-Muller's last steps for every row, into ``first`` and ``second``: from numpy's log of the
     first uniform (``log_first``) and the float32 cosine and sine of the angle, the radius

@@ -26,7 +26,7 @@ NO_CAUSE = 127  # as simulation.formats.family.NO_CAUSE: above every dropout cau
 KERNELS = ("group_cohesion", "group_pairs", "family_figures", "family_endings", "pair_keys")
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def group_cohesion(P, run_of_row, member, size, bond, goal, task, active, ties, witnessed, cohesion):  # fmt: skip
     """formats.group.group_cohesion: each member's cohesion from their ties to the other members in
     therapy, the mean alliance of the members in therapy and what they have witnessed; for the members
@@ -55,7 +55,7 @@ def group_cohesion(P, run_of_row, member, size, bond, goal, task, active, ties, 
         cohesion[i] = _unit(weight * mean_tie + (1.0 - weight) * mean_alliance + witnessed[i])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def group_pairs(
     P, run_of_row, M, member, size, pair_keys, offset, attended, srs_alert, resolved_leader, unresolved_before,
     unresolved_after, ties, pair_open, pair_detected, pair_step, pair_age, pre_tie, witnessed, member_ruptures,
@@ -144,7 +144,7 @@ def group_pairs(
         witnessed[i] = min(max(witnessed[i] + (1.0 if attended[i] else 0.0) * change, -1.0), 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def pair_keys(run_keys, unit, member, width, salt):  # fmt: skip
     """The pair draws' keys of formats.base.format_draws (backend.Draws.for_rows with the pair index
     (unit, lower member, higher member) of each row and member j), by the same integer operations."""
@@ -158,7 +158,7 @@ def pair_keys(run_keys, unit, member, width, salt):  # fmt: skip
     return keys
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def family_figures(P, run_of_row, member, size, bond, goal, task, present, shared, split):  # fmt: skip
     """formats.family.family_figures on the members' alliances (growth.composite, composed here): the
     family's shared alliance and split, once per family, on every member's row."""
@@ -180,7 +180,7 @@ def family_figures(P, run_of_row, member, size, bond, goal, task, present, share
         shared[i], split[i] = unit_shared, unit_split
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def family_endings(member, size, planned_end, cause, active, done, first_cause):  # fmt: skip
     """The family's end_together: its planned ending when every member's is due (or over), and the
     first dropout cause (lowest code) of a member who leaves, on every member's row."""

@@ -11,7 +11,8 @@ draws are counter-based, so skipping one changes no other).
 
 What a format adds (dynamics.Context, ODD 7.16) arrives as per-row arrays, empty where the format adds
 nothing: each member's own session, the unit's figure they act on and its weight, the therapist's
-siding, a dropout shift and the unit's shared ending draws. A unit that ends together (the family)
+siding, a dropout shift, the unit's shared ending draws and the share of an unresolved rupture's
+lasting harm a member bears. A unit that ends together (the family)
 asks for ``finish=False``: the kernel then leaves each row's planned ending and dropout cause for the
 format to combine, and :func:`end_courses` closes the courses after.
 """
@@ -93,10 +94,11 @@ def _weakness(P: np.ndarray, r: int, alliance: float) -> float:
     return _unit((threshold - alliance) / (threshold + 1e-9))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def fused_session(
     P, run_of_row, M, dose, keys, offset, z, s, rec, flags, session, own_sessions, shared, shared_weight,
-    bond_shift, dropout_shift, unit_draws, expected, band_edges, monitored, finish, planned_end, causes,
+    harm_share, bond_shift, dropout_shift, unit_draws, expected, band_edges, monitored, finish, planned_end,
+    causes,
 ):  # fmt: skip
     """One session for every row of state ``s`` (a tuple of the State's arrays, in field order),
     updated in place; the record goes into ``rec`` (SessionRecord's fields in order), one entry per
@@ -254,7 +256,7 @@ def fused_session(
             bond, goal, task = min(bond, ceiling), min(goal, ceiling), min(task, ceiling)
             if stage == codes.WORKING and severity > P[r, K.severe_rupture_threshold]:
                 stage = codes.EXPLORATION
-            harm = P[r, K.rupture_harm] * severity
+            harm = P[r, K.rupture_harm] * severity * (1.0 if harm_share.shape[0] == 0 else harm_share[i])
             ceiling_[i] = ceiling
         alliance = _composite(P, r, bond, goal, task)
         acted = alliance if shared.shape[0] == 0 else (1.0 - weight) * alliance + weight * shared[i]
@@ -346,7 +348,7 @@ def end_course(i, active, dropped, causes, ends, cause):  # fmt: skip
         dropped[i], causes[i] = True, cause
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def end_courses(active, dropped, causes, planned_end, cause):  # fmt: skip
     """:func:`end_course` for every row, after a format combined the planned endings and causes."""
     for i in range(active.shape[0]):

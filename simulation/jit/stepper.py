@@ -152,6 +152,8 @@ class FusedStepper:
             context.member_session if formatted else _NO_SESSIONS,
             context.shared_alliance if formatted else _NO_FLOATS,
             np.atleast_1d(np.asarray(weight, dtype=np.float64)) if formatted else _NO_FLOATS,
+            np.broadcast_to(np.asarray(context.rupture_harm_share, dtype=np.float64), (n,))
+            if formatted else _NO_FLOATS,
             context.bond_shift if formatted and context.bond_shift is not None else _NO_FLOATS,
             _NO_FLOATS if context.dropout_shift is None else context.dropout_shift,
             _NO_DRAWS if not formatted or context.ending_draws is None else context.ending_draws,

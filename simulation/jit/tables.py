@@ -154,7 +154,7 @@ def _derive_row(P: np.ndarray, r: int, t: TraitArrays, i: int, M: np.ndarray) ->
     return exponent, -log_odds
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def derive_terms(P, run_of_row, t, M, exponent, chance):  # fmt: skip
     """:func:`_derive_row` for every row: the terms into ``M``, the arguments of exp into
     ``exponent`` and ``chance``."""
@@ -162,7 +162,7 @@ def derive_terms(P, run_of_row, t, M, exponent, chance):  # fmt: skip
         exponent[i], chance[i] = _derive_row(P, run_of_row[i], t, i, M)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def repair_terms(reactance, chance, M):  # fmt: skip
     """After numpy's exp: the reactance factor into ``M``, and one repair step's chance (the logistic,
     clipped as repair.repair_step_chance clips it) into ``chance``, for numpy's log."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.monitoring.course import expected_course
-from simulation.monitoring.signals import expected_ors, not_on_track
+from simulation.monitoring.signals import expected_in_band, intake_band, not_on_track
 
 SESSION_COLUMNS = ("expected_ors", "not_on_track")
 """Sessions table: the expected ORS for the client's intake band at their own session (ORS points),
@@ -29,7 +29,8 @@ def signal_columns(
     """Session and client columns of the signals. ``row_of`` maps each session row to its client,
     whose ``intake_ors`` (ORS points) and ``margin`` (ORS points, the run's ``monitoring_margin``) are
     per client; sessions of one client are in order of their own session."""
-    expected = expected_ors(np, expected_course(), intake_ors[row_of], own_session)
+    course = expected_course()
+    expected = expected_in_band(np, course, intake_band(np, course, intake_ors)[row_of], own_session)
     flags = not_on_track(np, margin[row_of], expected, ors, attended, own_session)
     clients_flagged, first_row = np.unique(row_of[flags], return_index=True)
     first = np.zeros(len(intake_ors), dtype=np.int16)

@@ -26,8 +26,13 @@ def intake_band(xp: Any, course: ExpectedCourse, intake_ors: Array) -> Array:
 def expected_ors(xp: Any, course: ExpectedCourse, intake_ors: Array, own_session: int | Array) -> Array:
     """The expected ORS at each client's own session ``own_session`` for their intake band (ORS
     points); after the last session of the expected course, its last value."""
+    return expected_in_band(xp, course, intake_band(xp, course, intake_ors), own_session)
+
+
+def expected_in_band(xp: Any, course: ExpectedCourse, band: Array, own_session: int | Array) -> Array:
+    """:func:`expected_ors` from the intake band (:func:`intake_band`) rather than the intake ORS (a
+    sessions table finds each client's band once, not once per session)."""
     sessions = len(course.expected[0])
-    band = intake_band(xp, course, intake_ors)
     column = xp.clip(xp.asarray(own_session, dtype=xp.int64), 1, sessions) - 1
     flat = xp.asarray(course.flat())
     return xp.take(flat, band * sessions + column)

@@ -89,10 +89,13 @@ def open_checked(path: Path, record: object, manifest: Path) -> BinaryIO:
     return handle
 
 
-def write_manifest(paths: dict[str, Path], document: dict) -> None:
+def write_manifest(paths: dict[str, Path], document: dict, known: dict[str, dict] | None = None) -> None:
     """Write ``document`` to the staged ``paths[MANIFEST]`` with the checksum of every other staged
-    file (``checksums``) and the model's code version (``model``); call it after the other files."""
-    checksums = {name: checksum(path) for name, path in paths.items() if name != MANIFEST}
+    file (``checksums``) and the model's code version (``model``); call it after the other files.
+    ``known`` holds the checksum records of files checksummed as they were written (ParquetStream):
+    only the others are read again."""
+    known = known or {}
+    checksums = {name: known.get(name) or checksum(path) for name, path in paths.items() if name != MANIFEST}
     write_json(paths[MANIFEST], document | {"checksums": checksums, "model": model_record()})
 
 

@@ -1,9 +1,10 @@
-"""``alliance run``'s output: a cohort simulated in chunks and streamed to Parquet (each finished
-chunk's tables built and written on a thread of their own while the next chunk is simulated), with a
+"""``alliance run``'s output: a cohort simulated in pieces and streamed to Parquet (each finished
+piece's tables built and written on threads of their own while the next piece is simulated), with a
 manifest that lets anyone remake the run and the summary the command prints."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,14 @@ from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_tabl
 from simulation.tables import table_columns, therapist_table
 
 RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")  # manifest last
-PIECE_CLIENTS = 50_000  # members simulated per piece at most: writing piece k overlaps simulating k + 1
+PIECE_CLIENTS = 20_000  # members simulated per piece at most: writing piece k overlaps simulating k + 1
+
+
+def piece_size(format_name: str, params: Any, chunk_clients: int = DEFAULT_CHUNK) -> int:
+    """Members per piece of ``alliance run``: at most ``chunk_clients`` and PIECE_CLIENTS, whole units
+    (Format.aligned_chunk). Small pieces keep the writing close behind the kernel: what is left to
+    write after the last piece is simulated is one piece's tables, and at most a few pieces are alive."""
+    return get_format(format_name).aligned_chunk(params, min(chunk_clients, PIECE_CLIENTS))
 
 
 def unit_files() -> tuple[str, ...]:
@@ -112,40 +120,45 @@ def run_to_directory(
     published last (:func:`atomic_outputs`).
 
     The cohort is simulated in pieces of at most ``chunk_clients`` members and at most PIECE_CLIENTS
-    (so that writing overlaps computing even in a cohort of two chunks): each finished piece's tables
-    are built (as Arrow tables, from the arrays) and written by a background thread while the next
-    piece is simulated. Memory stays bounded by the piece size (at most three pieces alive: one
-    simulated, one waiting, one written); the results, to the byte, do not depend on it (random draws
-    are keyed by client, unit and pair, see simulation.backend; pieces are cut at unit boundaries,
-    their size rounded down to whole units; row groups have a fixed size).
+    (:func:`piece_size`): while the next piece is simulated (the fused kernel releases the GIL), one
+    background thread builds each finished piece's tables (as Arrow tables, from the arrays) and one
+    thread per file encodes and writes them, keeping each file's checksum as it goes. Memory stays
+    bounded by the piece size (a few pieces alive: one simulated, one waiting, one built, its tables
+    being written); the results, to the byte, do not depend on it (random draws are keyed by client,
+    unit and pair, see simulation.backend; pieces are cut at unit boundaries, their size rounded down
+    to whole units; row groups have a fixed size).
     """
     params = recipe.params()
     runs = [Run(params, n_clients, seed, format_name)]
     format_ = get_format(format_name)
-    piece = format_.aligned_chunk(params, min(chunk_clients, PIECE_CLIENTS))
+    piece = piece_size(format_name, params, chunk_clients)
     files = run_files(format_name)
     summary = Summary()
     others = tuple(name for name in unit_files() if name not in files)  # another format's unit table
     with atomic_outputs(out, files, overwrite, replaces=others) as paths:
-        streams = {
-            "sessions": ParquetStream(paths["sessions.parquet"]),
-            "clients": ParquetStream(paths["clients.parquet"]),
-        }
+        tables = {"sessions": "sessions.parquet", "clients": "clients.parquet"}
         if format_.unit_file is not None:
-            streams["units"] = ParquetStream(paths[format_.unit_file])
-
-        def write_chunk(result: CourseResult) -> None:
-            columns = table_columns(runs, result, run_column=False)
-            summary.add(columns.clients)
-            for name, stream in streams.items():
-                stream.write(arrow_table(getattr(columns, name)))
-
+            tables["units"] = format_.unit_file
+        streams = {table: ParquetStream(paths[name]) for table, name in tables.items()}
         try:
-            with BackgroundWriter(write_chunk) as writer:
+            with ExitStack() as writing:
+                # one thread per file writes and closes it; one more builds each piece's tables and hands them on
+                file_writers = {
+                    table: writing.enter_context(BackgroundWriter(stream.write, finish=stream.close))
+                    for table, stream in streams.items()
+                }
+
+                def build_piece(result: CourseResult) -> None:
+                    columns = table_columns(runs, result, run_column=False)
+                    summary.add(columns.clients)
+                    for table, file_writer in file_writers.items():
+                        file_writer.put(arrow_table(getattr(columns, table)))
+
+                builder = writing.enter_context(BackgroundWriter(build_piece))
                 starts = range(0, n_clients, piece)
                 bar = tqdm(starts, desc="pieces", unit="piece", disable=None if progress is None else not progress)
                 for start in bar:
-                    writer.put(simulate_rows(runs, Rows.of_runs(runs, start, start + piece), backend))
+                    builder.put(simulate_rows(runs, Rows.of_runs(runs, start, start + piece), backend))
         finally:
             for stream in streams.values():
                 stream.close()
@@ -164,5 +177,6 @@ def run_to_directory(
                 "summary": summary.as_dict(),
                 "files": [name for name in files if name != MANIFEST],
             },
+            known={tables[table]: stream.checksum for table, stream in streams.items()},
         )
     return summary

@@ -18,10 +18,10 @@ from simulation.instruments.empathy import EMPATHY_ITEMS, administer_empathy, em
 from simulation.instruments.items import intake_draw
 from simulation.instruments.scores import InstrumentFigures, clinically_significant, reliable_change
 from simulation.monitoring import record as monitoring_record
-from simulation.runs import Rows, simulate_rows
 from simulation.synthetic.design import Design
+from simulation.synthetic.dropout import imposed_dropout_columns
 from simulation.synthetic.measurement import AdministrationFigures
-from simulation.synthetic.replay import replayed_outcomes
+from simulation.synthetic.replay import course_of, replayed_outcomes
 from simulation.synthetic.truths import Truths
 from simulation.tables import build_tables, therapist_table
 
@@ -79,7 +79,7 @@ def chunk_tables(
 ) -> tuple[dict[str, pd.DataFrame], Truths, AdministrationFigures]:
     """The tables of clients ``start:stop`` (``therapists``: the run's true therapist table)."""
     runs = [design.run()]
-    kernel = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs, start, stop)), with_therapists=False)
+    kernel = build_tables(runs, course_of(runs[0], start, stop), with_therapists=False)
     sessions, clients = kernel.sessions, kernel.clients
     long, latent = administer(sessions, design.params, design.seed, design.schedule)
     empathy = empathy_columns(sessions, clients, therapists, design)
@@ -119,6 +119,7 @@ def chunk_tables(
             "wai_therapist_dyad",
         ),
         **replayed_outcomes(design, start, stop, clients),
+        **imposed_dropout_columns(clients, design.params),
     )
     truths = Truths()
     truths.add(truth_sessions, truth_clients)

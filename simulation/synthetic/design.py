@@ -12,6 +12,7 @@ from simulation.instruments.items import WaiSchedule
 from simulation.recipe import RunRecipe
 from simulation.runs import Run
 from simulation.store import MANIFEST
+from simulation.synthetic.dropout import check_imposed_dropout
 
 TABLES = ("sessions", "clients", "therapists", "truth/sessions", "truth/clients", "truth/therapists")
 DOCUMENTS = (
@@ -107,6 +108,7 @@ def make_design(
     params = recipe.params()
     if clients_per_therapist is not None:
         params = params.replace(clients_per_therapist=clients_per_therapist)
+    check_imposed_dropout(params, format)
     return Design(recipe, params, therapists, seed, checked_schedule(wai_schedule, params), format)
 
 

@@ -29,6 +29,11 @@ MISSINGNESS = {
     "with open or unresolved ruptures, after a missed session, early on and, with dropout_wellbeing_weight "
     "above 0, as latent well-being falls, measured from intake: missing not at random), practical (constant) and "
     "improved (after a latent gain of 5 ORS points); no rows after the end",
+    "imposed_dropout": "with imposed_dropout, the model's own dropout is undone and a course ends instead, after a "
+    "session, with chance logistic(logit(imposed_dropout_rate) + imposed_dropout_ors_weight * (observed intake ORS - "
+    "last observed ORS) / 10 + dropout_wellbeing_weight * (latent intake - latent well-being at the session) / 10): "
+    "missing at random given the observed ORS with dropout_wellbeing_weight 0, not at random above 0; recorded as "
+    "a disengaged dropout and in truth/clients imposed_dropout_session; no rows after the end",
     "wai_schedule": "the WAI-SR is given only at the end of scheduled sessions that are attended; 'last' is "
     "the last session the clinic scheduled (course_length), not the session a client turns out to attend last",
     "item_nonresponse": "each item of an administered WAI-SR, SRS or ORS is blank with chance item_nonresponse_rate "
@@ -37,6 +42,12 @@ MISSINGNESS = {
     "item_nonresponse_alliance_weight per unit of latent alliance below 0.5 (missing not at random); scale "
     "scores are missing if any item is. The empathy scale has no blank items.",
 }
+
+
+def missingness(imposed_dropout: bool) -> dict[str, str]:
+    """The missingness mechanisms of a data set: the imposed dropout's in place of the model's where it is on."""
+    drop = "dropout" if imposed_dropout else "imposed_dropout"
+    return {name: meaning for name, meaning in MISSINGNESS.items() if name != drop}
 
 
 def measurement_model() -> dict:
@@ -98,7 +109,7 @@ def truth_document(
             for name, spec in PARAMETERS.items()
         },
         "measurement_model": measurement_model(),
-        "missingness": MISSINGNESS,
+        "missingness": missingness(design.params.imposed_dropout),
         "population_source": population_source,
         "estimands": defined(estimands),
         "measurement_per_administration": defined(administrations),

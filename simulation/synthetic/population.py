@@ -26,9 +26,8 @@ import numpy as np
 
 from simulation.config import PARAMETERS, Params
 from simulation.formats import FORMATS, get_format
-from simulation.runs import Rows, simulate_rows
 from simulation.synthetic.design import make_design
-from simulation.synthetic.replay import replayed_outcomes
+from simulation.synthetic.replay import course_of, replayed_outcomes
 from simulation.synthetic.truths import Truths
 from simulation.tables import build_tables
 
@@ -48,7 +47,7 @@ def batch_values(params: Params, format: str, therapists: int, seed: int) -> dic
     step = get_format(format).aligned_chunk(design.params, CHUNK)
     for start in range(0, design.n_clients, step):
         stop = min(start + step, design.n_clients)
-        kernel = build_tables(runs, simulate_rows(runs, Rows.of_runs(runs, start, stop)), with_therapists=False)
+        kernel = build_tables(runs, course_of(runs[0], start, stop), with_therapists=False)
         sessions = kernel.sessions.rename(columns={"ors": "ors_kernel"})
         truths.add(sessions, kernel.clients.assign(**replayed_outcomes(design, start, stop, kernel.clients)))
     return truths.values(design.params)
