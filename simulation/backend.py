@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -295,7 +295,13 @@ class Draws:
 
     def take(self, rows: Array) -> Draws:
         """The draws of a subset of rows (integer indices; along the first axis of a key matrix)."""
-        return Draws(self.xp, self.xp.take(self.keys, rows, axis=0), self.domain)
+        return replace(self, keys=self.xp.take(self.keys, rows, axis=0))
+
+    def kept(self) -> Draws:
+        """These draws, for numbers used within one session and not kept past it: the fused kernel's
+        draws (simulation.jit.draws.FusedDraws) then write them into buffers reused from session to
+        session; here they are new arrays anyway."""
+        return self
 
     def sample(self, names: tuple[str, ...], session: int = 0) -> tuple[Array, ...]:
         """One array per named single-draw process, for ``session`` (0: the intake draws). Processes

@@ -160,8 +160,9 @@ class Course:
         self.compact = compact and self.fused is None
         keys = np.asarray([run_key(run.seed) for run in runs], dtype=np.uint64)[rows.run]
         self.params = row_params(xp, [run.params for run in runs], rows.run)
-        self.draws = Draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
-        therapist_draws = Draws.for_rows(xp, keys, rows.therapist, Domain.THERAPIST)
+        draws = draws_type(backend)
+        self.draws = draws.for_rows(xp, keys, rows.client, Domain.CLIENT)
+        therapist_draws = draws.for_rows(xp, keys, rows.therapist, Domain.THERAPIST)
         clients = self.format.adjust_clients(
             xp, self.params, dynamics.draw_clients(xp, self.params, self.draws), xp.asarray(rows.role)
         )
@@ -176,7 +177,7 @@ class Course:
         if self.last_start > 1:  # open groups: members who join later wait until their first session
             self.state = dataclasses.replace(self.state, active=xp.asarray(rows.start == 1))
         width = int(rows.size.max(initial=1))
-        self.members = Members.of(xp, xp.asarray(rows.member), xp.asarray(rows.size), xp.asarray(rows.start), width)
+        self.members = Members(xp, xp.asarray(rows.member), xp.asarray(rows.size), xp.asarray(rows.start), width)
         draws_of = format_draws if self.fused is None else lambda xp, *args: self.fused.format_draws(*args)
         self.unit_draws = draws_of(xp, keys, rows.unit, rows.member, width) if self.format.adds_to_session else None
         self.own = (
@@ -233,7 +234,7 @@ class Course:
         state before and after the session, the record per row as a format reads it, and the record
         (with the fused kernel, of the rows in therapy only)."""
         if self.fused is not None:
-            return self.fused.step(self.traits, state, self.draws.keys, self.session, context, self.format.reads_before)
+            return self.fused.step(self.traits, state, self.draws, self.session, context, self.format.reads_before)
         after, record = dynamics.step_session(
             self.xp, self.params, self.traits, state, self.draws, self.session, context
         )
@@ -293,23 +294,27 @@ class Course:
         join) and, when compacting, drop them: a unit leaves whole, so that the members of a unit
         stay contiguous and the per-row matrices stay aligned."""
         xp = self.xp
-        remaining = self.state.active
-        if self.format.adds_to_session:
-            alive = self.state.active | (self.members.start > self.session)
-            matrix, valid = unit_matrix(xp, self.members, alive, False)
-            remaining = xp.any(matrix & valid, axis=1)
-        leaving = xp.nonzero(~remaining)[0]
-        where = to_numpy(xp.take(self.position, leaving))
-        for name, values in _host(_compact(xp, self.state, leaving)).items():
+        if not self.running:  # the pass has ended: every row leaves, as it stands
+            where, state, own = to_numpy(self.position), self.state, self._own_per_row()
+        else:
+            remaining = self.state.active
+            if self.format.adds_to_session:
+                alive = self.state.active | (self.members.start > self.session)
+                matrix, valid = unit_matrix(xp, self.members, alive, False)
+                remaining = xp.any(matrix & valid, axis=1)
+            leaving = xp.nonzero(~remaining)[0]
+            where = to_numpy(xp.take(self.position, leaving))
+            state, own = _compact(xp, self.state, leaving), _compact(xp, self._own_per_row(), leaving)
+        for name, values in _host(state).items():
             self.final[name][where] = values
-        for name, values in _host(_compact(xp, self._own_per_row(), leaving)).items():
+        for name, values in _host(own).items():
             self.final_own[name][where] = values
         if self.running:
             keep = xp.nonzero(remaining)[0]
             self.params, self.traits, self.state = (
                 _compact(xp, obj, keep) for obj in (self.params, self.traits, self.state)
             )
-            self.members = self.members.take(xp, keep)
+            self.members = self.members.take(keep)
             self.own = _compact(xp, self.own, keep, self.format.row_matrices)
             self.draws, self.position = self.draws.take(keep), xp.take(self.position, keep)
             if self.fused is not None:
@@ -344,6 +349,16 @@ def fused_stepper(runs: list[Run], rows: Rows) -> Any:
     return FusedStepper([run.params for run in runs], rows.run)
 
 
+def draws_type(backend: str) -> type[Draws]:
+    """The draws of a pass: for the fused kernel its own (simulation.jit.draws: the same numbers, by
+    fused loops; imported here, so that numba loads only where it is used)."""
+    if backend != "numba":
+        return Draws
+    from simulation.jit.draws import FusedDraws
+
+    return FusedDraws
+
+
 def simulate_rows(runs: list[Run], rows: Rows, backend: str = DEFAULT_BACKEND) -> CourseResult:
     """Simulate the courses of ``rows`` (of ``runs``) from intake to their end, all rows at once."""
     course = Course(runs, rows, backend)
@@ -358,5 +373,5 @@ def therapist_traits(runs: list[Run], run_index: int, backend: str = DEFAULT_BAC
     run = runs[run_index]
     count = get_format(run.format).n_therapists(run.params, run.n_clients)
     keys = np.full(count, run_key(run.seed), dtype=np.uint64)
-    draws = Draws.for_rows(xp, keys, np.arange(count), Domain.THERAPIST)
+    draws = draws_type(backend).for_rows(xp, keys, np.arange(count), Domain.THERAPIST)
     return {name: to_numpy(values) for name, values in dynamics.draw_therapists(xp, run.params, draws).items()}

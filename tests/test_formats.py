@@ -91,7 +91,7 @@ def test_a_larger_split_raises_family_dropout():
         for weight in (0.0, 3.0, 8.0)
     ]
     assert dropout[0] < dropout[1] < dropout[2]
-    members = Members.of(xp, np.array([0, 1, 2, 0, 1]), np.array([3, 3, 3, 2, 2]), np.ones(5, dtype=np.int16), 3)
+    members = Members(xp, np.array([0, 1, 2, 0, 1]), np.array([3, 3, 3, 2, 2]), np.ones(5, dtype=np.int16), 3)
     alliance = np.array([0.2, 0.5, 0.9, 0.6, 0.6])
     shared, split = family_figures(xp, members, alliance, np.array([True, True, True, True, False]))
     np.testing.assert_allclose(split, [0.7, 0.7, 0.7, 0.0, 0.0])  # one member in therapy: no split

@@ -101,3 +101,54 @@ def test_a_changed_layout_flushes_the_compiled_cache(monkeypatch, tmp_path):
         assert len(flushed) == len(KERNELS) and tag.read_text() == "a parameter was added"
     finally:
         tag.write_text(current)
+
+
+def test_the_loops_read_only_columns_the_matrix_holds():
+    """The trait matrix holds the traits the fused loops read and nothing else: every ``T.name`` in
+    the loops' source is a column of it (a trait read but not added to ``tables.READ`` fails here, by
+    name), and every column is read by a loop (none carried for nothing)."""
+    import ast
+
+    from simulation.jit import formats, session, tables
+
+    read = set()
+    for module in (session, formats):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        read |= {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "T"
+        }
+    held = set(tables.T.__members__)
+    assert read - held == set(), f"read by the loops but not in the trait matrix (add to tables.READ): {read - held}"
+    assert held - read == set(), f"in the trait matrix but read by no loop: {held - read}"
+    assert set(tables.READ) <= set(tables.TraitArrays._fields)
+
+
+def test_fused_draws_are_the_backends_numbers():
+    """FusedDraws (hashes and Box-Muller steps in fused loops, numpy's log, cos and sin) gives
+    backend.Draws' numbers to the bit: uniform and normal processes, a process of several draws, a
+    matrix of keys (the group's pairs), rows taken, and draws in kept buffers, whose next draw of the
+    same stream overwrites them."""
+    from simulation.backend import Domain, Draws
+    from simulation.jit.draws import FusedDraws
+
+    keys = np.arange(1_001, dtype=np.uint64) * np.uint64(7919)
+    for domain, names, several in (
+        (Domain.CLIENT, ("attachment", "culture", "intake"), "client_traits"),
+        (Domain.THERAPIST, ("therapist_bias", "therapist_style"), "therapist_traits"),
+    ):
+        reference, fused = Draws.for_rows(np, keys, keys, domain), FusedDraws.for_rows(np, keys, keys, domain)
+        for session in (0, 3):
+            for expected, got in zip(reference.sample(names, session), fused.sample(names, session), strict=True):
+                np.testing.assert_array_equal(got, expected, strict=True)
+        for expected, got in zip(reference.sample_all(several), fused.sample_all(several), strict=True):
+            np.testing.assert_array_equal(got, expected, strict=True)
+    pairs = Draws(np, keys.reshape(143, 7), Domain.PAIR), FusedDraws(np, keys.reshape(143, 7), Domain.PAIR)
+    for draws in (pairs, tuple(draws.take(np.arange(0, 143, 3)) for draws in pairs)):
+        for name in ("initial_tie", "member_rupture"):
+            np.testing.assert_array_equal(draws[1].sample((name,), 2)[0], draws[0].sample((name,), 2)[0], strict=True)
+    kept = FusedDraws.for_rows(np, keys, keys, Domain.CLIENT).kept()
+    first = kept.sample(("symptom_noise",), 1)[0]
+    np.testing.assert_array_equal(first, Draws.for_rows(np, keys, keys, Domain.CLIENT).sample(("symptom_noise",), 1)[0])
+    assert kept.sample(("symptom_noise",), 2)[0] is first

@@ -162,7 +162,7 @@ def test_detection_rises_with_attunement_openness_and_an_srs_alert():
 def test_a_pair_is_seen_with_both_members_openness_and_either_members_srs_alert():
     """Member pairs (formats.group.pair_view): symmetric figures, and the row's detection chance with
     the visibility of a confrontation, the pair's mean openness and either member's alert."""
-    members = Members.of(xp, np.arange(3), np.full(3, 3), np.ones(3, np.int16), 3)
+    members = Members(xp, np.arange(3), np.full(3, 3), np.ones(3, np.int16), 3)
     t = traits(3, openness=np.array([0.2, 0.8, 0.5]), attunement=0.6)
     pair = pair_view(xp, t, members, np.array([False, False, True]))
     np.testing.assert_array_equal(pair.openness, pair.openness.T)

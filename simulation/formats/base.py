@@ -13,6 +13,7 @@ without a Python loop over units or members.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import import_module
 from typing import Any, ClassVar
 
@@ -43,28 +44,34 @@ class Roster:
 
 @dataclass(frozen=True)
 class Members:
-    """The roster as the kernel reads it: per-row arrays of the namespace in use (``member``,
-    ``size``, ``start``), and the gather layout derived from them (``index``, ``valid``: see
-    :func:`unit_matrix`), made by :meth:`of` and made again after rows are dropped (:meth:`take`),
-    since positions move. ``width`` is the largest unit size of the pass."""
+    """The roster as the kernel reads it: per-row arrays of the namespace ``xp`` (``member``,
+    ``size``, ``start``), made again after rows are dropped (:meth:`take`), since positions move,
+    and the gather layout derived from them (``index``, ``valid``: see :func:`unit_matrix`), made
+    on first use (the fused kernel's loops find a unit's members from ``member`` and ``size`` alone).
+    ``width`` is the largest unit size of the pass."""
 
+    xp: Any
     member: Array
     size: Array
     start: Array
     width: int
-    index: Array  # (rows, width): the row position of member j of each row's unit (clipped)
-    valid: Array  # (rows, width): member j exists in the row's unit
 
-    @classmethod
-    def of(cls, xp: Any, member: Array, size: Array, start: Array, width: int) -> Members:
-        n = member.shape[0]
-        column = xp.arange(width)
-        index = xp.clip((xp.arange(n) - member)[:, None] + column[None, :], 0, max(n - 1, 0))
-        return cls(member, size, start, width, index, column[None, :] < size[:, None])
+    @cached_property
+    def index(self) -> Array:
+        """(rows, width): the row position of member j of each row's unit (clipped to the rows)."""
+        xp, n = self.xp, self.member.shape[0]
+        column = xp.arange(self.width)
+        return xp.clip((xp.arange(n) - self.member)[:, None] + column[None, :], 0, max(n - 1, 0))
 
-    def take(self, xp: Any, rows: Array) -> Members:
-        """The members of the rows kept (whole units), with their layout made again."""
-        return Members.of(xp, *(xp.take(values, rows) for values in (self.member, self.size, self.start)), self.width)
+    @cached_property
+    def valid(self) -> Array:
+        """(rows, width): member j exists in the row's unit."""
+        return self.xp.arange(self.width)[None, :] < self.size[:, None]
+
+    def take(self, rows: Array) -> Members:
+        """The members of the rows kept (whole units)."""
+        xp = self.xp
+        return Members(xp, *(xp.take(values, rows) for values in (self.member, self.size, self.start)), self.width)
 
 
 def unit_matrix(xp: Any, members: Members, values: Array, fill: Any) -> tuple[Array, Array]:

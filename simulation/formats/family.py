@@ -24,7 +24,6 @@ The parameters named here are declared in :mod:`simulation.formats.family_params
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,9 +128,11 @@ class Family(Format):
 
     def context(self, at: SessionInputs, state: Any, own: FamilyState) -> tuple[dynamics.Context, dict[str, Array]]:
         xp, p, members, session = at.xp, at.p, at.members, at.session
-        alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
-        figures = at.fused.family_figures if at.fused is not None else family_figures
-        shared, split = figures(xp, members, alliance, state.active)
+        if at.fused is not None:
+            shared, split = at.fused.family_figures(members, state)
+        else:
+            alliance = dynamics.composite(xp, p, state.bond, state.goal, state.task)
+            shared, split = family_figures(xp, members, alliance, state.active)
         siding = (1.0 - p.therapist_neutrality) * p.siding_effect
         bond_shift = xp.where(members.size > 1, xp.where(own.sided, siding, -siding), 0.0)
 
@@ -143,16 +144,15 @@ class Family(Format):
             first = xp.min(causes, axis=1)
             return family_done, xp.astype(xp.where(first == NO_CAUSE, dynamics.NOT_DROPPED, first), xp.int8)
 
-        sample = at.draws.unit.sample if at.fused is None else functools.partial(at.fused.sample, at.draws.unit)
         if at.fused is not None:
             end_together = at.fused.family_endings(members)
         context = dynamics.Context(
-            member_session=xp.zeros(alliance.shape, dtype=xp.int16) + session,
+            member_session=xp.zeros(state.bond.shape, dtype=xp.int16) + session,
             shared_alliance=shared,
             shared_weight=p.shared_alliance_weight,
             dropout_shift=p.split_dropout_weight * split,
             bond_shift=bond_shift,
-            ending_draws=sample(ENDING_DRAWS, session),
+            ending_draws=at.draws.unit.kept().sample(ENDING_DRAWS, session),  # used in this session only
             end_together=end_together,
         )
         return context, {"shared_alliance": shared, "split": split}

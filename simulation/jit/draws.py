@@ -1,19 +1,24 @@
-"""Counter-based draws inside the fused kernel: the hash of :mod:`simulation.backend` (SplitMix64's
-finaliser of row key XOR a (stream, counter) offset), one row at a time.
+"""Counter-based draws for the fused kernel: the hash of :mod:`simulation.backend` (SplitMix64's
+finaliser of row key XOR a (stream, counter) offset), one row at a time inside the loops, and
+:class:`FusedDraws`, the backend's :class:`~simulation.backend.Draws` with its hashes and Box-Muller
+steps in fused loops.
 
-The integers are the backend's to the bit, so the uniforms are too; a normal pair goes through the
-same Box-Muller steps (float32 angle) but through the C library's ``log`` and ``cosf``/``sinf``
-instead of numpy's vectorised ones, which may differ in the last bit (docs/performance.md).
+The integers are the backend's to the bit, so the uniforms are too. A normal pair goes through the
+same Box-Muller steps (float32 angle) with numpy's own ``log``, ``cos`` and ``sin`` on whole arrays,
+since the C library's scalar ``log`` and ``cosf``/``sinf`` may differ from numpy's vectorised ones
+in the last bit (docs/performance.md): the loops leave the arguments in arrays, numpy takes the
+functions in place, and :func:`box_muller` finishes the pair.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numba import njit
 
-from simulation.backend import _GOLDEN, PROCESSES, _mix_scalar
+from simulation.backend import _GOLDEN, PROCESSES, Draws, _mix_scalar
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -63,15 +68,6 @@ def uniforms(key: np.uint64, offset: np.uint64) -> tuple[float, float]:
     return (high + 0.5) * 2.0**-32, (low + 0.5) * 2.0**-32
 
 
-@njit(cache=True, inline="always")
-def normals(key: np.uint64, offset: np.uint64) -> tuple[float, float]:
-    """The two standard normals of one hash (Box-Muller, the angle in float32 as in the backend)."""
-    first, second = uniforms(key, offset)
-    radius = math.sqrt(-2.0 * math.log(first))
-    angle = np.float32(second) * _TWO_PI32
-    return radius * float(np.cos(angle)), radius * float(np.sin(angle))
-
-
 @njit(cache=True, nogil=True)
 def fill_uniforms(keys: np.ndarray, offset: np.uint64, first: np.ndarray, second: np.ndarray) -> None:
     """The two uniforms of one hash for every row, into ``first`` and ``second``."""
@@ -79,41 +75,77 @@ def fill_uniforms(keys: np.ndarray, offset: np.uint64, first: np.ndarray, second
         first[i], second[i] = uniforms(keys[i], offset)
 
 
-class NormalPairs:
-    """Standard normal pairs for every row, by Box-Muller with numpy's own (vectorised) ``log``,
-    ``sqrt``, ``cos`` and ``sin``, operation for operation as :meth:`simulation.backend.Draws._normals`
-    computes them, so they are the reference's numbers to the bit; into buffers kept between
-    sessions (the fused kernel's scalar ``log`` and ``cosf`` cost ten times as much per row)."""
+@njit(cache=True, nogil=True)
+def hash_angles(keys: np.ndarray, offset: np.uint64, first: np.ndarray, angle: np.ndarray) -> None:
+    """Box-Muller's first steps for every row: the first uniform of one hash into ``first`` (for
+    numpy's log) and the angle, the second uniform in float32 times 2 pi in float32, into ``angle``
+    (for numpy's cos and sin)."""
+    for i in range(keys.shape[0]):
+        first[i], second = uniforms(keys[i], offset)
+        angle[i] = np.float32(second) * _TWO_PI32
 
-    def __init__(self) -> None:
-        self._buffers: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
 
-    def _kept(self, slot: int, n: int) -> tuple[np.ndarray, ...]:
-        """The buffers of ``slot`` for ``n`` rows (made again when the row count changes)."""
-        if (slot, n) not in self._buffers:
-            self._buffers = {key: value for key, value in self._buffers.items() if key[0] != slot}
-            self._buffers[slot, n] = (np.empty(n), np.empty(n), np.empty(n, np.float32), np.empty(n, np.float32))
-        return self._buffers[slot, n]
+@njit(cache=True, nogil=True)
+def box_muller(log_first, cosine, sine, first, second):  # fmt: skip
+    """Box-Muller's last steps for every row, into ``first`` and ``second``: from numpy's log of the
+    first uniform (``log_first``) and the float32 cosine and sine of the angle, the radius
+    sqrt(-2 log u) times each, in float64."""
+    for i in range(first.shape[0]):
+        radius = math.sqrt(-2.0 * log_first[i])
+        first[i], second[i] = radius * np.float64(cosine[i]), radius * np.float64(sine[i])
 
-    def uniform_and_log(self, slot: int, keys: np.ndarray, offset: np.uint64) -> tuple[np.ndarray, np.ndarray]:
-        """The first uniform of one hash per row, and numpy's log of the second (the life event's
-        size, symptoms.life_event_loss)."""
-        first, second, _, _ = self._kept(slot, keys.shape[0])
-        fill_uniforms(keys, offset, first, second)
-        return first, np.log(second, out=second)
 
-    def pair(self, slot: int, keys: np.ndarray, offset: np.uint64) -> tuple[np.ndarray, np.ndarray]:
-        """The two normals of one hash per row; ``slot`` names the buffers (valid until the next
-        call with the same slot)."""
-        radius, second, angle, cosine = self._kept(slot, keys.shape[0])
-        fill_uniforms(keys, offset, radius, second)
-        np.log(radius, out=radius)
-        np.multiply(-2.0, radius, out=radius)
-        np.sqrt(radius, out=radius)
-        angle[...] = second
-        np.multiply(angle, _TWO_PI32, out=angle)
+@dataclass(frozen=True)
+class FusedDraws(Draws):
+    """:class:`simulation.backend.Draws` for the fused kernel (backend "numba"): the same numbers,
+    operation for operation (:meth:`simulation.backend.Draws._normals`), each hash by
+    :func:`fill_uniforms` or :func:`hash_angles` and each normal pair finished by :func:`box_muller`
+    around numpy's ``log``, ``cos`` and ``sin``, with three passes over the rows instead of a dozen of
+    numpy's whole-array steps, and with its scratch arrays kept from call to call.
+
+    The draws themselves are new arrays (the intake keeps them as traits), unless ``keep``
+    (:meth:`kept`): they then go into ``buffers`` kept for their stream, valid until that stream is
+    drawn again, for draws used within one session (the session's noise), which so touch no fresh
+    memory."""
+
+    keep: bool = False
+    buffers: dict[tuple, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    def kept(self) -> FusedDraws:
+        """These draws, with each stream's draws in buffers kept for it (the buffers shared with
+        ``self``)."""
+        return replace(self, keep=True)
+
+    def _buffer(self, name: tuple, dtype: type = np.float64) -> np.ndarray:
+        """The kept buffer ``name`` for one array of the rows' shape (made again when that changes)."""
+        kept = self.buffers.get(name)
+        if kept is None or kept.shape != self.keys.shape or kept.dtype != dtype:
+            kept = self.buffers[name] = np.empty(self.keys.shape, dtype)
+        return kept
+
+    def _outputs(self, stream: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.keep:
+            return self._buffer(("first", stream)), self._buffer(("second", stream))
+        return np.empty(self.keys.shape), np.empty(self.keys.shape)
+
+    def _uniforms(self, stream: int, counter: int) -> tuple[np.ndarray, np.ndarray]:
+        first, second = self._outputs(stream)
+        offset = np.uint64(stream_offset(stream, counter))
+        fill_uniforms(self.keys.reshape(-1), offset, first.reshape(-1), second.reshape(-1))
+        return first, second
+
+    def _normals(self, stream: int, counter: int) -> tuple[np.ndarray, np.ndarray]:
+        log_first, angle, cosine = (
+            self._buffer(("log",)),
+            self._buffer(("angle",), np.float32),
+            self._buffer(("cosine",), np.float32),
+        )
+        hash_angles(
+            self.keys.reshape(-1), np.uint64(stream_offset(stream, counter)), log_first.reshape(-1), angle.reshape(-1)
+        )
+        np.log(log_first, out=log_first)
         np.cos(angle, out=cosine)
         np.sin(angle, out=angle)
-        np.multiply(radius, cosine, out=second)
-        np.multiply(radius, angle, out=radius)
-        return second, radius
+        first, second = self._outputs(stream)
+        box_muller(*(values.reshape(-1) for values in (log_first, cosine, angle, first, second)))
+        return first, second

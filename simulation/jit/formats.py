@@ -29,19 +29,21 @@ KERNELS = ("group_cohesion", "group_pairs", "family_figures", "family_endings", 
 @njit(cache=True, error_model="numpy", nogil=True)
 def group_cohesion(P, run_of_row, member, size, bond, goal, task, active, ties, witnessed, cohesion):  # fmt: skip
     """formats.group.group_cohesion: each member's cohesion from their ties to the other members in
-    therapy, the mean alliance of the members in therapy and what they have witnessed."""
-    alliance = np.empty(member.shape[0])
-    for i in range(member.shape[0]):
-        alliance[i] = _composite(P, run_of_row[i], bond[i], goal[i], task[i])
+    therapy, the mean alliance of the members in therapy and what they have witnessed; for the members
+    in therapy, whose session reads it (NaN for the others)."""
     unit, n_present, alliance_sum = -1, 0.0, 0.0
     for i in range(member.shape[0]):
+        if not active[i]:
+            cohesion[i] = np.nan
+            continue
         r, first = run_of_row[i], i - member[i]
         if first != unit:  # the unit's members in therapy and their alliances: once per unit
             unit, n_present, alliance_sum = first, 0.0, 0.0
             for j in range(size[i]):
-                if active[first + j]:
+                k = first + j
+                if active[k]:
                     n_present += 1.0
-                    alliance_sum += alliance[first + j]
+                    alliance_sum += _composite(P, run_of_row[k], bond[k], goal[k], task[k])
         n_peers = tie_sum = 0.0
         for j in range(size[i]):
             if active[first + j] and j != member[i]:
@@ -55,13 +57,14 @@ def group_cohesion(P, run_of_row, member, size, bond, goal, task, active, ties, 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def group_pairs(
-    P, run_of_row, M, member, size, pair_keys, offset, attended, srs_alert, resolved_leader, expired_leader,
-    ties, pair_open, pair_detected, pair_step, pair_age, pre_tie, witnessed, member_ruptures, new_ruptures,
-    pair_expired, pair_resolved,
+    P, run_of_row, M, member, size, pair_keys, offset, attended, srs_alert, resolved_leader, unresolved_before,
+    unresolved_after, ties, pair_open, pair_detected, pair_step, pair_age, pre_tie, witnessed, member_ruptures,
+    new_ruptures, pair_expired, pair_resolved,
 ):  # fmt: skip
     """formats.group.Group.after_session, in place on the group's state: member-member ruptures between
     members who both attended, the leader's detection and repair of them, tie growth, and what each
-    attending member witnesses of the ruptures that ended this session. ``offset``: the hash offsets
+    attending member witnesses of the ruptures that ended this session (a member's own rupture with the
+    leader expired where their count of unresolved ruptures grew). ``offset``: the hash offsets
     of the pair draws (member_rupture and its detection; member_repair). A pair is computed once and
     written to both members' rows: everything it reads is the same from either side (its draws are
     keyed by the unordered pair, its tie is symmetric, the two members share their leader)."""
@@ -129,11 +132,11 @@ def group_pairs(
             unit, unit_unresolved, unit_resolved, pairs_unresolved, pairs_resolved = first, 0.0, 0.0, 0.0, 0.0
             for j in range(size[i]):
                 k = first + j
-                unit_unresolved += 1.0 if expired_leader[k] else 0.0
+                unit_unresolved += 1.0 if unresolved_after[k] > unresolved_before[k] else 0.0
                 unit_resolved += 1.0 if resolved_leader[k] else 0.0
                 pairs_unresolved += float(pair_expired[k])
                 pairs_resolved += float(pair_resolved[k])
-        own_unresolved = 1.0 if expired_leader[i] else 0.0
+        own_unresolved = 1.0 if unresolved_after[i] > unresolved_before[i] else 0.0
         own_resolved = 1.0 if resolved_leader[i] else 0.0
         seen_unresolved = (unit_unresolved - own_unresolved) + (0.5 * pairs_unresolved - float(pair_expired[i]))
         seen_resolved = (unit_resolved - own_resolved) + (0.5 * pairs_resolved - float(pair_resolved[i]))
@@ -156,21 +159,25 @@ def pair_keys(run_keys, unit, member, width, salt):  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def family_figures(member, size, alliance, present, shared, split):  # fmt: skip
-    """formats.family.family_figures: the family's shared alliance and split on every member's row."""
+def family_figures(P, run_of_row, member, size, bond, goal, task, present, shared, split):  # fmt: skip
+    """formats.family.family_figures on the members' alliances (growth.composite, composed here): the
+    family's shared alliance and split, once per family, on every member's row."""
+    unit, unit_shared, unit_split = -1, 0.0, 0.0
     for i in range(member.shape[0]):
         first = i - member[i]
-        n = total = 0.0
-        high, low = -1.0, 2.0
-        for j in range(size[i]):
-            k = first + j
-            if present[k]:
-                n += 1.0
-                total += alliance[k]
-                high, low = max(high, alliance[k]), min(low, alliance[k])
-        mean = total / max(n, 1.0)
-        split[i] = high - low if n > 1 else 0.0
-        shared[i] = _unit(mean * (1.0 - split[i]))
+        if first != unit:
+            unit, n, total, high, low = first, 0.0, 0.0, -1.0, 2.0
+            for j in range(size[i]):
+                k = first + j
+                if present[k]:
+                    alliance = _composite(P, run_of_row[k], bond[k], goal[k], task[k])
+                    n += 1.0
+                    total += alliance
+                    high, low = max(high, alliance), min(low, alliance)
+            mean = total / max(n, 1.0)
+            unit_split = high - low if n > 1 else 0.0
+            unit_shared = _unit(mean * (1.0 - unit_split))
+        shared[i], split[i] = unit_shared, unit_split
 
 
 @njit(cache=True, nogil=True)

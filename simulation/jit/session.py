@@ -105,7 +105,9 @@ def fused_session(
     row in therapy at the start of the session, in row order. Where a format reads the record per row,
     ``flags`` gets each row's ``attended``, ``srs_alert`` and ``rupture_resolved`` (empty: not asked).
     ``z`` holds the session's normals (symptom noise, ORS error, SRS noise, view noise), then the life
-    event's uniform and the log of its size; ``dose`` the dose factor of each run by sessions attended
+    event's uniform and the log of its size; ``shared_weight`` the weight of the unit's figure
+    ``shared``, one for every row (length 1) or one per row; ``dose`` the dose factor of each run by
+    sessions attended
     (:func:`simulation.jit.tables.dose_table`). Returns the rows in therapy at the start. The comments
     name the ODD 7 subsections, as in step_session."""
     (bond_, goal_, task_, ceiling_, stage_, wellbeing_, setback_, active_, dropped_, cause_, open_, kind_,
@@ -126,7 +128,7 @@ def fused_session(
         j += 1
         r, key = run_of_row[i], keys[i]
         own = session if own_sessions.shape[0] == 0 else int(own_sessions[i])
-        weight = 0.0 if shared.shape[0] == 0 else shared_weight[i]
+        weight = 0.0 if shared.shape[0] == 0 else shared_weight[i if shared_weight.shape[0] > 1 else 0]
         bond, goal, task, ceiling, stage = bond_[i], goal_[i], task_[i], ceiling_[i], stage_[i]
         wellbeing, rupture_open, attended_before = wellbeing_[i], open_[i], attended_[i]
         planned = P[r, K.course_length] + (extension_[i] if monitored else 0)

@@ -16,18 +16,18 @@ from typing import Any
 import numpy as np
 
 from simulation import dynamics
-from simulation.backend import _GOLDEN, PROCESSES, Domain, Draws, _mix_scalar
+from simulation.backend import _GOLDEN, Domain, _mix_scalar
 from simulation.dynamics.session import keep_endings
 from simulation.formats.base import FormatDraws
 from simulation.formats.group import GroupState
 from simulation.jit import cache
 from simulation.jit import formats as fused_formats
 from simulation.jit import session as fused
-from simulation.jit.draws import NormalPairs, fill_uniforms, stream_offset
-from simulation.jit.tables import K, derive_terms, dose_table, parameter_table, trait_matrix
+from simulation.jit.draws import FusedDraws, box_muller, fill_uniforms, hash_angles, session_offsets
+from simulation.jit.tables import K, derive_terms, dose_table, parameter_table, repair_terms, trait_matrix
 from simulation.monitoring.course import expected_course
 
-KERNELS = [fused.fused_session, fused.end_courses, derive_terms, fill_uniforms]
+KERNELS = [fused.fused_session, fused.end_courses, derive_terms, repair_terms, fill_uniforms, hash_angles, box_muller]
 KERNELS += [getattr(fused_formats, name) for name in fused_formats.KERNELS]
 cache.refresh(KERNELS)
 
@@ -41,6 +41,23 @@ RECORD_DTYPES = tuple(
     for f in dataclasses.fields(dynamics.SessionRecord)
 )
 """The dtype of each field of dynamics.SessionRecord, in order, as the array kernel makes them."""
+
+
+_RECORD_LAYOUT = sorted(enumerate(np.dtype(dtype) for dtype in RECORD_DTYPES), key=lambda field: -field[1].itemsize)
+"""The record's fields, widest first: the order they lie in one session's block, each aligned."""
+
+
+def record_arrays(n: int) -> tuple[np.ndarray, ...]:
+    """The arrays of one session's record (dynamics.SessionRecord's fields in order) for ``n`` rows in
+    therapy, as views into one block of memory: one allocation a session instead of one a field (the
+    Course keeps them for the tables, so they are new memory every session)."""
+    block = np.empty(n * sum(dtype.itemsize for _, dtype in _RECORD_LAYOUT), dtype=np.uint8)
+    arrays: list[np.ndarray] = [block] * len(_RECORD_LAYOUT)
+    start = 0
+    for field, dtype in _RECORD_LAYOUT:
+        arrays[field] = block[start : start + n * dtype.itemsize].view(dtype)
+        start += n * dtype.itemsize
+    return tuple(arrays)
 
 
 def _arrays(obj: Any) -> tuple[np.ndarray, ...]:
@@ -61,9 +78,7 @@ class FusedStepper:
         self._traits: Any = None
         self._matrix = np.empty((0, 0))
         self._before: tuple[np.ndarray, ...] = ()
-        self._flags = (np.empty(0, dtype=np.bool_),) * 3
-        self._endings = (np.empty(0, dtype=np.bool_), np.empty(0, dtype=np.int8))
-        self._normals = NormalPairs()
+        self._buffers: dict[str, tuple[np.ndarray, ...]] = {}
         self._monitored = self._any_monitored()
 
     def take(self, keep: np.ndarray, traits: dynamics.Traits) -> None:
@@ -86,10 +101,13 @@ class FusedStepper:
             self._traits, self._matrix = traits, trait_matrix(traits, self.table, self.run_of_row)
         return self._matrix
 
-    def _per_row_buffers(self, n: int) -> None:
-        if self._flags[0].shape[0] != n:
-            self._flags = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_))
-            self._endings = (np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int8))
+    def _kept(self, use: str, n: int, *dtypes: type) -> tuple[np.ndarray, ...]:
+        """Per-row arrays of ``dtypes`` for ``n`` rows, kept for ``use`` from session to session (made
+        again when the row count changes): what a session computes and reads, or copies, within it."""
+        kept = self._buffers.get(use)
+        if kept is None or kept[0].shape[0] != n:
+            kept = self._buffers[use] = tuple(np.empty(n, dtype=dtype) for dtype in dtypes)
+        return kept
 
     def _copy_before(self, state: dynamics.State, names: tuple[str, ...]) -> SimpleNamespace:
         """A copy of the fields ``names`` of ``state`` (what a format reads of the state before the
@@ -101,20 +119,8 @@ class FusedStepper:
             np.copyto(copy, values)
         return SimpleNamespace(**dict(zip(names, self._before, strict=True)))
 
-    def sample(self, draws: Any, names: tuple[str, ...], session: int) -> tuple[np.ndarray, ...]:
-        """``draws.sample(names, session)`` (simulation.backend.Draws) by the fused hash: the same
-        numbers, for single-draw uniform processes."""
-        hashed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for name in names:
-            slot = PROCESSES.slots[name]
-            if slot.stream not in hashed:
-                pair = (np.empty(draws.keys.shape[0]), np.empty(draws.keys.shape[0]))
-                fill_uniforms(draws.keys, np.uint64(stream_offset(slot.stream, session * slot.hashes)), *pair)
-                hashed[slot.stream] = pair
-        return tuple(hashed[PROCESSES.slots[name].stream][PROCESSES.slots[name].half] for name in names)
-
     def step(
-        self, traits: dynamics.Traits, state: dynamics.State, keys: np.ndarray, session: int,
+        self, traits: dynamics.Traits, state: dynamics.State, draws: FusedDraws, session: int,
         context: dynamics.FormatContext, reads_before: tuple[str, ...] = (),
     ) -> tuple[dynamics.State, dynamics.State, Any, dynamics.SessionRecord]:  # fmt: skip
         """Scheduled session ``session`` for every row, as :func:`simulation.dynamics.step_session`
@@ -125,25 +131,27 @@ class FusedStepper:
         n = state.bond.shape[0]
         formatted = isinstance(context, dynamics.Context)
         finish = not formatted or context.end_together is keep_endings
-        self._per_row_buffers(n)
         before = self._copy_before(state, reads_before) if formatted else state
         in_therapy = int(np.count_nonzero(state.active))
-        record = tuple(np.empty(in_therapy, dtype=dtype) for dtype in RECORD_DTYPES)
-        flags = self._flags if formatted else (_NO_FLAGS,) * 3
+        record = record_arrays(in_therapy)
+        flags = self._kept("flags", n, np.bool_, np.bool_, np.bool_) if formatted else (_NO_FLAGS,) * 3
         weight = context.shared_weight if formatted else 0.0
-        planned_end, causes = self._endings
-        offsets = fused.offsets(session)
+        planned_end, causes = self._kept("endings", n, np.bool_, np.int8)
+        noise = draws.kept()  # used within this session only
+        life_event, size = noise.sample(("life_event", "life_event_size"), session)
         z = (
-            *self._normals.pair(0, keys, offsets[fused.SYMPTOM]),
-            *self._normals.pair(1, keys, offsets[fused.SRS]),
-            *self._normals.uniform_and_log(2, keys, offsets[fused.LIFE]),
+            *noise.sample(("symptom_noise", "ors_error"), session),
+            *noise.sample(("srs_noise", "therapist_view_noise"), session),
+            life_event,
+            np.log(size, out=size),  # symptoms.life_event_loss takes numpy's log of the size
         )
         fused.fused_session(
-            self.table, self.run_of_row, self._trait_matrix(traits), self.dose, keys, offsets, z, _arrays(state),
+            self.table, self.run_of_row, self._trait_matrix(traits), self.dose, draws.keys, fused.offsets(session), z,
+            _arrays(state),
             record, flags, session,
             context.member_session if formatted else _NO_SESSIONS,
             context.shared_alliance if formatted else _NO_FLOATS,
-            np.broadcast_to(np.asarray(weight, dtype=np.float64), (n,)) if formatted else _NO_FLOATS,
+            np.atleast_1d(np.asarray(weight, dtype=np.float64)) if formatted else _NO_FLOATS,
             np.broadcast_to(np.asarray(context.rupture_harm_share, dtype=np.float64), (n,))
             if formatted else _NO_FLOATS,
             context.bond_shift if formatted and context.bond_shift is not None else _NO_FLOATS,
@@ -164,11 +172,11 @@ class FusedStepper:
         """formats.base.format_draws, the pair keys by a fused loop (the same integers)."""
         salt = np.uint64(_mix_scalar(int(Domain.PAIR) * _GOLDEN))
         keys = fused_formats.pair_keys(np.asarray(run_keys, dtype=np.uint64), unit, member, width, salt)
-        return FormatDraws(Draws.for_rows(np, run_keys, unit, Domain.UNIT), Draws(np, keys, Domain.PAIR))
+        return FormatDraws(FusedDraws.for_rows(np, run_keys, unit, Domain.UNIT), FusedDraws(np, keys, Domain.PAIR))
 
     def group_cohesion(self, members: Any, state: dynamics.State, own: GroupState) -> np.ndarray:
         """formats.group.group_cohesion on the state before the session."""
-        cohesion = np.empty(state.bond.shape[0])
+        (cohesion,) = self._kept("cohesion", state.bond.shape[0], np.float64)
         fused_formats.group_cohesion(
             self.table, self.run_of_row, members.member, members.size, state.bond, state.goal, state.task,
             state.active, own.ties, own.witnessed, cohesion,
@@ -179,30 +187,31 @@ class FusedStepper:
         self, at: Any, before: dynamics.State, after: dynamics.State, record: Any, own: GroupState
     ) -> tuple[GroupState, dict[str, np.ndarray]]:
         """formats.group.Group.after_session, updating the group's state in place."""
-        n = after.bond.shape[0]
-        slots = [PROCESSES.slots[name] for name in ("member_rupture", "member_repair")]
-        offsets = np.asarray([stream_offset(slot.stream, at.session * slot.hashes) for slot in slots], np.uint64)
-        new_ruptures = np.empty(n, dtype=np.int8)
-        counts = (np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int16))
+        offsets = session_offsets(("member_rupture", "member_repair"), at.session)
+        new_ruptures, *counts = self._kept("group_pairs", after.bond.shape[0], np.int8, np.int16, np.int16)
         fused_formats.group_pairs(
             self.table, self.run_of_row, self._matrix, at.members.member, at.members.size, at.draws.pair.keys,
-            offsets, record.attended, record.srs_alert, record.rupture_resolved, after.unresolved > before.unresolved,
+            offsets, record.attended, record.srs_alert, record.rupture_resolved, before.unresolved, after.unresolved,
             own.ties, own.pair_open, own.pair_detected, own.pair_step, own.pair_age, own.pre_tie, own.witnessed,
             own.member_ruptures, new_ruptures, *counts,
         )  # fmt: skip
         return own, {"member_rupture": new_ruptures}
 
-    def family_figures(self, xp: Any, members: Any, alliance: np.ndarray, present: np.ndarray) -> tuple[Any, Any]:
-        """formats.family.family_figures."""
-        shared, split = np.empty(alliance.shape[0]), np.empty(alliance.shape[0])
-        fused_formats.family_figures(members.member, members.size, alliance, present, shared, split)
+    def family_figures(self, members: Any, state: dynamics.State) -> tuple[np.ndarray, np.ndarray]:
+        """formats.family.family_figures on the state before the session (the alliances composed in
+        the loop)."""
+        shared, split = self._kept("family_figures", state.bond.shape[0], np.float64, np.float64)
+        fused_formats.family_figures(
+            self.table, self.run_of_row, members.member, members.size, state.bond, state.goal, state.task,
+            state.active, shared, split,
+        )  # fmt: skip
         return shared, split
 
     def family_endings(self, members: Any) -> Any:
         """The family's end_together (formats.family.Family.context) as a fused loop."""
 
         def end_together(planned_end: np.ndarray, cause: np.ndarray, active: np.ndarray) -> tuple[Any, Any]:
-            done, first = np.empty(cause.shape[0], dtype=np.bool_), np.empty(cause.shape[0], dtype=np.int8)
+            done, first = self._kept("family_endings", cause.shape[0], np.bool_, np.int8)
             fused_formats.family_endings(members.member, members.size, planned_end, cause, active, done, first)
             return done, first
 

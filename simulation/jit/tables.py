@@ -1,14 +1,18 @@
 """What the fused kernel reads besides the state: every parameter as one float64 table (a row per
-run, a column per parameter) with each relation's row into it, and every relation's traits as one
+run, a column per parameter) with each relation's row into it, and the traits the loops read as one
 float64 matrix (a row per relation), with the trait-only terms of the session update computed once
 per pass in extra columns.
 
 A parameter is read as ``P[run_of_row[i], K.name]``: stacked runs with different parameters cost one
-index per row, and no per-row parameter arrays are built.
+index per row, and no per-row parameter arrays are built. A trait is read as ``M[i, T.name]``; the
+matrix holds only the traits the loops read (:data:`READ`) and the derived terms, so that a row of it
+is what one session reads and no more (tests/test_fused.py checks that every ``T.name`` the loops
+read is a column here).
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import enum
 
@@ -21,7 +25,19 @@ from simulation.dynamics.state import ANXIOUS, AVOIDANT, SECURE, Traits
 K = enum.IntEnum("K", list(PARAMETERS), start=0)
 """Column of each parameter in the table (the order of :data:`simulation.config.PARAMETERS`)."""
 
-_TRAIT_FIELDS = [field.name for field in dataclasses.fields(Traits)]
+READ = [
+    "motivation",
+    "intake",
+    "attainable",
+    "feedback_use",
+    "challenge",
+    "bias",
+    "attachment",
+    "attunement",
+    "openness",
+]
+"""The fields of :class:`simulation.dynamics.Traits` that the fused loops read as ``M[i, T.name]``
+(simulation.jit.session and .formats), one a line: a trait the loops start to read is added here."""
 _DERIVED = [
     "bond_rate",
     "goal_rate",
@@ -36,13 +52,24 @@ _DERIVED = [
     "hazard_fit",
     "hazard_reactance",
 ]
-T = enum.IntEnum("T", _TRAIT_FIELDS + _DERIVED, start=0)
-"""Column of each relation trait (:class:`simulation.dynamics.Traits`, in order), then the trait-only
-terms: bond growth rate (7.7, clipped to 0-1), the goal and task growth rates before the bond gates
-them (7.7), the reactance factor on change (7.17), the skill factor on change (7.13), the log of one
-repair step's chance (7.11), the rupture's visibility were it a withdrawal (7.10), and the rupture
-hazard's trait terms (7.8): the sum of its first five terms, then each later trait-only term on its
-own, so that the kernel adds them in the array kernel's order and gets its sum to the bit."""
+_READ_EVERY_SESSION = {
+    *("motivation", "intake", "attainable", "feedback_use", "challenge", "bias"),
+    *("bond_rate", "goal_rate", "task_rate", "reactance_factor", "skill_factor"),
+    *("hazard_traits", "hazard_culture", "hazard_pitfalls", "hazard_fit", "hazard_reactance"),
+}
+"""The columns an attended session without a rupture reads: they come first, side by side in a row's
+first cache lines; those read on a rupture only follow."""
+T = enum.IntEnum("T", sorted(READ + _DERIVED, key=lambda name: name not in _READ_EVERY_SESSION), start=0)
+"""Column of each trait the loops read, then of each trait-only term: bond growth rate (7.7, clipped
+to 0-1), the goal and task growth rates before the bond gates them (7.7), the reactance factor on
+change (7.17), the skill factor on change (7.13), the log of one repair step's chance (7.11), the
+rupture's visibility were it a withdrawal (7.10), and the rupture hazard's trait terms (7.8): the sum
+of its first five terms, then each later trait-only term on its own, so that the kernel adds them in
+the array kernel's order and gets its sum to the bit. The columns of :data:`_READ_EVERY_SESSION`
+first, each group in the order above."""
+
+TraitArrays = collections.namedtuple("TraitArrays", [field.name for field in dataclasses.fields(Traits)])
+"""The Traits' arrays as a named tuple, which numba reads by name (``t.empathy[i]``)."""
 
 
 def parameter_table(params: list[Params]) -> np.ndarray:
@@ -59,69 +86,86 @@ def dose_table(table: np.ndarray) -> np.ndarray:
 
 
 def trait_matrix(traits: Traits, table: np.ndarray, run_of_row: np.ndarray) -> np.ndarray:
-    """The relations' traits as a (rows, len(T)) float64 matrix (a row per relation, its traits
-    side by side), trait-only terms included."""
+    """The traits the loops read as a (rows, len(T)) float64 matrix (a row per relation, its traits
+    side by side), trait-only terms included. The two terms that pass through exp and log take
+    numpy's own functions, on contiguous arrays, as the array kernel computes them: the loop leaves
+    their arguments in ``exponent`` and ``chance``, numpy takes exp (and log) in place, and the loop
+    writes them into the matrix."""
     n = traits.intake.shape[0]
     matrix = np.empty((n, len(T)), dtype=np.float64)
-    for name in _TRAIT_FIELDS:
+    for name in READ:
         matrix[:, T[name]] = getattr(traits, name)
-    derive_terms(table, run_of_row, matrix)
-    # the two terms with exp and log, by numpy's own functions as the array kernel computes them
-    p = {name: table[run_of_row, K[name]] for name in ("reactance_change_weight", "reactance_pivot")}
-    p |= {name: table[run_of_row, K[name]] for name in ("repair_base_logit", "repair_skill_effect")}
-    challenge, resistance = matrix[:, T.challenge], matrix[:, T.resistance]
-    matrix[:, T.reactance_factor] = np.exp(
-        p["reactance_change_weight"] * challenge * (p["reactance_pivot"] - resistance)
-    )
-    log_odds = p["repair_base_logit"] + p["repair_skill_effect"] * (
-        matrix[:, T.repair_skill] - matrix[:, T.defensiveness]
-    )
-    matrix[:, T.log_repair_chance] = np.log(np.clip(1.0 / (1.0 + np.exp(-log_odds)), 1e-9, 1.0 - 1e-9))
+    exponent, chance = np.empty(n), np.empty(n)
+    arrays = TraitArrays(*(getattr(traits, name) for name in TraitArrays._fields))
+    derive_terms(table, run_of_row, arrays, matrix, exponent, chance)
+    np.exp(exponent, out=exponent)  # 7.17: the reactance factor
+    np.exp(chance, out=chance)  # 7.11: exp(-log_odds) of one repair step's chance
+    repair_terms(exponent, chance, matrix)
+    np.log(chance, out=chance)
+    matrix[:, T.log_repair_chance] = chance
     return matrix
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _unit(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 
 
+@njit(cache=True, inline="always")
+def _derive_row(P: np.ndarray, r: int, t: TraitArrays, i: int, M: np.ndarray) -> tuple[float, float]:
+    """Row ``i``'s trait-only terms that need no exp or log, into ``M``, operation for operation as
+    the array kernel computes them (growth.grow_alliance, symptoms.symptom_change, repair.visibility,
+    onset.rupture_hazard); returns the reactance factor's exponent (7.17) and minus the log-odds of one
+    repair step's success (7.11)."""
+    attachment = t.attachment[i]
+    factor = 1.0
+    if attachment == ANXIOUS:
+        factor = P[r, K.anxious_bond_factor]
+    elif attachment == AVOIDANT:
+        factor = P[r, K.avoidant_bond_factor]
+    warmth = (t.empathy[i] + t.congruence[i] + t.regard[i]) / 3.0
+    rate = (
+        P[r, K.bond_growth_rate]
+        * warmth
+        * factor
+        * (1.0 + P[r, K.fit_effect] * (t.fit[i] - 0.5))
+        * (1.0 - P[r, K.resistance_effect] * t.resistance[i])
+    )
+    M[i, T.bond_rate] = _unit(rate)
+    M[i, T.goal_rate] = P[r, K.goal_growth_rate] * t.collaboration[i]
+    M[i, T.task_rate] = P[r, K.task_growth_rate] * t.skill[i]
+    M[i, T.skill_factor] = max(1.0 + P[r, K.skill_effect] * (t.skill[i] - 0.5), 0.0)
+    online = P[r, K.online_visibility] if t.online[i] else 1.0
+    M[i, T.withdrawal_visibility] = P[r, K.withdrawal_visibility] * online
+    M[i, T.hazard_traits] = (
+        P[r, K.rupture_base_logit]
+        + P[r, K.misattunement_weight] * (1.0 - t.attunement[i])
+        + P[r, K.insecure_attachment_weight] * (1.0 if attachment != SECURE else 0.0)
+        + P[r, K.transference_weight] * t.transference[i]
+        + P[r, K.countertransference_weight] * t.defensiveness[i]
+    )
+    mismatch = 1.0 if t.mismatch[i] else 0.0
+    M[i, T.hazard_culture] = P[r, K.cultural_mismatch_weight] * mismatch * (1.0 - t.cultural_sensitivity[i])
+    M[i, T.hazard_pitfalls] = P[r, K.pitfalls_weight] * t.pitfalls[i]
+    M[i, T.hazard_fit] = P[r, K.poor_fit_weight] * (1.0 - t.fit[i])
+    M[i, T.hazard_reactance] = P[r, K.reactance_hazard_weight] * t.resistance[i] * t.challenge[i]
+    exponent = P[r, K.reactance_change_weight] * t.challenge[i] * (P[r, K.reactance_pivot] - t.resistance[i])
+    log_odds = P[r, K.repair_base_logit] + P[r, K.repair_skill_effect] * (t.repair_skill[i] - t.defensiveness[i])
+    return exponent, -log_odds
+
+
 @njit(cache=True, nogil=True)
-def derive_terms(P: np.ndarray, run_of_row: np.ndarray, M: np.ndarray) -> None:
-    """Fill the trait-only columns of ``M`` that need no exp or log, operation for operation as the
-    array kernel computes them (growth.grow_alliance, symptoms.symptom_change, repair.visibility,
-    onset.rupture_hazard)."""
+def derive_terms(P, run_of_row, t, M, exponent, chance):  # fmt: skip
+    """:func:`_derive_row` for every row: the terms into ``M``, the arguments of exp into
+    ``exponent`` and ``chance``."""
     for i in range(M.shape[0]):
-        r = run_of_row[i]
-        attachment = M[i, T.attachment]
-        factor = 1.0
-        if attachment == ANXIOUS:
-            factor = P[r, K.anxious_bond_factor]
-        elif attachment == AVOIDANT:
-            factor = P[r, K.avoidant_bond_factor]
-        warmth = (M[i, T.empathy] + M[i, T.congruence] + M[i, T.regard]) / 3.0
-        rate = (
-            P[r, K.bond_growth_rate]
-            * warmth
-            * factor
-            * (1.0 + P[r, K.fit_effect] * (M[i, T.fit] - 0.5))
-            * (1.0 - P[r, K.resistance_effect] * M[i, T.resistance])
-        )
-        M[i, T.bond_rate] = _unit(rate)
-        M[i, T.goal_rate] = P[r, K.goal_growth_rate] * M[i, T.collaboration]
-        M[i, T.task_rate] = P[r, K.task_growth_rate] * M[i, T.skill]
-        M[i, T.skill_factor] = max(1.0 + P[r, K.skill_effect] * (M[i, T.skill] - 0.5), 0.0)
-        online = P[r, K.online_visibility] if M[i, T.online] != 0.0 else 1.0
-        M[i, T.withdrawal_visibility] = P[r, K.withdrawal_visibility] * online
-        M[i, T.hazard_traits] = (
-            P[r, K.rupture_base_logit]
-            + P[r, K.misattunement_weight] * (1.0 - M[i, T.attunement])
-            + P[r, K.insecure_attachment_weight] * (1.0 if attachment != SECURE else 0.0)
-            + P[r, K.transference_weight] * M[i, T.transference]
-            + P[r, K.countertransference_weight] * M[i, T.defensiveness]
-        )
-        M[i, T.hazard_culture] = (
-            P[r, K.cultural_mismatch_weight] * M[i, T.mismatch] * (1.0 - M[i, T.cultural_sensitivity])
-        )
-        M[i, T.hazard_pitfalls] = P[r, K.pitfalls_weight] * M[i, T.pitfalls]
-        M[i, T.hazard_fit] = P[r, K.poor_fit_weight] * (1.0 - M[i, T.fit])
-        M[i, T.hazard_reactance] = P[r, K.reactance_hazard_weight] * M[i, T.resistance] * M[i, T.challenge]
+        exponent[i], chance[i] = _derive_row(P, run_of_row[i], t, i, M)
+
+
+@njit(cache=True, nogil=True)
+def repair_terms(reactance, chance, M):  # fmt: skip
+    """After numpy's exp: the reactance factor into ``M``, and one repair step's chance (the logistic,
+    clipped as repair.repair_step_chance clips it) into ``chance``, for numpy's log."""
+    for i in range(M.shape[0]):
+        M[i, T.reactance_factor] = reactance[i]
+        chance[i] = min(max(1.0 / (1.0 + chance[i]), 1e-9), 1.0 - 1e-9)
