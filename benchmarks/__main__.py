@@ -42,7 +42,7 @@ MIN_SECONDS, MAX_REPEATS = 2.0, 30  # a short measurement is repeated until it h
 # that the kernel's temporaries stop paying page faults (a separate, labelled measurement)
 KEEP_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 TARGET_RATE = 2e6  # client-sessions per second on one core (the project's performance goals)
-TARGET_RATIO = 80.0  # kernel / per-agent reference on the same work at 100,000 clients (issue 23; the first goal was 30)
+TARGET_RATIO = 80.0  # kernel / per-agent reference, same work, 100,000 clients (issue 23; the first goal was 30)
 
 
 # --- what one measurement does (runs inside a worker process) -------------------------------------

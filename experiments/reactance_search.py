@@ -82,7 +82,9 @@ def main() -> None:
         loss, values = score(dict(zip(names, map(float, point), strict=True)), args.clients)
         if loss < best[0]:
             best = (loss, point, values)
-            tqdm.write(f"{index}: loss {loss:.3f} " + " ".join(f"{n}={v:.3g}" for n, v in zip(names, point)))
+            tqdm.write(
+                f"{index}: loss {loss:.3f} " + " ".join(f"{n}={v:.3g}" for n, v in zip(names, point, strict=True))
+            )
     print(f"best loss {best[0]:.3f}")
     for name, value in zip(names, best[1], strict=True):
         print(f"  {name} = {value:.3g}")
