@@ -265,6 +265,8 @@ PROCESSES = Registry(
             draws=3,
             per_session=False,
         ),
+        # the therapist's own effect on their clients' change rate (therapist_outcome_sd, ODD 7.1)
+        Process("therapist_outcome", Domain.THERAPIST, "normal", "therapist's own effect on change", per_session=False),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""
