@@ -22,7 +22,7 @@ from simulation.config import Params
 from simulation.model import AllianceModel
 from simulation.runs import Run, therapist_traits
 from simulation.synthetic import generate, knobs
-from simulation.synthetic.population import recorded
+from simulation.synthetic.population import CASELOAD, recorded
 
 DOC = (Path(__file__).parents[1] / "docs" / "synthetic.md").read_text(encoding="utf-8")
 SMALL = {"batches": 2, "therapists": 100}  # 20,000 clients per level: enough for the ordering checks
@@ -124,8 +124,15 @@ def _doc_rows() -> dict[tuple[str, float], list[float]]:
 
 
 def test_the_doc_table_is_what_the_code_computes():
-    """Every row of the table is there, and two rows recomputed afresh (each level is its own
-    simulation) equal the doc's numbers to the digits it prints."""
+    """The doc states how the table is made (batches, therapists, caseload, seeds, the solver's dozen
+    simulations); every row of the table is there, and two rows recomputed afresh (each level is its
+    own simulation) equal the doc's numbers to the digits it prints."""
+    text = " ".join(DOC.split())
+    clients = knobs.BATCHES * knobs.THERAPISTS * CASELOAD
+    assert f"{knobs.BATCHES} independent batches of {knobs.THERAPISTS} therapists with {CASELOAD} clients" in text
+    assert f"({clients:,} clients per level; the same clients, seeds {knobs.SEED:,} to" in text
+    assert f"{knobs.SEED + knobs.BATCHES - 1:,}, at every level" in text
+    assert knobs.BISECTIONS + 2 == 12 and f"(a dozen simulations of {clients:,} clients;" in text
     rows = _doc_rows()
     expected = [("therapist_outcome_sd", level) for level in knobs.SD_LEVELS]
     expected += [("therapist_alliance_outcome_effect", level) for level in knobs.EFFECT_LEVELS]
