@@ -7,7 +7,8 @@ counter-based random streams, so the two share rules but no random numbers: they
 distribution, not draw for draw (tests/test_reference_agreement.py checks that), and this file is the
 per-agent baseline of the speed-up that ``python -m benchmarks`` reports.
 
-Only constants (stage, attachment and rupture codes, ORS_MAX, REPAIR_STEPS, the outcome categories),
+Only constants (stage, attachment and rupture codes, ORS_MAX, REPAIR_STEPS, the outcome categories,
+the traits of a therapist's alliance ability with their signs),
 the outcome classification (simulation.measures.classify_outcomes), the shipped expected course of
 routine outcome monitoring (data, simulation.monitoring.course) and the signal columns of the sessions
 table (a measurement, simulation.monitoring.record) are shared with the package.
@@ -32,6 +33,7 @@ import pandas as pd
 from simulation import measures
 from simulation.config import Params
 from simulation.dynamics import (
+    ALLIANCE_ABILITY,
     ANXIOUS,
     ATTACHMENT_STYLES,
     AVOIDANT,
@@ -88,7 +90,21 @@ class ReferenceTherapist(mesa.Agent):
         self.bias = clip(p.bias_mean + p.therapist_trait_sd * draw.gauss(), -1.0, 1.0)
         self.style = draw.random()
         self.minority = draw.random() < p.share_minority_therapists
+        self.outcome_z = draw.gauss()
+        self.rate_factor = self.own_factor()
         self.clients = 0
+
+    def own_factor(self) -> float:
+        """The therapist's own factor on their clients' change rate (dynamics.therapist_outcome):
+        exp(therapist_outcome_sd * outcome_z + therapist_alliance_outcome_effect * ability), the
+        ability being the standardized sum of the alliance traits' deviations from their means."""
+        p = self.model.params
+        deviation = sum(
+            sign * (getattr(self, name) - getattr(p, f"{name}_mean")) for name, sign in ALLIANCE_ABILITY.items()
+        )
+        spread = p.therapist_trait_sd * math.sqrt(len(ALLIANCE_ABILITY))
+        ability = deviation / spread if spread > 0.0 else 0.0
+        return math.exp(p.therapist_outcome_sd * self.outcome_z + p.therapist_alliance_outcome_effect * ability)
 
 
 class ReferenceClient(mesa.Agent):
@@ -418,6 +434,7 @@ class ReferenceClient(mesa.Agent):
                 * skill_factor
                 * math.exp(-p.dose_decay * self.sessions_attended)
                 * (1.0 + p.alliance_effect * (alliance - 0.5))
+                * t.rate_factor
             )
             rate = min(max(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
             reach = clip(1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))

@@ -267,6 +267,8 @@ PROCESSES = Registry(
         ),
         # the synthetic data sets' imposed dropout (simulation.synthetic.dropout), drawn between sessions
         Process("imposed_dropout", Domain.CLIENT, "uniform", "synthetic dropout imposed after a session"),
+        # the therapist's own effect on their clients' change rate (therapist_outcome_sd, ODD 7.1)
+        Process("therapist_outcome", Domain.THERAPIST, "normal", "therapist's own effect on change", per_session=False),
     ]
 )
 """Every random process of the model (append new ones at the end: earlier draws then stay as they are)."""

@@ -167,6 +167,7 @@ class Course:
             xp, self.params, dynamics.draw_clients(xp, self.params, self.draws), xp.asarray(rows.role)
         )
         therapists = dynamics.draw_therapists(xp, self.params, therapist_draws)
+        therapists |= dynamics.draw_therapist_outcome(xp, self.params, therapist_draws, therapists)
         self.traits = dynamics.relation_traits(xp, self.params, clients, therapists)
         # a course that keeps its rows in place (the Mesa model's) can be edited between sessions; it
         # keeps the traits the relations were combined from, to combine them again after an edit
@@ -251,12 +252,15 @@ class Course:
     def edit_therapist_trait(self, name: str, rows: np.ndarray, value: float) -> None:
         """Set a therapist trait (one of dynamics.THERAPIST_TRAITS, or bias) on ``rows`` (the
         therapist's clients) from the next session on, and combine the client and therapist traits
-        again (dynamics.relation_traits), so that what depends on the trait (fit) follows it."""
+        again (dynamics.relation_traits), so that what depends on the trait (fit, the alliance
+        ability's factor on change) follows it."""
         self._require_rows_in_place()
         clients, therapists = self.trait_sources
         edited = self.xp.asarray(therapists[name], copy=True)  # the traits in use stay as they are
         edited[self.xp.asarray(rows)] = value
-        self.trait_sources = (clients, {**therapists, name: edited})
+        therapists = {**therapists, name: edited}
+        therapists |= dynamics.therapist_outcome(self.xp, self.params, therapists, therapists["outcome_z"])
+        self.trait_sources = (clients, therapists)
         self.traits = dynamics.relation_traits(self.xp, self.params, *self.trait_sources)
         self.host_traits = _host(self.traits)
 
@@ -367,11 +371,18 @@ def simulate_rows(runs: list[Run], rows: Rows, backend: str = DEFAULT_BACKEND) -
     return course.result()
 
 
-def therapist_traits(runs: list[Run], run_index: int, backend: str = DEFAULT_BACKEND) -> dict[str, np.ndarray]:
-    """The traits of every therapist of one run (the same numbers their clients' rows carry)."""
+def therapist_traits(
+    runs: list[Run], run_index: int, backend: str = DEFAULT_BACKEND, outcome: bool = False
+) -> dict[str, np.ndarray]:
+    """The traits of every therapist of one run (the same numbers their clients' rows carry); with
+    ``outcome``, then the terms of their own effect on change (dynamics.therapist_outcome: outcome_z,
+    alliance_ability, rate_factor)."""
     xp = namespace(backend)
     run = runs[run_index]
     count = get_format(run.format).n_therapists(run.params, run.n_clients)
     keys = np.full(count, run_key(run.seed), dtype=np.uint64)
     draws = draws_type(backend).for_rows(xp, keys, np.arange(count), Domain.THERAPIST)
-    return {name: to_numpy(values) for name, values in dynamics.draw_therapists(xp, run.params, draws).items()}
+    traits = dynamics.draw_therapists(xp, run.params, draws)
+    if outcome:
+        traits |= dynamics.draw_therapist_outcome(xp, run.params, draws, traits)
+    return {name: to_numpy(values) for name, values in traits.items()}

@@ -241,14 +241,15 @@ def unit_columns(clients: dict[str, Any], format_: Format) -> dict[str, Any]:
     }
 
 
-def therapist_table(runs: list[Run], run_column: bool = False) -> pd.DataFrame:
-    """One row per therapist of each run: traits and caseload; a ``run`` column if ``run_column``.
+def therapist_table(runs: list[Run], run_column: bool = False, outcome: bool = False) -> pd.DataFrame:
+    """One row per therapist of each run: traits and caseload; a ``run`` column if ``run_column``;
+    with ``outcome``, the terms of the therapist's own effect on change too (runs.therapist_traits).
 
     The run's format's roster says who sees whom (in the individual format client i sees therapist
     i // clients_per_therapist): ``clients`` counts each therapist's clients (members)."""
     therapists = []
     for index, run in enumerate(runs):
-        table = pd.DataFrame(therapist_traits(runs, index))
+        table = pd.DataFrame(therapist_traits(runs, index, outcome=outcome))
         roster = get_format(run.format).roster(run.params, run.n_clients)
         table.insert(0, "therapist_id", np.arange(1, len(table) + 1, dtype=np.int32))
         table["clients"] = np.bincount(roster.therapist, minlength=len(table))

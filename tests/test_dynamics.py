@@ -178,6 +178,7 @@ def test_challenge_trade_off():
             skill=np.full(n, 0.5),
             intake=np.full(n, 15.0),
             attainable=np.full(n, 30.0),
+            therapist_factor=np.ones(n),
         ),
     )
     strong = np.full(n, 0.9)

@@ -7,8 +7,8 @@ so the tables are equal bit for bit. The one stated tolerance (docs/performance.
 loop decides ``u < logistic(x)`` or counts repair steps with the C library's exp and log, a draw within
 one unit in the last place of its threshold could fall the other way (about 1e-16 per draw; never seen).
 The cohorts below mix what each format adds: stacked runs with different parameters, open groups,
-the group's cushion of rupture harm (a different share per run), families of five, and routine outcome
-monitoring on.
+the group's cushion of rupture harm (a different share per run), families of five, routine outcome
+monitoring on, and the therapist knobs (their own factor on change).
 """
 
 from __future__ import annotations
@@ -28,7 +28,16 @@ from simulation.tables import build_tables
 CASES = {
     "individual, two runs": ("individual", {}, {"repair_skill_mean": 0.75, "feedback_enabled": True}),
     "dropout on well-being (MNAR dial)": ("individual", {"dropout_wellbeing_weight": 1.5}, {}),
-    "open groups, feedback on": ("group", {"open_groups": True, "feedback_enabled": True}, {"group_size": 5}),
+    "therapist knobs, per-row in the second run": (
+        "individual",
+        {"therapist_outcome_sd": 0.8, "therapist_alliance_outcome_effect": -0.6},
+        {"therapist_alliance_outcome_effect": 1.2, "therapist_trait_sd": 0.2},
+    ),
+    "open groups, feedback on": (
+        "group",
+        {"open_groups": True, "feedback_enabled": True, "therapist_outcome_sd": 0.5},
+        {"group_size": 5},
+    ),
     "closed groups, rupture cushion per run": (
         "group",
         {"leader_rupture_cushion": 0.6, "cohesion_weight": 0.7},

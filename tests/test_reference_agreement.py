@@ -21,8 +21,9 @@ draws scalars from Mesa's generator), so two kinds of check:
   0.5 by ~3.5 points (z ~ -7); both are checked below (``test_the_check_catches_a_rule_mismatch``).
   Over all 22 figures the comparison also flags subtler changes: rupture_base_logit +0.3 (z ~ 16 on
   ruptures per client), dose_decay 0.20 -> 0.25 (z ~ 18 on mean change), repair_window 3 -> 4 (z ~ 10
-  on unresolved ruptures). Observed with the seeds below: largest |z| 1.7 (ruptures per client,
-  dropout); over five other seed pairs, at most 2.3.
+  on unresolved ruptures). Observed with the seeds below: largest |z| 1.6 (share unchanged; 1.7 on ruptures
+  per client and dropout before the reference's therapists drew their own factor on change); over five
+  other seed pairs, at most 2.3 (measured before that draw).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from benchmarks import reference
 from simulation import dynamics, measures
 from simulation.config import Params
 from simulation.presets import apply_presets
+from simulation.runs import Run, therapist_traits
 from simulation.tables import SESSION_COLUMNS, Tables, simulate
 
 N_CLIENTS = 20_000
@@ -175,14 +177,23 @@ def _quiet_params() -> Params:
     )
 
 
-def test_deterministic_rules_match_exactly_given_the_same_traits():
-    """Growth, stages, symptom change, rounding and planned endings, value for value."""
-    params, n = _quiet_params(), 400
+@pytest.mark.parametrize(
+    "knobs",
+    [{}, {"therapist_outcome_sd": 0.6, "therapist_alliance_outcome_effect": 0.8}],
+    ids=["therapist knobs off", "therapist knobs on"],
+)
+def test_deterministic_rules_match_exactly_given_the_same_traits(knobs):
+    """Growth, stages, symptom change (with the therapist's own factor on it), rounding and planned
+    endings, value for value."""
+    params, n = _quiet_params().replace(**knobs), 400
     kernel = simulate(params, n, seed=3)
     model = reference.ReferenceModel(params, n, seed=3)
-    for therapist, row in zip(model.therapists, kernel.therapists.itertuples(), strict=True):
+    outcome_z = therapist_traits([Run(params, n, 3)], 0, outcome=True)["outcome_z"]
+    for therapist, row, z in zip(model.therapists, kernel.therapists.itertuples(), outcome_z, strict=True):
         for name in (*dynamics.THERAPIST_TRAITS, "bias", "style", "minority"):
             setattr(therapist, name, getattr(row, name))
+        therapist.outcome_z = z
+        therapist.rate_factor = therapist.own_factor()
     by_index = {client.index: client for client in model.agents_by_type[reference.ReferenceClient]}
     for row in kernel.clients.itertuples():
         client = by_index[row.client_id - 1]
@@ -247,6 +258,20 @@ def test_kernel_and_reference_agree_with_the_mnar_dial_on():
     table = compare(reference.simulate(params, N_CLIENTS, seed=20240605), simulate(params, N_CLIENTS, seed=20240606))
     beyond = list(table.index[table["z"].abs() > Z_TOLERANCE])
     assert not beyond, f"figures beyond {Z_TOLERANCE} SE: {beyond}" + report(table)
+
+
+@pytest.mark.slow
+def test_kernel_and_reference_agree_with_the_therapist_knobs_on(reference_cohort):
+    """With each therapist's own factor on change (therapist_outcome_sd 0.7, alliance ability effect
+    0.7; ODD 7.1, 7.13) the reference and the kernel agree within the tolerance on every figure; the
+    reference without the factor does not (the outcome shares spread: |z| about 5 on 'improved')."""
+    params = Params(therapist_outcome_sd=0.7, therapist_alliance_outcome_effect=0.7)
+    kernel = simulate(params, N_CLIENTS, seed=20240608)
+    table = compare(reference.simulate(params, N_CLIENTS, seed=20240607), kernel)
+    beyond = list(table.index[table["z"].abs() > Z_TOLERANCE])
+    assert not beyond, f"figures beyond {Z_TOLERANCE} SE: {beyond}" + report(table)
+    without = compare(reference_cohort, kernel)
+    assert without["z"].abs().max() > Z_TOLERANCE, report(without)
 
 
 # --- routine outcome monitoring with feedback on (ODD 7.18) ---------------------------------------

@@ -28,7 +28,13 @@ ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 def traits(n: int = 1, **values) -> dynamics.Traits:
     """A relation of typical traits (every trait 0.5, secure, same culture, in person), with ``values``."""
     defaults = dict(
-        attachment=dynamics.SECURE, minority=False, online=False, mismatch=False, intake=15.0, attainable=30.0
+        attachment=dynamics.SECURE,
+        minority=False,
+        online=False,
+        mismatch=False,
+        intake=15.0,
+        attainable=30.0,
+        therapist_factor=1.0,  # the therapist knobs off
     )
     fields = {f.name: np.full(n, defaults.get(f.name, 0.5)) for f in dataclasses.fields(dynamics.Traits)}
     return dynamics.Traits(**{**fields, **{name: np.broadcast_to(value, n).copy() for name, value in values.items()}})

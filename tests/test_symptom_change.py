@@ -43,7 +43,8 @@ def symptom_parameters(draw) -> Params:
 @st.composite
 def relations(draw) -> dict:
     """One relation's traits and state before a session: intake, attainable level (at or above
-    intake, as dynamics.relation_traits makes it), setback, stage and sessions attended before."""
+    intake, as dynamics.relation_traits makes it), the therapist's own factor on change (e^-3 to e^3),
+    setback, stage and sessions attended before."""
     intake = draw(st.floats(0.0, dynamics.ORS_MAX))
     return dict(
         traits=SimpleNamespace(
@@ -52,6 +53,7 @@ def relations(draw) -> dict:
             resistance=np.array([draw(unit)]),
             intake=np.array([intake]),
             attainable=np.array([intake + draw(unit) * (dynamics.ORS_MAX - intake)]),
+            therapist_factor=np.array([np.exp(draw(st.floats(-3.0, 3.0)))]),  # the therapist's own factor (7.1)
         ),
         stage=np.array([draw(st.sampled_from(range(len(dynamics.STAGES))))], dtype=np.int8),
         setback=np.array([draw(unit) * intake]),  # lasting harm so far, at most the intake level
@@ -93,6 +95,7 @@ def test_a_harmful_session_lowers_well_being_above_the_level_within_reach():
             resistance=np.array([0.3]),
             intake=np.array([15.0]),
             attainable=np.array([20.0]),
+            therapist_factor=np.array([1.0]),
         ),
         stage=np.array([dynamics.WORKING], dtype=np.int8),
         setback=np.array([0.0]),

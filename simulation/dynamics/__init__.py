@@ -32,7 +32,15 @@ from simulation.dynamics.attendance import (
     planned_ending,
 )
 from simulation.dynamics.growth import composite, grow_alliance
-from simulation.dynamics.intake import draw_clients, draw_therapists, initial_state, relation_traits
+from simulation.dynamics.intake import (
+    alliance_ability,
+    draw_clients,
+    draw_therapist_outcome,
+    draw_therapists,
+    initial_state,
+    relation_traits,
+    therapist_outcome,
+)
 from simulation.dynamics.measurement import ors_reading, srs_alert, srs_total, therapist_view
 from simulation.dynamics.onset import challenge_weakness, rupture_hazard, rupture_onset
 from simulation.dynamics.reactance import reactance_change_factor, reactance_hazard
@@ -51,6 +59,7 @@ from simulation.dynamics.repair import (
 from simulation.dynamics.session import INDIVIDUAL, Context, FormatContext, SessionDraws, step_session
 from simulation.dynamics.stage import goals_met, next_stage
 from simulation.dynamics.state import (
+    ALLIANCE_ABILITY,
     ANXIOUS,
     ATTACHMENT_STYLES,
     AVOIDANT,
@@ -87,8 +96,7 @@ from simulation.dynamics.state import (
 from simulation.dynamics.symptoms import lasting_harm, life_event_loss, symptom_change, week_of_symptoms
 
 __all__ = [
-    "reactance_change_factor",
-    "reactance_hazard",
+    "ALLIANCE_ABILITY",
     "ANXIOUS",
     "ATTACHMENT_STYLES",
     "AVOIDANT",
@@ -121,6 +129,7 @@ __all__ = [
     "SessionRecord",
     "State",
     "Traits",
+    "alliance_ability",
     "as_float",
     "at_intake",
     "attendance",
@@ -129,6 +138,7 @@ __all__ = [
     "detection",
     "detection_chance",
     "draw_clients",
+    "draw_therapist_outcome",
     "draw_therapists",
     "dropout_cause",
     "dropout_chance",
@@ -144,6 +154,8 @@ __all__ = [
     "open_ruptures",
     "ors_reading",
     "planned_ending",
+    "reactance_change_factor",
+    "reactance_hazard",
     "relation_traits",
     "repair",
     "repair_step_chance",
@@ -155,6 +167,7 @@ __all__ = [
     "step_session",
     "symptom_change",
     "tend_ruptures",
+    "therapist_outcome",
     "therapist_view",
     "unit_clip",
     "v_shape",

@@ -3,10 +3,12 @@ relation at intake."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from simulation.backend import Array, Draws
 from simulation.dynamics.state import (
+    ALLIANCE_ABILITY,
     ANXIOUS,
     AVOIDANT,
     CLIENT_TRAITS,
@@ -41,6 +43,40 @@ def draw_therapists(xp: Any, p: Any, draws: Draws) -> dict[str, Array]:
     return traits
 
 
+def _inverse(xp: Any, value: float | Array) -> float | Array:
+    """1 / value where value > 0, else 0 (a scalar for one run, per-row values for stacked runs)."""
+    if isinstance(value, (int, float)):
+        return 1.0 / value if value > 0.0 else 0.0
+    positive = value > 0.0
+    return xp.where(positive, 1.0 / xp.where(positive, value, 1.0), 0.0)
+
+
+def alliance_ability(xp: Any, p: Any, therapist: dict[str, Array]) -> Array:
+    """A therapist's alliance-building ability, standardized (7.1): the deviations of the traits of
+    :data:`ALLIANCE_ABILITY` from their means (defensiveness counted against), summed and divided by
+    therapist_trait_sd x sqrt(7), the SD of that sum before clipping, so about standard normal; 0 where
+    therapist_trait_sd is 0."""
+    deviation = sum(sign * (therapist[name] - getattr(p, f"{name}_mean")) for name, sign in ALLIANCE_ABILITY.items())
+    return deviation * _inverse(xp, p.therapist_trait_sd * math.sqrt(len(ALLIANCE_ABILITY)))
+
+
+def therapist_outcome(xp: Any, p: Any, therapist: dict[str, Array], outcome_z: Array) -> dict[str, Array]:
+    """The therapist's own effect on their clients' change (7.1, used in 7.13): ``outcome_z`` (a
+    standard normal draw), the alliance ability and the factor on the change rate, ``rate_factor =
+    exp(therapist_outcome_sd * outcome_z + therapist_alliance_outcome_effect * alliance_ability)``
+    (exactly 1 with both at 0, the defaults)."""
+    ability = alliance_ability(xp, p, therapist)
+    log_factor = p.therapist_outcome_sd * outcome_z + p.therapist_alliance_outcome_effect * ability
+    return {"outcome_z": outcome_z, "alliance_ability": ability, "rate_factor": xp.exp(log_factor)}
+
+
+def draw_therapist_outcome(xp: Any, p: Any, draws: Draws, therapist: dict[str, Array]) -> dict[str, Array]:
+    """:func:`therapist_outcome` of the therapists of ``draws`` (their traits: ``therapist``), with
+    ``outcome_z`` drawn from its own random process, so that every other draw stays as it was."""
+    (outcome_z,) = draws.sample(("therapist_outcome",))
+    return therapist_outcome(xp, p, therapist, outcome_z)
+
+
 def draw_clients(xp: Any, p: Any, draws: Draws) -> dict[str, Array]:
     """Client traits (7.1): attachment style, culture, modality, intake level and continuous traits."""
     attachment_u, culture_u, modality_u, style_u, intake_z = draws.sample(
@@ -62,7 +98,8 @@ def draw_clients(xp: Any, p: Any, draws: Draws) -> dict[str, Array]:
 
 
 def relation_traits(xp: Any, p: Any, client: dict[str, Array], therapist: dict[str, Array]) -> Traits:
-    """Combine a client's and their therapist's traits into the relation's fixed quantities (7.1)."""
+    """Combine a client's and their therapist's traits (with :func:`therapist_outcome`'s terms) into the
+    relation's fixed quantities (7.1)."""
     mismatch = client["minority"] != therapist["minority"]
     bridged = 1.0 - as_float(xp, mismatch) * (1.0 - therapist["cultural_sensitivity"])
     fit = (1.0 - xp.abs(client["style"] - therapist["style"])) * (0.5 + 0.5 * bridged)
@@ -81,6 +118,7 @@ def relation_traits(xp: Any, p: Any, client: dict[str, Array], therapist: dict[s
         **{name: client[name] for name in CLIENT_TRAITS},
         **{name: therapist[name] for name in THERAPIST_TRAITS},
         bias=therapist["bias"],
+        therapist_factor=therapist["rate_factor"],
     )
 
 

@@ -43,6 +43,17 @@ THERAPIST_TRAITS = (
     "pitfalls",
     "challenge",
 )
+# a therapist's alliance-building ability (7.1): the traits that build the bond, goal and task agreement
+# and catch and mend ruptures, each with its sign; skill is left out, as it scales change already (7.13)
+ALLIANCE_ABILITY = {
+    "empathy": 1.0,
+    "congruence": 1.0,
+    "regard": 1.0,
+    "collaboration": 1.0,
+    "attunement": 1.0,
+    "repair_skill": 1.0,
+    "defensiveness": -1.0,
+}
 
 
 def logistic(xp: Any, log_odds: Array) -> Array:
@@ -105,6 +116,7 @@ class Traits:
     pitfalls: Array
     challenge: Array
     bias: Array
+    therapist_factor: Array  # the therapist's own factor on the change rate (7.1; 1 with the knobs off)
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,10 @@ def symptom_change(
     z: Array,
 ) -> Array:
     """Latent well-being after the session: an attended session closes a share (the rate) of the gap
-    to the level within reach (negatively accelerated dose-response), scaled by stage, alliance, skill
-    and productive challenge, and decaying with the sessions already attended (``dose``; Howard et al.
-    1986: early sessions help most); every week adds noise. The alliance also sets how much of the attainable
+    to the level within reach (negatively accelerated dose-response), scaled by stage, alliance, skill,
+    productive challenge and the therapist's own factor (``therapist_factor``, 7.1), and decaying with
+    the sessions already attended (``dose``; Howard et al. 1986: early sessions help most); every week
+    adds noise. The alliance also sets how much of the attainable
     gain is within reach: all of it at ``full_reach_alliance``, less on a weaker alliance; lasting harm
     (``setback``, ORS points) lowers the level within reach.
 
@@ -63,6 +64,7 @@ def symptom_change(
         * xp.maximum(1.0 + p.skill_effect * (t.skill - 0.5), 0.0)  # no skill: no change (harm comes from the alliance)
         * xp.exp(-p.dose_decay * xp.astype(dose, xp.float64))
         * (1.0 + p.alliance_effect * (alliance - 0.5))
+        * t.therapist_factor  # the therapist's own effect (7.1; 1 with the knobs off)
     )
     rate = xp.minimum(xp.maximum(rate, -p.change_rate), 1.0)  # a very weak alliance can harm
     reach = unit_clip(xp, 1.0 + p.alliance_level_effect * (alliance - p.full_reach_alliance))

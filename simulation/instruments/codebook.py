@@ -336,6 +336,25 @@ COLUMNS: dict[str, Column] = {
     "wai_therapist_style": Column(
         "standard normal draw of the therapist's WAI-SR rating style (times wai_therapist_style_sd)", "z", "unbounded"
     ),
+    "outcome_z": Column(
+        "standard normal draw of the therapist's own effect on change (times therapist_outcome_sd on the log "
+        "change rate)",
+        "z",
+        "unbounded",
+    ),
+    "alliance_ability": Column(
+        "the therapist's alliance-building ability: empathy, congruence, regard, collaboration, attunement and "
+        "repair skill minus defensiveness, each as its deviation from the population mean, summed and divided by "
+        "therapist_trait_sd x sqrt(7) (about standard normal; 0 when therapist_trait_sd is 0)",
+        "SD units",
+        "unbounded",
+    ),
+    "rate_factor": Column(
+        "the therapist's factor on every client's change rate: exp(therapist_outcome_sd x outcome_z + "
+        "therapist_alliance_outcome_effect x alliance_ability); 1 with both parameters at 0 (the defaults)",
+        "multiplier",
+        "above 0",
+    ),
 }
 
 TRUTH_COLUMNS: dict[str, Column] = {

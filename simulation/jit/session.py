@@ -278,6 +278,7 @@ def fused_session(
             * M[i, T.skill_factor]
             * dose[r, min(attended_before, dose.shape[1] - 1)]
             * (1.0 + P[r, K.alliance_effect] * (acted - 0.5))
+            * M[i, T.therapist_factor]
         )
         rate = min(max(rate, -P[r, K.change_rate]), 1.0)
         intake, attainable = M[i, T.intake], M[i, T.attainable]

@@ -35,6 +35,7 @@ READ = [
     "attachment",
     "attunement",
     "openness",
+    "therapist_factor",
 ]
 """The fields of :class:`simulation.dynamics.Traits` that the fused loops read as ``M[i, T.name]``
 (simulation.jit.session and .formats), one a line: a trait the loops start to read is added here."""
@@ -53,7 +54,7 @@ _DERIVED = [
     "hazard_reactance",
 ]
 _READ_EVERY_SESSION = {
-    *("motivation", "intake", "attainable", "feedback_use", "challenge", "bias"),
+    *("motivation", "intake", "attainable", "feedback_use", "challenge", "bias", "therapist_factor"),
     *("bond_rate", "goal_rate", "task_rate", "reactance_factor", "skill_factor"),
     *("hazard_traits", "hazard_culture", "hazard_pitfalls", "hazard_fit", "hazard_reactance"),
 }

@@ -101,6 +101,26 @@ class SymptomParams:
         "Well-being lost, lastingly, when a rupture is left unresolved (per unit of severity).",
         "symptoms",
     )
+    therapist_outcome_sd: float = param(
+        0.0,
+        0.0,
+        1.5,
+        "SD of log rate factor",
+        "Therapist effect on outcome beyond the traits: SD between therapists of the log of a factor on "
+        "their clients' change rate, exp(therapist_outcome_sd * z), z standard normal per therapist "
+        "(0: none; raises the therapist share of change variance, docs/synthetic.md).",
+        "symptoms",
+    )
+    therapist_alliance_outcome_effect: float = param(
+        0.0,
+        -1.5,
+        1.5,
+        "log rate factor per SD",
+        "How much a therapist's alliance-building ability (standardized; ODD 7.1) raises their clients' "
+        "change rate, on the log scale: a between-therapist alliance-outcome slope beyond the "
+        "within-therapist one (0: none).",
+        "symptoms",
+    )
     ors_error_sd: float = param(
         2.7,
         0.0,

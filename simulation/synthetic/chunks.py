@@ -135,8 +135,8 @@ def chunk_tables(
 
 
 def therapist_tables(design: Design) -> dict[str, pd.DataFrame]:
-    """The observed and the true therapist tables."""
-    truth = therapist_table([design.run()])
+    """The observed and the true therapist tables (the truth with each therapist's own effect on change)."""
+    truth = therapist_table([design.run()], outcome=True)
     truth["wai_therapist_style"] = intake_draw(
         np.full(len(truth), run_key(design.seed), dtype=np.uint64),
         truth["therapist_id"].to_numpy(np.int64) - 1,

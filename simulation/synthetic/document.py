@@ -161,6 +161,9 @@ this data set.
 The long table `sessions` has one row per client and scheduled session up to the end of the course
 (none after a dropout or planned ending). Items of a missed session, of a session off the WAI-SR
 schedule (or, for the empathy scale, outside sessions 3-5), or left blank are missing.
+`truth/therapists` holds every therapist's traits and their own factor on the change rate of each of
+their clients, `rate_factor = exp(therapist_outcome_sd * outcome_z + therapist_alliance_outcome_effect *
+alliance_ability)` (1 when both parameters are 0, the defaults; `codebook.md` defines each term).
 `truth/parameters.json` holds the parameters with their units and ranges, the measurement model, the
 missingness mechanisms, the estimands below and, per WAI-SR administration, each subscale's alpha,
 true reliability and standardized loadings. `truth/measurement_model.lavaan` is the true measurement

@@ -58,7 +58,12 @@ def reference_values(
 ) -> dict[str, dict[str, float]]:
     """Each estimand's population value (the mean over ``batches`` independent batches) and its Monte
     Carlo error (their standard deviation over the square root of their number)."""
-    per_batch = [batch_values(params, format, therapists, SEED + batch) for batch in range(batches)]
+    return over_batches([batch_values(params, format, therapists, SEED + batch) for batch in range(batches)])
+
+
+def over_batches(per_batch: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Each estimand's mean over independent batches ("value") and its Monte Carlo error ("mc_error":
+    their standard deviation over the square root of their number); undefined batches left out."""
     out = {}
     for name in per_batch[0]:
         values = np.asarray([batch[name] for batch in per_batch], dtype=float)

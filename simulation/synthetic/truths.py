@@ -46,6 +46,11 @@ CLIENT_COLUMNS = (
 )
 
 
+def with_latent_change(clients: pd.DataFrame) -> pd.DataFrame:
+    """``clients`` with ``latent_change``: latent well-being at the end of the course minus at intake."""
+    return clients.assign(latent_change=clients["wellbeing_final"] - clients["wellbeing_intake"])
+
+
 def between_within_slopes(clients: pd.DataFrame, outcome: str = "latent_change") -> tuple[float, float]:
     """Least-squares slopes of ``outcome`` on the therapist-mean early alliance (between) and the
     client's deviation from it (within), over clients with an early alliance (Baldwin et al. 2007)."""
@@ -95,8 +100,7 @@ class Truths:
 
     def values(self, params: Params) -> dict[str, float]:
         """Every estimand's value on these clients (NaN where undefined)."""
-        clients = pd.concat(self.clients, ignore_index=True)
-        clients["latent_change"] = clients["wellbeing_final"] - clients["wellbeing_intake"]
+        clients = with_latent_change(pd.concat(self.clients, ignore_index=True))
         spread = math.fsum(np.concatenate(self.square))  # 0 when no client has two attended sessions to pair
         slope = math.fsum(np.concatenate(self.cross)) / spread if spread > 0 else math.nan
         between, within = between_within_slopes(clients)
