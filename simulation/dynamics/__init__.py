@@ -19,7 +19,7 @@ The modules are the submodels of docs/ODD.md section 7, one to one:
   for relation rows and for member pairs alike)
 - :mod:`~simulation.dynamics.reactance`: 7.17 Reactance (resistance meets challenge; on 7.8 and 7.13)
 - :mod:`~simulation.dynamics.symptoms`: 7.13 Symptom change (with life events and lasting harm; 7.19 in groups)
-- :mod:`~simulation.dynamics.feedback`: 7.18 Routine outcome monitoring (not-on-track signals and what acting on them changes)
+- :mod:`~simulation.dynamics.feedback`: 7.18 Routine outcome monitoring (not-on-track signals and acting on them)
 - :mod:`~simulation.dynamics.session`: ODD 3, :func:`step_session` composing them, and the format
   seam (:class:`FormatContext`; 7.16)
 """
