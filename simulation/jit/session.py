@@ -59,6 +59,15 @@ def offsets(session: int) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
+def _one_or_each(values: np.ndarray, i: int, default: float) -> float:
+    """Row ``i``'s value of a per-row figure passed as one value for every row (length 1), one per row,
+    or not at all (empty: ``default``)."""
+    if values.shape[0] == 0:
+        return default
+    return values[i if values.shape[0] > 1 else 0]
+
+
+@njit(cache=True, inline="always")
 def _logistic(log_odds: float) -> float:
     return 1.0 / (1.0 + math.exp(-log_odds))
 
@@ -106,9 +115,9 @@ def fused_session(
     ``flags`` gets each row's ``attended``, ``srs_alert`` and ``rupture_resolved`` (empty: not asked).
     ``z`` holds the session's normals (symptom noise, ORS error, SRS noise, view noise), then the life
     event's uniform and the log of its size; ``shared_weight`` the weight of the unit's figure
-    ``shared``, one for every row (length 1) or one per row; ``dose`` the dose factor of each run by
-    sessions attended
-    (:func:`simulation.jit.tables.dose_table`). Returns the rows in therapy at the start. The comments
+    ``shared`` and ``harm_share`` the share of an unresolved rupture's lasting harm a member bears,
+    each one for every row (length 1) or one per row; ``dose`` the dose factor of each run by sessions
+    attended (:func:`simulation.jit.tables.dose_table`). Returns the rows in therapy at the start. The comments
     name the ODD 7 subsections, as in step_session."""
     (bond_, goal_, task_, ceiling_, stage_, wellbeing_, setback_, active_, dropped_, cause_, open_, kind_,
      severity_, age_, detected_, step_, pre_bond_, pre_goal_, pre_task_, attended_, ruptures_, resolved_,
@@ -128,7 +137,7 @@ def fused_session(
         j += 1
         r, key = run_of_row[i], keys[i]
         own = session if own_sessions.shape[0] == 0 else int(own_sessions[i])
-        weight = 0.0 if shared.shape[0] == 0 else shared_weight[i if shared_weight.shape[0] > 1 else 0]
+        weight = 0.0 if shared.shape[0] == 0 else _one_or_each(shared_weight, i, 0.0)
         bond, goal, task, ceiling, stage = bond_[i], goal_[i], task_[i], ceiling_[i], stage_[i]
         wellbeing, rupture_open, attended_before = wellbeing_[i], open_[i], attended_[i]
         planned = P[r, K.course_length] + (extension_[i] if monitored else 0)
@@ -256,7 +265,7 @@ def fused_session(
             bond, goal, task = min(bond, ceiling), min(goal, ceiling), min(task, ceiling)
             if stage == codes.WORKING and severity > P[r, K.severe_rupture_threshold]:
                 stage = codes.EXPLORATION
-            harm = P[r, K.rupture_harm] * severity * (1.0 if harm_share.shape[0] == 0 else harm_share[i])
+            harm = P[r, K.rupture_harm] * severity * _one_or_each(harm_share, i, 1.0)
             ceiling_[i] = ceiling
         alliance = _composite(P, r, bond, goal, task)
         acted = alliance if shared.shape[0] == 0 else (1.0 - weight) * alliance + weight * shared[i]

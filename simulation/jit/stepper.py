@@ -60,6 +60,12 @@ def record_arrays(n: int) -> tuple[np.ndarray, ...]:
     return tuple(arrays)
 
 
+def _one_or_each(value: Any) -> np.ndarray:
+    """A per-row figure of a format (a float for every row, or an array of one per row) as the fused
+    kernel reads it: a float64 array of length 1 or one per row."""
+    return np.atleast_1d(np.asarray(value, dtype=np.float64))
+
+
 def _arrays(obj: Any) -> tuple[np.ndarray, ...]:
     return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
 
@@ -135,7 +141,6 @@ class FusedStepper:
         in_therapy = int(np.count_nonzero(state.active))
         record = record_arrays(in_therapy)
         flags = self._kept("flags", n, np.bool_, np.bool_, np.bool_) if formatted else (_NO_FLAGS,) * 3
-        weight = context.shared_weight if formatted else 0.0
         planned_end, causes = self._kept("endings", n, np.bool_, np.int8)
         noise = draws.kept()  # used within this session only
         life_event, size = noise.sample(("life_event", "life_event_size"), session)
@@ -151,9 +156,8 @@ class FusedStepper:
             record, flags, session,
             context.member_session if formatted else _NO_SESSIONS,
             context.shared_alliance if formatted else _NO_FLOATS,
-            np.atleast_1d(np.asarray(weight, dtype=np.float64)) if formatted else _NO_FLOATS,
-            np.broadcast_to(np.asarray(context.rupture_harm_share, dtype=np.float64), (n,))
-            if formatted else _NO_FLOATS,
+            _one_or_each(context.shared_weight) if formatted else _NO_FLOATS,
+            _one_or_each(context.rupture_harm_share) if formatted else _NO_FLOATS,
             context.bond_shift if formatted and context.bond_shift is not None else _NO_FLOATS,
             _NO_FLOATS if context.dropout_shift is None else context.dropout_shift,
             _NO_DRAWS if not formatted or context.ending_draws is None else context.ending_draws,
