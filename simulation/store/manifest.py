@@ -52,14 +52,29 @@ def model_record() -> dict[str, str | None]:
     return {"version": model_version(), "git_commit": git_commit()}
 
 
+class RunningChecksum:
+    """A checksum record (SHA-256 and size) of bytes seen a block at a time: what :func:`checksum`
+    reads back from a file, or what a writer (simulation.store.parquet.ParquetStream) keeps as it
+    writes."""
+
+    def __init__(self) -> None:
+        self.digest, self.size = hashlib.sha256(), 0
+
+    def update(self, block: memoryview | bytes) -> None:
+        self.digest.update(block)
+        self.size += memoryview(block).nbytes
+
+    def record(self) -> dict[str, object]:
+        """The record as manifests keep it: SHA-256 (hex) and size (bytes)."""
+        return {"sha256": self.digest.hexdigest(), "bytes": self.size}
+
+
 def _read_checksum(handle: BinaryIO) -> dict[str, object]:
-    """The checksum record of what ``handle`` holds from its position on: SHA-256 (hex) and size
-    (bytes), read in blocks of 1 MiB."""
-    digest, size = hashlib.sha256(), 0
+    """The checksum record of what ``handle`` holds from its position on, read in blocks of 1 MiB."""
+    running = RunningChecksum()
     while block := handle.read(1 << 20):
-        digest.update(block)
-        size += len(block)
-    return {"sha256": digest.hexdigest(), "bytes": size}
+        running.update(block)
+    return running.record()
 
 
 def checksum(path: Path) -> dict[str, object]:

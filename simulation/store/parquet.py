@@ -4,7 +4,6 @@ them), on threads of their own while the next chunk is simulated (:class:`Backgr
 
 from __future__ import annotations
 
-import hashlib
 import io
 import queue
 import threading
@@ -17,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from simulation.store.manifest import RunningChecksum
 
 
 def arrow_table(columns: dict[str, Any]) -> pa.Table:
@@ -58,19 +59,18 @@ class _ChecksummedFile(io.RawIOBase):
 
     def __init__(self, path: Path) -> None:
         super().__init__()
-        self.file, self.digest, self.size = path.open("wb"), hashlib.sha256(), 0
+        self.file, self.checksum = path.open("wb"), RunningChecksum()
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
         view = memoryview(data)
-        self.digest.update(view)
-        self.size += view.nbytes
+        self.checksum.update(view)
         return self.file.write(view)
 
     def tell(self) -> int:
-        return self.size
+        return self.checksum.size
 
     def close(self) -> None:
         if not self.closed:
@@ -78,7 +78,7 @@ class _ChecksummedFile(io.RawIOBase):
         super().close()
 
     def record(self) -> dict[str, object]:
-        return {"sha256": self.digest.hexdigest(), "bytes": self.size}
+        return self.checksum.record()
 
 
 class ParquetStream:
