@@ -43,12 +43,9 @@ def undo_dropout(course: Course, kept: np.ndarray | None = None) -> None:
     rows ``kept`` (a boolean array over the course's rows: courses already ended by the imposed
     dropout, which stay ended)."""
     xp, state = course.xp, course.state
-    if kept is None:
-        dropped, stays, cause = state.dropped_out, xp.zeros_like(state.dropped_out), xp.zeros_like(state.dropout_cause)
-    else:
-        stays = xp.asarray(kept)
-        dropped = state.dropped_out & ~stays
-        cause = xp.where(stays, state.dropout_cause, xp.zeros_like(state.dropout_cause))
+    stays = xp.zeros_like(state.dropped_out) if kept is None else xp.asarray(kept)
+    dropped = state.dropped_out & ~stays
+    cause = xp.where(stays, state.dropout_cause, xp.zeros_like(state.dropout_cause))
     course.state = dataclasses.replace(state, active=state.active | dropped, dropped_out=stays, dropout_cause=cause)
     course.running = bool(xp.any(course.state.active)) or course.session < course.last_start
 
