@@ -8,6 +8,7 @@ import io
 import queue
 import threading
 from collections.abc import Callable, Hashable
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,19 +27,51 @@ def arrow_table(columns: dict[str, Any]) -> pa.Table:
     DataFrame, schema and pandas metadata included (so the Parquet bytes are the same, and pandas
     reads the categoricals and nullable integers back as they were), without building the DataFrame:
     the schema is that of a frame of the first row (:func:`_schema`, made once per set of column
-    names and dtypes), and each column converts on its own (numeric arrays without a copy; NaN read
-    as missing, as pandas does)."""
+    names and dtypes), and each column converts on its own (:func:`_arrow_array`)."""
     signature = tuple((name, values.dtype) for name, values in columns.items())
     schema = _schema(signature, lambda: pd.DataFrame({name: values[:1] for name, values in columns.items()}))
-    return pa.Table.from_arrays([_arrow_array(values) for values in columns.values()], schema=schema)
+    arrays = [_arrow_array(values, field.type) for values, field in zip(columns.values(), schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _arrow_array(values: Any) -> pa.Array:
-    """``values`` as Arrow, NaN read as missing (as pandas does); a float array without NaN (most of
-    them) converts without a copy, skipping Arrow's slower scan for missing values."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f" and not np.isnan(values).any():
-        return pa.array(values)
-    return pa.array(values, from_pandas=True)
+def _arrow_array(values: Any, arrow_type: pa.DataType) -> pa.Array:
+    """``values`` as an Arrow array of ``arrow_type``, equal to what ``pa.Table.from_pandas`` makes
+    of it (missing: NaN, a nullable integer's mask, a category code of -1), put together from its
+    buffers: numeric data without a copy, booleans and validity bitmaps packed by numpy, a
+    categorical's codes as the indices of a dictionary made once per set of categories. Arrow's own
+    conversions from pandas walk the values one at a time and cost as much as encoding them."""
+    if isinstance(values, pd.Categorical):
+        codes = values.codes
+        indices = pa.Array.from_buffers(arrow_type.index_type, len(codes), _data_buffers(codes, codes < 0))
+        dictionary = _dictionary(tuple(values.categories), arrow_type.value_type)
+        return pa.DictionaryArray.from_arrays(indices, dictionary, safe=False)  # codes are valid by construction
+    if isinstance(values, pd.arrays.IntegerArray):
+        # its data and mask as they are (pandas' own conversion to Arrow reads them so); the public
+        # to_numpy(na_value=...) fills a copy value by value
+        return pa.Array.from_buffers(arrow_type, len(values), _data_buffers(values._data, values._mask))
+    if values.dtype == np.bool_:
+        return pa.Array.from_buffers(arrow_type, len(values), [None, _bits(values)])
+    if values.dtype.kind not in "iuf":  # text and the like: Arrow's conversion
+        return pa.array(values, type=arrow_type, from_pandas=True)
+    missing = np.isnan(values) if values.dtype.kind == "f" else None
+    return pa.Array.from_buffers(arrow_type, len(values), _data_buffers(values, missing))
+
+
+def _data_buffers(data: np.ndarray, missing: np.ndarray | None) -> list[pa.Buffer | None]:
+    """The validity bitmap (None where nothing is missing) and the data buffer of a numeric array."""
+    validity = _bits(~missing) if missing is not None and missing.any() else None
+    return [validity, pa.py_buffer(np.ascontiguousarray(data))]
+
+
+def _bits(flags: np.ndarray) -> pa.Buffer:
+    """Booleans as an Arrow bitmap (least significant bit first)."""
+    return pa.py_buffer(np.packbits(flags, bitorder="little"))
+
+
+@cache
+def _dictionary(categories: tuple[str, ...], value_type: pa.DataType) -> pa.Array:
+    """The dictionary of a categorical column's Arrow array (made once per set of categories)."""
+    return pa.array(categories, type=value_type)
 
 
 _SCHEMAS: dict[tuple[tuple[str, Hashable], ...], pa.Schema] = {}
@@ -87,9 +120,10 @@ class ParquetStream:
     (:attr:`checksum`, as simulation.store.manifest.checksum makes it) is kept while writing.
 
     Encoding: snappy; dictionary encoding for the categorical columns only (trying it on every float
-    column made writing 3-4 times slower for files no smaller); min/max statistics for every column
-    but the floating-point ones (a reader skips row groups by ids, sessions and codes, hardly ever by
-    a float's range, and the float statistics cost a tenth of the writing); the encoder works through
+    column made writing 3-4 times slower for files no smaller); min/max statistics for the integer
+    columns only (a reader skips row groups by ids, sessions and counts; every row group holds every
+    stage, both values of a flag and a wide spread of each float, so their statistics would never
+    skip one, and they cost about a tenth of the writing); the encoder works through
     a whole row group at once (``write_batch_size``: its default of 1,024 rows cost a tenth more)."""
 
     ROW_GROUP = 65_536
@@ -106,7 +140,7 @@ class ParquetStream:
         arrow = pa.Table.from_pandas(table, preserve_index=False) if isinstance(table, pd.DataFrame) else table
         if self.writer is None:
             categorical = [f.name for f in arrow.schema if pa.types.is_dictionary(f.type)]
-            statistics = [f.name for f in arrow.schema if not pa.types.is_floating(f.type)]
+            statistics = [f.name for f in arrow.schema if pa.types.is_integer(f.type)]
             self.sink = _ChecksummedFile(self.path)
             # buffered natively, so that the encoder (which releases the GIL) calls back into Python
             # for the checksum a few times per file rather than once per page
