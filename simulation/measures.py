@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.dynamics import RELIABLE_CHANGE
-from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, DOSE_RESPONSE_SESSION
+from simulation.figures.windows import DOSE_RESPONSE_SESSION
 
 ORS_CUTOFF = 25.0
 OUTCOMES = ("recovered", "improved", "unchanged", "deteriorated", "dropped_out")
@@ -35,34 +35,6 @@ def classify_outcomes(ors_intake: np.ndarray, ors_final: np.ndarray, dropped_out
         default=OUTCOMES.index("unchanged"),
     )
     return codes.astype(np.int8)
-
-
-def course_summary(columns: dict[str, np.ndarray], offsets: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-client figures from the client-major session columns (see tables.session_arrays).
-
-    ``columns["session"]`` is each client's own session number (1 at their first). ``ors_intake`` is
-    session 1's ORS (the intake is always attended); ``ors_final`` the last attended session's;
-    ``alliance_early`` the mean client-view alliance over attended sessions ALLIANCE_EARLY_SESSIONS
-    (3-5; NaN where none).
-    """
-    attended = columns["attended"]
-    session = columns["session"].astype(np.int64)
-    scheduled = np.diff(np.append(offsets, session.size))
-    attended_count = np.add.reduceat(attended.astype(np.int64), offsets)
-    last_attended = np.maximum.reduceat(np.where(attended, session, 0), offsets)
-    first, last = ALLIANCE_EARLY_SESSIONS
-    early = attended & (session >= first) & (session <= last)
-    early_count = np.add.reduceat(early.astype(np.int64), offsets)
-    early_sum = np.add.reduceat(np.where(early, columns["alliance"], 0.0), offsets)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alliance_early = np.where(early_count > 0, early_sum / early_count, np.nan)
-    return {
-        "ors_intake": columns["ors"][offsets],
-        "ors_final": columns["ors"][offsets + last_attended - 1],
-        "sessions_scheduled": scheduled.astype(np.int16),
-        "sessions_attended": attended_count.astype(np.int16),
-        "alliance_early": alliance_early,
-    }
 
 
 # --- the functions of the figures (simulation.figures.registry; docs/calibration.md) -----------------

@@ -14,6 +14,7 @@ import pandas as pd
 from simulation import dynamics, layout, measures
 from simulation.backend import DEFAULT_BACKEND
 from simulation.config import PARAMETERS, Params
+from simulation.figures.courses import course_figures
 from simulation.formats import Format, get_format
 from simulation.formats.base import unit_mean
 from simulation.monitoring import record as monitoring_record
@@ -131,7 +132,7 @@ def table_columns(runs: list[Run], result: CourseResult, run_column: bool) -> Ta
     labels = format_.label_columns(rows)
     # a member's own session numbers drive the per-client figures (intake, early alliance, final ORS)
     own_session = columns.get("member_session", columns["session"])
-    summary = measures.course_summary({**columns, "session": own_session}, offsets)
+    summary = course_figures(result)
     margin = np.array([run.params.monitoring_margin for run in runs], dtype=np.float64)[rows.run]
     session_signals, client_signals = monitoring_record.signal_columns(
         row_of, own_session, columns["ors"], columns["attended"], summary["ors_intake"], margin

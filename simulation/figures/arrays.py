@@ -3,8 +3,8 @@ format's :data:`~simulation.figures.registry.FORMAT_FIGURES`) for every run of a
 computed on the pass's arrays instead of on per-run DataFrames: a sweep of small runs would otherwise
 spend most of its time in pandas (issue 23).
 
-The definitions are the registry's: the per-client figures are measures.course_summary's, accumulated
-over the session records (:func:`simulation.figures.courses.course_figures`), with each format's ``client_columns`` and
+The definitions are the registry's: the per-client figures are the clients table's (both come from
+:func:`simulation.figures.courses.course_figures`), with each format's ``client_columns`` and
 :func:`simulation.formats.base.unit_mean`, and tests/test_figures_arrays.py checks every figure
 against the registry's table-based computation on each run's tables. Each run's figures are sums over
 that run's rows alone (segment reductions, or ``np.bincount`` in row order), so they do not depend on

@@ -1,7 +1,9 @@
-"""Per client of a stacked pass, the course figures a sweep's summary reads (what
-measures.course_summary gives, and whether the client improved by DOSE_RESPONSE_SESSION), accumulated
-over the session records by one compiled loop per session: a pass of 50,000 clients spent more in
-numpy's fancy indexing (a dozen gathers and scatters per session) than in the figures built on them.
+"""Per client of a pass, the course figures of the clients table (ORS at intake and at the last attended
+session, sessions scheduled and attended, the early alliance) and of a sweep's summary (also whether
+the client improved by DOSE_RESPONSE_SESSION), accumulated over the session records by one compiled
+loop per session: one definition for the tables and the sweeps, and no client-major layout or
+fancy indexing needed (a pass of 50,000 clients spent more in numpy's gathers and scatters than in
+the figures built on them).
 
 Each client's values are accumulated over their own sessions in session order, as the array
 expressions did, so the sums (early alliance) are the same bits.
@@ -17,7 +19,7 @@ from simulation.figures.windows import ALLIANCE_EARLY_SESSIONS, DOSE_RESPONSE_SE
 from simulation.runs import CourseResult
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _add_session(
     positions: np.ndarray,
     own: np.ndarray,
@@ -49,8 +51,10 @@ def _add_session(
 
 
 def course_figures(result: CourseResult) -> dict[str, np.ndarray]:
-    """Per client, what measures.course_summary gives (``ors_intake``, ``ors_final``,
-    ``sessions_scheduled``, ``sessions_attended``, ``alliance_early``), and ``improved`` (whether their
+    """Per client (row of the pass): ``ors_intake`` (the ORS at their own session 1; the intake is
+    always attended), ``ors_final`` (at their last attended session), ``sessions_scheduled``,
+    ``sessions_attended``, ``alliance_early`` (the mean client-view alliance over their attended own
+    sessions ALLIANCE_EARLY_SESSIONS, NaN where none), and ``improved`` (whether their
     ORS at their own session DOSE_RESPONSE_SESSION was reliably above intake; NaN where they did not
     attend it), accumulated over the session records in session order: the same definitions on each
     client's own calendar, without laying the records out client by client first."""

@@ -28,13 +28,15 @@ def signal_columns(
 ) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """Session and client columns of the signals. ``row_of`` maps each session row to its client,
     whose ``intake_ors`` (ORS points) and ``margin`` (ORS points, the run's ``monitoring_margin``) are
-    per client; sessions of one client are in order of their own session."""
+    per client; rows are client by client (``row_of`` never decreases), each client's in order of
+    their own session."""
     course = expected_course()
     expected = expected_in_band(np, course, intake_band(np, course, intake_ors)[row_of], own_session)
     flags = not_on_track(np, margin[row_of], expected, ors, attended, own_session)
-    clients_flagged, first_row = np.unique(row_of[flags], return_index=True)
+    flagged_row, flagged_session = row_of[flags], own_session[flags]
+    firsts = np.flatnonzero(np.diff(flagged_row, prepend=-1))  # each client's first flag: rows in order
     first = np.zeros(len(intake_ors), dtype=np.int16)
-    first[clients_flagged] = own_session[flags][first_row]
+    first[flagged_row[firsts]] = flagged_session[firsts]
     return (
         {"expected_ors": expected.astype(np.float32), "not_on_track": flags},
         {"flagged": first > 0, "first_flagged": pd.arrays.IntegerArray(first, first == 0)},
