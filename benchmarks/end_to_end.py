@@ -3,9 +3,11 @@ with Parquet and a sweep cost over the bare kernel on the same clients, measured
 process, plus the speed-up of a study from one to two worker processes.
 
 - **whole run**: ``run_to_directory`` (``alliance run``: kernel, tables built as Arrow, Parquet written
-  on a background thread, manifest with checksums) against ``simulate_rows`` alone over the same chunks;
-  the ratio is kernel time / whole-run time (1.0: writing costs nothing beyond the kernel). This
-  measurement is not pinned to one core: the writer thread is meant to use a second one.
+  on background threads, manifest with checksums) against ``simulate_rows`` alone over the same pieces
+  (``simulation.store.run.piece_size``); the ratio is kernel time / whole-run time (1.0: writing costs
+  nothing beyond the kernel). Each run writes a new folder, as ``alliance run`` does without
+  ``--overwrite`` (the folder is removed after the timing). This measurement is not pinned to one
+  core: the writer threads are meant to use a second one.
 - **study**: ``run_study`` in this process into a folder (``workers=0``: per-run figures, parts,
   manifest, Parquet) against ``simulate_rows`` over the study's own packing, both pinned to one core;
   then ``run_study`` on 1 and on 2 local worker processes (process start-up included), unpinned. The
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,11 +46,14 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _alternating(repeats: int, cases: dict[str, Callable[[], Any]]) -> dict[str, float]:
+def _alternating(
+    repeats: int, cases: dict[str, Callable[[], Any]], untimed: dict[str, Callable[[], Any]] | None = None
+) -> dict[str, float]:
     """The best wall time of each case over ``repeats`` rounds, the cases alternating within a round,
     and (``<case> cpu``) the CPU time of this process (all its threads) in that fastest round: on a
     machine whose cores are taken by other work the wall time cannot show the writer thread's
-    overlap, the CPU time still shows what the writing costs."""
+    overlap, the CPU time still shows what the writing costs. ``untimed[case]`` runs after each run of
+    the case, outside the timing (removing the folder a run wrote, so that the next writes a new one)."""
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(repeats):
         for name, work in cases.items():
@@ -56,33 +62,37 @@ def _alternating(repeats: int, cases: dict[str, Callable[[], Any]]) -> dict[str,
             seconds = time.perf_counter() - began
             if seconds < best[name]:
                 best[name], best[f"{name} cpu"] = seconds, time.process_time() - cpu
+            (untimed or {}).get(name, lambda: None)()
     return best
 
 
 def _whole_run(spec: dict[str, Any]) -> dict[str, Any]:
     from simulation.config import Params
-    from simulation.defaults import DEFAULT_CHUNK
     from simulation.recipe import RunRecipe
     from simulation.runs import Rows, Run, simulate_rows
     from simulation.store import run_to_directory
+    from simulation.store.run import piece_size
 
     n, backend = spec["n_clients"], spec["backend"]
     runs = [Run(Params(), n, spec.get("seed", 1))]
+    piece = piece_size("individual", runs[0].params)
     counted = []
 
     def kernel() -> None:
         counted.clear()
-        for start in range(0, n, DEFAULT_CHUNK):
-            result = simulate_rows(runs, Rows.of_runs(runs, start, start + DEFAULT_CHUNK), backend)
+        for start in range(0, n, piece):
+            result = simulate_rows(runs, Rows.of_runs(runs, start, start + piece), backend)
             counted.append(sum(len(positions) for _, positions, _ in result.sessions))
             del result
 
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "run"
-        whole = lambda: run_to_directory(RunRecipe(), n, 1, out, overwrite=True, backend=backend, progress=False)  # noqa: E731
-        run_to_directory(RunRecipe(), 2_000, 1, out, overwrite=True, progress=False)  # warm-up
+        whole = lambda: run_to_directory(RunRecipe(), n, 1, out, backend=backend, progress=False)  # noqa: E731
+        run_to_directory(RunRecipe(), 2_000, 1, out, progress=False)  # warm-up
+        remove = lambda: shutil.rmtree(out)  # noqa: E731
+        remove()
         baseline = _peak_mib()
-        times = _alternating(spec["repeats"], {"kernel": kernel, "whole": whole})
+        times = _alternating(spec["repeats"], {"kernel": kernel, "whole": whole}, untimed={"whole": remove})
     sessions = sum(counted)
     return {
         "client_sessions": sessions,

@@ -25,14 +25,14 @@ from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_tabl
 from simulation.tables import table_columns, therapist_table
 
 RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")  # manifest last
-PIECE_CLIENTS = 20_000  # members simulated per piece at most: writing piece k overlaps simulating k + 1
 
 
 def piece_size(format_name: str, params: Any, chunk_clients: int = DEFAULT_CHUNK) -> int:
-    """Members per piece of ``alliance run``: at most ``chunk_clients`` and PIECE_CLIENTS, whole units
-    (Format.aligned_chunk). Small pieces keep the writing close behind the kernel: what is left to
-    write after the last piece is simulated is one piece's tables, and at most a few pieces are alive."""
-    return get_format(format_name).aligned_chunk(params, min(chunk_clients, PIECE_CLIENTS))
+    """Members per piece of ``alliance run``: at most ``chunk_clients``, whole units
+    (Format.aligned_chunk). Writing piece k overlaps simulating piece k + 1; small pieces (the
+    default) keep the writing close behind the kernel: what is left to write after the last piece is
+    simulated is one piece's tables, and at most a few pieces are alive."""
+    return get_format(format_name).aligned_chunk(params, chunk_clients)
 
 
 def unit_files() -> tuple[str, ...]:
@@ -119,11 +119,11 @@ def run_to_directory(
     the manifest records the format, the recipe, the parameters and every file's checksum, and is
     published last (:func:`atomic_outputs`).
 
-    The cohort is simulated in pieces of at most ``chunk_clients`` members and at most PIECE_CLIENTS
-    (:func:`piece_size`): while the next piece is simulated (the fused kernel releases the GIL), one
-    background thread builds each finished piece's tables (as Arrow tables, from the arrays) and one
-    thread per file encodes and writes them, keeping each file's checksum as it goes. Memory stays
-    bounded by the piece size (a few pieces alive: one simulated, one waiting, one built, its tables
+    The cohort is simulated in pieces of at most ``chunk_clients`` members (:func:`piece_size`):
+    while the next piece is simulated (the fused kernel releases the GIL), one background thread
+    builds each finished piece's tables (as Arrow tables, from the arrays) and one thread per file
+    encodes and writes them, keeping each file's checksum as it goes. Memory stays bounded by the
+    piece size (a few pieces alive: one simulated, one waiting, one built, its tables
     being written); the results, to the byte, do not depend on it (random draws are keyed by client,
     unit and pair, see simulation.backend; pieces are cut at unit boundaries, their size rounded down
     to whole units; row groups have a fixed size).
