@@ -9,7 +9,8 @@ process, plus the speed-up of a study from one to two worker processes.
   ``--overwrite`` (the folder is removed after the timing). This measurement is not pinned to one
   core: the writer threads are meant to use a second one.
 - **study**: ``run_study`` in this process into a folder (``workers=0``: per-run figures, parts,
-  manifest, Parquet) against ``simulate_rows`` over the study's own packing, both pinned to one core;
+  manifest, Parquet) against ``simulate_rows`` over the study's own passes
+  (``simulation.sweeps.execute.stacked_passes``), both pinned to one core;
   then ``run_study`` on 1 and on 2 local worker processes (process start-up included), unpinned. The
   workers are forked from a fork server that has imported the package (simulation.sweeps.executors),
   which starts with the process's first study on workers: that study is timed on its own, before the
@@ -110,10 +111,12 @@ def _study(spec: dict[str, Any]) -> dict[str, Any]:
     from benchmarks.sweeps import benchmark_study
     from simulation.runs import Rows, simulate_rows
     from simulation.sweeps import run_study
+    from simulation.sweeps.execute import stacked_passes
 
     study = benchmark_study(spec["n_runs"], spec["n_clients"])
     design = study.design()
-    passes = [study.runs(design, list(part)) for part in study.parts(design)]
+    parts = [study.runs(design, list(part)) for part in study.parts(design)]
+    passes = [runs[batch] for runs in parts for batch in stacked_passes(runs)]
     counted = []
 
     def kernel() -> None:
@@ -189,7 +192,7 @@ def markdown(figures: dict[str, Any]) -> list[str]:
         lines += [
             "",
             f"**Study** ({study['n_runs']} runs x {study['n_clients']:,} clients, {study['runs_per_part']} runs "
-            f"per part; kernel = `simulate_rows` over the same packing; target >= {STUDY_TARGET} of the "
+            f"per part; kernel = `simulate_rows` over the same passes; target >= {STUDY_TARGET} of the "
             f"kernel's rate; speed-up aim {SPEED_UP_AIM}x on 2 idle cores)",
             "",
             "| case | seconds | M client-sessions/s | of the kernel's rate |",

@@ -30,6 +30,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation.backend import run_key
+from simulation.defaults import DEFAULT_CHUNK
 from simulation.figures.arrays import stacked_run_figures
 from simulation.figures.registry import FORMAT_FIGURES, RUN_FIGURES
 from simulation.runs import Rows, Run, simulate_rows
@@ -39,7 +40,7 @@ from simulation.sweeps.folder import PartMarks, finish, finished, open_study_fol
 from simulation.sweeps.study import Study
 from simulation.tables import table_columns
 
-PASS_CLIENTS = 100_000  # clients simulated in one stacked pass at most (bounds a worker's memory)
+PASS_CLIENTS = DEFAULT_CHUNK  # clients in one stacked pass at most: bounds a worker's memory, the kernel's fastest size
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class StudyResult:
     clients: pd.DataFrame | None
 
 
-def _passes(runs: list[Run]) -> Iterable[slice]:
+def stacked_passes(runs: list[Run]) -> Iterable[slice]:
     """Consecutive runs grouped into passes of at most PASS_CLIENTS clients (a bigger run goes alone)."""
     start, clients = 0, 0
     for index, run in enumerate(runs):
@@ -71,7 +72,7 @@ def simulate_part(study: Study, design: pd.DataFrame, runs: list[int]) -> dict[s
     names = tuple(figure.name for figure in (*RUN_FIGURES, *FORMAT_FIGURES[study.format].values()))
     figures: list[dict[str, np.ndarray]] = []
     clients = []
-    for batch in _passes(part_runs):
+    for batch in stacked_passes(part_runs):
         stacked = part_runs[batch]
         result = simulate_rows(stacked, Rows.of_runs(stacked))
         figures.append(stacked_run_figures(result, names))
