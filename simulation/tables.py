@@ -130,7 +130,7 @@ def table_columns(runs: list[Run], result: CourseResult, run_column: bool) -> Ta
     client_id = rows.client + 1
     therapist_id = (rows.therapist + 1).astype(np.int32)
     labels = format_.label_columns(rows)
-    # a member's own session numbers drive the per-client figures (intake, early alliance, final ORS)
+    # a member's own session numbers drive the signals (course_figures reads them from the records)
     own_session = columns.get("member_session", columns["session"])
     summary = course_figures(result)
     margin = np.array([run.params.monitoring_margin for run in runs], dtype=np.float64)[rows.run]

@@ -4,6 +4,7 @@ them back as before); the background writer does its work in order, finishes it 
 only when nothing failed, and hands its errors back; a stream's checksum, kept while writing, is the
 file's; integer columns carry min/max statistics, floats, flags and categories none."""
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,8 +35,6 @@ def test_arrow_tables_from_arrays_equal_those_from_the_dataframes(format_name):
 def test_each_kind_of_column_converts_as_pandas_would_missing_values_included():
     """The buffer-level conversions (simulation.store.parquet._arrow_array) on what the tables above
     may lack: a missing category, NaN, a missing nullable integer, odd lengths of booleans, text."""
-    import numpy as np
-
     columns = {
         "kind": pd.Categorical.from_codes(np.array([0, -1, 1, 1, 0], dtype=np.int8), categories=["a", "b"]),
         "score": np.array([0.5, np.nan, 1.5, np.nan, 2.0], dtype=np.float32),
