@@ -4,6 +4,8 @@ them back as before); the background writer does its work in order, finishes it 
 only when nothing failed, and hands its errors back; a stream's checksum, kept while writing, is the
 file's; integer columns carry min/max statistics, floats, flags and categories none."""
 
+import io
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -13,7 +15,9 @@ import pytest
 from simulation.config import Params
 from simulation.runs import Rows, Run, simulate_rows
 from simulation.store.manifest import checksum
-from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_table
+from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_table, frame_table
+from simulation.sweeps.execute import simulate_part
+from simulation.sweeps.study import parse_study
 from simulation.tables import table_columns
 
 
@@ -48,6 +52,31 @@ def test_each_kind_of_column_converts_as_pandas_would_missing_values_included():
     assert made.schema.equals(expected.schema, check_metadata=True)
     assert made.equals(expected)
     assert [made[name].null_count for name in columns] == [1, 2, 2, 0, 0, 0]
+
+
+@pytest.mark.parametrize("format_name", ["individual", "group", "family"])
+def test_a_study_part_is_written_in_the_bytes_pandas_would_write(format_name):
+    """A study's parts go to Parquet by frame_table (simulation.sweeps.folder.store_part): the very
+    bytes of DataFrame.to_parquet, text columns (the seeds) and the clients' categoricals included."""
+    study = parse_study(
+        f"""
+        [study]
+        sampler = "lhs"
+        samples = 3
+        clients = 60
+        format = "{format_name}"
+        outputs = ["summary", "clients"]
+        [vary.repair_skill_mean]
+        range = [0.2, 0.9]
+        """,
+        default_name="bytes",
+    )
+    part = simulate_part(study, study.design(), [0, 1, 2])
+    for frame in part.values():
+        by_pandas, by_arrays = io.BytesIO(), io.BytesIO()
+        frame.to_parquet(by_pandas, index=False)
+        pq.write_table(frame_table(frame), by_arrays)
+        assert by_arrays.getvalue() == by_pandas.getvalue()
 
 
 def test_the_background_writer_works_in_order_and_raises_its_error_in_the_caller():
