@@ -4,7 +4,7 @@ process, plus the speed-up of a study from one to two worker processes.
 
 - **whole run**: ``run_to_directory`` (``alliance run``: kernel, tables built as Arrow, Parquet written
   on background threads, manifest with checksums) against ``simulate_rows`` alone over the same pieces
-  (``simulation.store.run.piece_size``); the ratio is kernel time / whole-run time (1.0: writing costs
+  (``simulation.store.run.pieces``); the ratio is kernel time / whole-run time (1.0: writing costs
   nothing beyond the kernel). Each run writes a new folder, as ``alliance run`` does without
   ``--overwrite`` (the folder is removed after the timing). This measurement is not pinned to one
   core: the writer threads are meant to use a second one.
@@ -72,17 +72,17 @@ def _whole_run(spec: dict[str, Any]) -> dict[str, Any]:
     from simulation.recipe import RunRecipe
     from simulation.runs import Rows, Run, simulate_rows
     from simulation.store import run_to_directory
-    from simulation.store.run import piece_size
+    from simulation.store.run import pieces
 
     n, backend = spec["n_clients"], spec["backend"]
     runs = [Run(Params(), n, spec.get("seed", 1))]
-    piece = piece_size("individual", runs[0].params)
+    cut = pieces("individual", runs[0].params, n)
     counted = []
 
     def kernel() -> None:
         counted.clear()
-        for start in range(0, n, piece):
-            result = simulate_rows(runs, Rows.of_runs(runs, start, start + piece), backend)
+        for members in cut:
+            result = simulate_rows(runs, Rows.of_runs(runs, members.start, members.stop), backend)
             counted.append(sum(len(positions) for _, positions, _ in result.sessions))
             del result
 

@@ -27,12 +27,23 @@ from simulation.tables import table_columns, therapist_table
 RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")  # manifest last
 
 
-def piece_size(format_name: str, params: Any, chunk_clients: int = DEFAULT_CHUNK) -> int:
-    """Members per piece of ``alliance run``: at most ``chunk_clients``, whole units
-    (Format.aligned_chunk). Writing piece k overlaps simulating piece k + 1; small pieces (the
-    default) keep the writing close behind the kernel: what is left to write after the last piece is
-    simulated is one piece's tables, and at most a few pieces are alive."""
-    return get_format(format_name).aligned_chunk(params, chunk_clients)
+TAIL_SPLIT = 4
+"""The last full piece of a run is simulated in this many smaller pieces (whole units each): what is
+left to build and write once the kernel has finished is then a quarter of a piece's tables."""
+
+
+def pieces(format_name: str, params: Any, n_clients: int, chunk_clients: int = DEFAULT_CHUNK) -> list[range]:
+    """The members of each piece of ``alliance run``, in order: pieces of at most ``chunk_clients``
+    members, whole units (Format.aligned_chunk), the last full one cut into TAIL_SPLIT smaller ones.
+    Writing piece k overlaps simulating piece k + 1, so small pieces keep the writing close behind
+    the kernel (at most a few pieces are alive), and small last ones shorten the writing left when
+    the kernel is done. The results, to the byte, do not depend on the pieces."""
+    format_ = get_format(format_name)
+    piece = format_.aligned_chunk(params, chunk_clients)
+    tail = format_.aligned_chunk(params, piece // TAIL_SPLIT)
+    tail_start = max(n_clients - piece, 0) // piece * piece  # where the last full piece (or the rest) starts
+    starts = [*range(0, tail_start, piece), *range(tail_start, n_clients, tail)]
+    return [range(start, min(stop, n_clients)) for start, stop in zip(starts, [*starts[1:], n_clients], strict=True)]
 
 
 def unit_files() -> tuple[str, ...]:
@@ -119,7 +130,7 @@ def run_to_directory(
     the manifest records the format, the recipe, the parameters and every file's checksum, and is
     published last (:func:`atomic_outputs`).
 
-    The cohort is simulated in pieces of at most ``chunk_clients`` members (:func:`piece_size`):
+    The cohort is simulated in pieces of at most ``chunk_clients`` members (:func:`pieces`):
     while the next piece is simulated (the fused kernel releases the GIL), one background thread
     builds each finished piece's tables (as Arrow tables, from the arrays) and one thread per file
     encodes and writes them, keeping each file's checksum as it goes. Memory stays bounded by the
@@ -131,7 +142,6 @@ def run_to_directory(
     params = recipe.params()
     runs = [Run(params, n_clients, seed, format_name)]
     format_ = get_format(format_name)
-    piece = piece_size(format_name, params, chunk_clients)
     files = run_files(format_name)
     summary = Summary()
     others = tuple(name for name in unit_files() if name not in files)  # another format's unit table
@@ -155,10 +165,10 @@ def run_to_directory(
                         file_writer.put(arrow_table(getattr(columns, table)))
 
                 builder = writing.enter_context(BackgroundWriter(build_piece))
-                starts = range(0, n_clients, piece)
-                bar = tqdm(starts, desc="pieces", unit="piece", disable=None if progress is None else not progress)
-                for start in bar:
-                    builder.put(simulate_rows(runs, Rows.of_runs(runs, start, start + piece), backend))
+                cut = pieces(format_name, params, n_clients, chunk_clients)
+                bar = tqdm(cut, desc="pieces", unit="piece", disable=None if progress is None else not progress)
+                for members in bar:
+                    builder.put(simulate_rows(runs, Rows.of_runs(runs, members.start, members.stop), backend))
         finally:
             for stream in streams.values():
                 stream.close()
