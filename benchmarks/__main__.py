@@ -34,13 +34,11 @@ from benchmarks import end_to_end, ratios
 from simulation.backend import BACKENDS, DEFAULT_BACKEND
 from simulation.defaults import DEFAULT_CHUNK as CHUNK  # clients per chunk, as `alliance run` cuts a cohort
 from simulation.formats import FORMATS
+from simulation.memory import keep_freed_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20240601
 MIN_SECONDS, MAX_REPEATS = 2.0, 30  # a short measurement is repeated until it has run this long
-# glibc malloc settings that keep freed memory for reuse instead of handing it back to the system, so
-# that the kernel's temporaries stop paying page faults (a separate, labelled measurement)
-KEEP_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 TARGET_RATE = 2e6  # client-sessions per second on one core (the project's performance goals)
 TARGET_RATIO = 80.0  # kernel / per-agent reference, same work, 100,000 clients (issue 23; the first goal was 30)
 
@@ -164,7 +162,11 @@ def _best(repeats: int, measure: Callable[[], dict[str, float]]) -> dict[str, An
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run one measurement described by ``spec`` in this (fresh) process and return its figures."""
+    """Run one measurement described by ``spec`` in this (fresh) process and return its figures: with
+    freed memory kept for reuse, as the ``alliance`` command and the sweeps' workers run
+    (simulation.memory), except the one measurement of glibc's default (``kernel_default_memory``)."""
+    if spec["kind"] != "kernel_default_memory":
+        keep_freed_memory()
     if spec["kind"] in end_to_end.KINDS:  # pins itself where it should (see benchmarks/end_to_end.py)
         return {**spec, **end_to_end.measure(spec), "peak_mib": _peak_mib()}
     if hasattr(os, "sched_setaffinity"):
@@ -173,7 +175,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
     kind, backend, repeats = spec["kind"], spec["backend"], spec["repeats"]
     params = Params()
-    if kind in ("kernel", "whole", "kernel_keep_memory"):
+    if kind in ("kernel", "whole", "kernel_default_memory"):
         tables = kind == "whole"
         _kernel_pass(params, 200, backend, tables)  # warm-up: imports, first-touch allocations
         baseline = _peak_mib()
@@ -244,8 +246,7 @@ def run_worker(spec: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
     """Run ``spec`` in a fresh interpreter (``python -m benchmarks --worker SPEC``) and read its result."""
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    allocator = KEEP_MEMORY if spec["kind"] == "kernel_keep_memory" else {}
-    env = {**os.environ, "PYTHONPATH": path, **one_thread, **allocator}
+    env = {**os.environ, "PYTHONPATH": path, **one_thread}
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--worker", json.dumps(spec)],
         cwd=ROOT,
@@ -270,7 +271,7 @@ def plan(quick: bool, backend: str, repeats: int) -> list[dict[str, Any]]:
             jobs.append({"kind": kind, "n_clients": n, "backend": backend, "repeats": repeats})
     jobs.append(
         {
-            "kind": "kernel_keep_memory",
+            "kind": "kernel_default_memory",
             "n_clients": sizes[-1] if quick else 100_000,
             "backend": backend,
             "repeats": repeats,
@@ -390,7 +391,7 @@ def summarise(results: list[dict[str, Any]], env: dict[str, Any]) -> dict[str, A
                 "ratio_with_tables": rate(whole) / rate(ref) if whole else None,
             }
         )
-    keep = next(r for r in results if r["kind"] == "kernel_keep_memory")
+    default = next(r for r in results if r["kind"] == "kernel_default_memory")
     allocator = [
         {
             "malloc": name,
@@ -400,7 +401,7 @@ def summarise(results: list[dict[str, Any]], env: dict[str, Any]) -> dict[str, A
             "page_faults_per_run": r["page_faults_per_run"],
             "peak_mib": r["peak_mib"],
         }
-        for name, r in (("default", by[("kernel", keep["n_clients"])]), ("keep freed memory", keep))
+        for name, r in (("glibc's default", default), ("keep freed memory", by[("kernel", default["n_clients"])]))
     ]
     stacked = next(r for r in results if r["kind"] == "stacked")
     sessions = next(r for r in results if r["kind"] == "sessions")
@@ -539,9 +540,9 @@ def markdown(summary: dict[str, Any]) -> str:
     allocator = summary["allocator"]
     lines += [
         "",
-        f"**Allocator** (kernel, {allocator[0]['n_clients']:,} clients; 'keep freed memory' runs with "
-        + ", ".join(f"{name}={value}" for name, value in KEEP_MEMORY.items())
-        + " so that glibc reuses freed blocks instead of returning them to the system)",
+        f"**Allocator** (kernel, {allocator[0]['n_clients']:,} clients; every other measurement keeps freed "
+        "memory for reuse as the `alliance` command does, `simulation.memory.keep_freed_memory`: glibc's "
+        "mallopt with fixed mmap and trim thresholds instead of its adaptive ones)",
         "",
         "| malloc | seconds | M/s | page faults per run | peak MiB |",
         "|---|---:|---:|---:|---:|",

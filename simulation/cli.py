@@ -30,6 +30,7 @@ from simulation.backend import BackendError
 from simulation.commands.options import OneLineParser, UsageError
 from simulation.config import ParameterError
 from simulation.extras import MissingExtraError
+from simulation.memory import keep_freed_memory
 
 SUBCOMMANDS = (  # in the order of `alliance --help`
     "simulation.commands.run",
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(arguments)
     args.command_line = ["alliance", *arguments]  # recorded with the outputs
+    keep_freed_memory()  # the command owns its process: its pieces reuse freed memory (simulation.memory)
     try:
         args.handler(args)
     except BrokenPipeError:  # `alliance params | head`: the reader has gone; say nothing more

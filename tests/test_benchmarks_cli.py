@@ -28,7 +28,7 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
         f"{name}, {part}" for name in ("individual", "group", "family") for part in ("kernel", "whole")
     }
     assert all(case["rate"] > 0 for case in summary["formats"]["cases"].values())
-    assert [row["malloc"] for row in summary["allocator"]] == ["default", "keep freed memory"]
+    assert [row["malloc"] for row in summary["allocator"]] == ["glibc's default", "keep freed memory"]
     assert set(summary["targets"]) == {"kernel_rate", "ratio"}
     (whole,), study = summary["end_to_end"]["whole_run"], summary["end_to_end"]["study"]
     assert whole["n_clients"] == 20_000 and whole["client_sessions"] >= 20_000 and 0 < whole["ratio"] < 2

@@ -10,6 +10,7 @@ import threading
 import time
 
 from simulation.extras import require
+from simulation.memory import keep_freed_memory
 
 CONNECT_SECONDS = 20  # how long to try to reach a Dask scheduler
 
@@ -26,10 +27,12 @@ class InProcessExecutor(cf.Executor):
         return future
 
 
-def _exit_with_parent() -> None:
-    """Worker initializer: end this worker when its parent has gone, instead of waiting forever for
-    work that will not come. The parent is the study's driver (spawned workers) or the fork server,
-    which ends with the driver (kill -9 included)."""
+def _start_worker() -> None:
+    """Worker initializer: keep freed memory for reuse (simulation.memory: the worker owns its
+    process and runs pass after pass), and end this worker when its parent has gone, instead of
+    waiting forever for work that will not come. The parent is the study's driver (spawned workers)
+    or the fork server, which ends with the driver (kill -9 included)."""
+    keep_freed_memory()
     parent = os.getppid()
 
     def watch() -> None:
@@ -61,7 +64,7 @@ def local_executor(workers: int | None = None) -> cf.Executor:
     if workers == 0:
         return InProcessExecutor()
     count = workers or len(os.sched_getaffinity(0))
-    return cf.ProcessPoolExecutor(count, mp_context=worker_context(), initializer=_exit_with_parent)
+    return cf.ProcessPoolExecutor(count, mp_context=worker_context(), initializer=_start_worker)
 
 
 def dask_executor(address: str) -> tuple[cf.Executor, object]:
