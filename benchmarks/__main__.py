@@ -220,20 +220,17 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         passes = (_kernel_pass, _reference_pass)
         figures = ratios.measure(kind, params, spec["n_clients"], backend, repeats, passes, _best)
     elif kind == "formats":
-        _kernel_pass(params, 200, backend, True, "family")
+        for name in FORMATS:
+            _kernel_pass(params, 200, backend, True, name)  # warm-up: each format's kernels and tables
         baseline = _peak_mib()
-        figures = {
-            "cases": {
-                f"{name}, {part}": _best(
-                    repeats,
-                    lambda name=name, tables=part == "whole": _kernel_pass(
-                        params, spec["n_clients"], backend, tables, name
-                    ),
-                )
-                for name in FORMATS
-                for part in ("kernel", "whole")
-            }
+        cases = {
+            f"{name}, {part}": lambda name=name, tables=part == "whole": _kernel_pass(
+                params, spec["n_clients"], backend, tables, name
+            )
+            for name in FORMATS
+            for part in ("kernel", "whole")
         }
+        figures = {"cases": ratios.alternate(repeats, cases, _best)}  # in turn: a spell of load hits all alike
     else:
         raise ValueError(f"unknown measurement kind {kind!r}")
     return {**spec, **figures, "baseline_mib": baseline, "peak_mib": _peak_mib(), "load_after": os.getloadavg()[0]}
