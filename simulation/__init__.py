@@ -38,6 +38,7 @@ _EXPORTS = {
     "generate_to_directory": "simulation.synthetic",
     "fit": "simulation.fit.api",
     "instrument_figures": "simulation.instruments",
+    "keep_freed_memory": "simulation.memory",
     "load_study": "simulation.sweeps",
     "run_study": "simulation.sweeps",
     "write_gallery": "simulation.viz.gallery",
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ impo
     from simulation.figures.registry import FIGURES  # noqa: F401
     from simulation.fit.api import fit  # noqa: F401
     from simulation.instruments import instrument_figures  # noqa: F401
+    from simulation.memory import keep_freed_memory  # noqa: F401
     from simulation.model import AllianceModel  # noqa: F401
     from simulation.presets import PRESETS, apply_presets  # noqa: F401
     from simulation.recipe import RunRecipe, load_toml  # noqa: F401
