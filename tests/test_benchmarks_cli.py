@@ -32,6 +32,9 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     assert set(summary["targets"]) == {"kernel_rate", "ratio"}
     (whole,), study = summary["end_to_end"]["whole_run"], summary["end_to_end"]["study"]
     assert whole["n_clients"] == 20_000 and whole["client_sessions"] >= 20_000 and 0 < whole["ratio"] < 2
+    # the ceiling on these cores: the run's CPU time spread over them, the kernel's a floor
+    assert whole["cores"] >= 1 and whole["whole_cpu_s"] > whole["kernel_cpu_s"] > 0
+    assert "ceiling on these cores" in table
     assert study["n_runs"] == 40 and 0 < study["ratio"] < 2 and study["speed_up"] > 0
     for heading in (
         "Cohort size",
