@@ -22,6 +22,7 @@ from simulation.figures.registry import run_figures
 from simulation.formats import get_format
 from simulation.formats.base import member_sum
 from simulation.runs import Rows, Run, simulate_rows
+from simulation.store.run import TAIL_SPLIT, pieces
 from simulation.sweeps import load_study
 from simulation.tables import Tables, build_tables, simulate, simulate_runs
 
@@ -124,15 +125,17 @@ def test_chunks_of_one_unit_or_many_and_a_remainder_only_chunk_equal_the_whole_r
 
 @pytest.mark.parametrize("format_name", ["individual", "group", "family"])
 def test_run_files_are_the_same_bytes_for_a_chunk_of_one_unit_and_one_chunk(tmp_path, format_name):
-    """`alliance run --chunk`: one unit per chunk, or the whole cohort in one, writes the same files."""
+    """`alliance run --chunk`: one unit per chunk, four (the last full chunk then cut into units,
+    simulation.store.run.pieces), or the whole cohort in one, writes the same files."""
     size = get_format(format_name).unit_size(Params())
-    for name, chunk in (("unit", size), ("whole", 10_000)):
+    for name, chunk in (("unit", size), ("four units", 4 * size), ("whole", 10_000)):
         arguments = ["run", "--format", format_name, "--clients", str(CLIENTS), "--chunk", str(chunk), "--seed", "3"]
         assert main([*arguments, "--out", str(tmp_path / name)]) == 0
     files = sorted(path.name for path in (tmp_path / "whole").glob("*.parquet"))
     assert len(files) == (3 if format_name == "individual" else 4)
     for file in files:
-        assert (tmp_path / "unit" / file).read_bytes() == (tmp_path / "whole" / file).read_bytes(), file
+        for name in ("unit", "four units"):
+            assert (tmp_path / name / file).read_bytes() == (tmp_path / "whole" / file).read_bytes(), (name, file)
 
 
 # --- sweeps: parts, workers and executors ----------------------------------------------------------
@@ -197,3 +200,15 @@ def test_a_study_of_mixed_unit_sizes_writes_the_same_bytes_for_any_packing_worke
         np.testing.assert_allclose(stored, list(figures.values()), rtol=1e-12)  # the registry's, to the last sums
         mine = clients[clients["run"] == index].drop(columns="run").reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, alone.clients, check_exact=True)
+
+
+@pytest.mark.parametrize(("format_name", "n_clients", "chunk"), [("individual", 200_000, 20_000), ("group", 203, 40)])
+def test_a_runs_pieces_cover_its_members_in_whole_units_the_last_full_one_cut_smaller(format_name, n_clients, chunk):
+    size = get_format(format_name).unit_size(Params())
+    cut = pieces(format_name, Params(), n_clients, chunk)
+    assert [members.start for members in cut[1:]] == [members.stop for members in cut[:-1]]
+    assert cut[0].start == 0 and cut[-1].stop == n_clients
+    assert all(members.start % size == 0 for members in cut)  # pieces begin at unit boundaries
+    full = get_format(format_name).aligned_chunk(Params(), chunk)
+    lengths = [len(members) for members in cut]
+    assert max(lengths) == full and lengths[-1] <= full // TAIL_SPLIT  # the last pieces: a quarter or less
