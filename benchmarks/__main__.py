@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import end_to_end, ratios
+from benchmarks.ratios import MAX_REPEATS, MIN_SECONDS
 from simulation.backend import BACKENDS, DEFAULT_BACKEND
 from simulation.defaults import DEFAULT_CHUNK as CHUNK  # clients per chunk, as `alliance run` cuts a cohort
 from simulation.formats import FORMATS
@@ -38,7 +39,6 @@ from simulation.memory import keep_freed_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20240601
-MIN_SECONDS, MAX_REPEATS = 2.0, 30  # a short measurement is repeated until it has run this long
 TARGET_RATE = 2e6  # client-sessions per second on one core (the project's performance goals)
 TARGET_RATIO = 80.0  # kernel / per-agent reference, same work, 100,000 clients (issue 23; the first goal was 30)
 

@@ -28,13 +28,25 @@ TARGET_FORMAT_COST = 1.4  # issue 23: a group or family client-session costs at 
 TARGET_MONITORING = 0.95  # issue 25: with feedback off, at least 95 % of the throughput without monitoring
 
 
+MIN_SECONDS, MAX_REPEATS = 2.0, 30  # a short measurement is repeated until it has run this long
+
+
 def alternate(repeats: int, cases: dict[str, Callable[[], dict[str, float]]], best: Callable) -> dict[str, Any]:
-    """The fastest run of each case, the cases run in turn ``repeats`` times (``best`` times one)."""
+    """The fastest run of each case, the cases run in turn (``best`` times one run): ``repeats``
+    rounds, and more (at most MAX_REPEATS) until every case has run MIN_SECONDS in all, so that a
+    ratio of two short passes is not decided by a few samples on a machine whose speed drifts."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in cases}
-    for _ in range(repeats):
+
+    def short() -> bool:
+        return min(sum(trial["seconds"] for trial in trials) for trials in runs.values()) < MIN_SECONDS
+
+    rounds = 0
+    while rounds < repeats or (repeats > 1 and rounds < MAX_REPEATS and short()):
         for name, measure in cases.items():
             runs[name].append(best(1, measure))
-    return {name: min(trials, key=lambda trial: trial["seconds"]) for name, trials in runs.items()}
+        rounds += 1
+    fastest = {name: min(trials, key=lambda trial: trial["seconds"]) for name, trials in runs.items()}
+    return {name: {**trial, "rounds": rounds} for name, trial in fastest.items()}
 
 
 def without_monitoring_check() -> Callable[[], None]:
