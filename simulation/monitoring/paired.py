@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from simulation.config import Params
+from simulation.memory import keep_freed_memory
 from simulation.tables import simulate
 
 GROUPS = (
@@ -51,7 +52,8 @@ def paired_effects(replicates: int, clients: int, seed: int, workers: int = 1) -
     intervals over the replicates, by group."""
     seeds = [seed + replicate for replicate in range(replicates)]
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        spawn = multiprocessing.get_context("spawn")  # each worker owns its process: it keeps freed memory
+        with ProcessPoolExecutor(workers, mp_context=spawn, initializer=keep_freed_memory) as pool:
             parts = list(pool.map(replicate_effects, seeds, [clients] * replicates))
     else:
         parts = [replicate_effects(one, clients) for one in seeds]
