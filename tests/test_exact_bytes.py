@@ -22,7 +22,7 @@ from simulation.figures.registry import run_figures
 from simulation.formats import get_format
 from simulation.formats.base import member_sum
 from simulation.runs import Rows, Run, simulate_rows
-from simulation.store.run import TAIL_SPLIT, pieces
+from simulation.store.run import SPLIT, pieces
 from simulation.sweeps import load_study
 from simulation.tables import Tables, build_tables, simulate, simulate_runs
 
@@ -203,7 +203,9 @@ def test_a_study_of_mixed_unit_sizes_writes_the_same_bytes_for_any_packing_worke
 
 
 @pytest.mark.parametrize(("format_name", "n_clients", "chunk"), [("individual", 200_000, 20_000), ("group", 203, 40)])
-def test_a_runs_pieces_cover_its_members_in_whole_units_the_last_full_one_cut_smaller(format_name, n_clients, chunk):
+def test_a_runs_pieces_cover_its_members_in_whole_units_the_first_and_last_full_ones_cut_smaller(
+    format_name, n_clients, chunk
+):
     size = get_format(format_name).unit_size(Params())
     cut = pieces(format_name, Params(), n_clients, chunk)
     assert [members.start for members in cut[1:]] == [members.stop for members in cut[:-1]]
@@ -211,4 +213,5 @@ def test_a_runs_pieces_cover_its_members_in_whole_units_the_last_full_one_cut_sm
     assert all(members.start % size == 0 for members in cut)  # pieces begin at unit boundaries
     full = get_format(format_name).aligned_chunk(Params(), chunk)
     lengths = [len(members) for members in cut]
-    assert max(lengths) == full and lengths[-1] <= full // TAIL_SPLIT  # the last pieces: a quarter or less
+    assert max(lengths) == full  # full pieces in the middle
+    assert lengths[0] <= full // SPLIT and lengths[-1] <= full // SPLIT  # the first and last: a quarter or less

@@ -18,6 +18,7 @@ from simulation.fit.figures import pair_plot, predictive_check
 from simulation.fit.inference import NOT_IDENTIFIED_RATIO, Fit
 from simulation.fit.summaries import summarise
 from simulation.store import MANIFEST, atomic_outputs, checksum, versions, write_manifest
+from simulation.store.parquet import write_frame
 from simulation.viz.figure import save_figure
 
 FIT_FILES = ("posterior.parquet", "estimates.csv", "estimates.md", "predictive_check.png", "pairs.png", MANIFEST)
@@ -105,7 +106,7 @@ def write_fit(
         f"{fit.settings.population} particles x {len(fit.generations)} generations · seed {fit.settings.seed}"
     )
     with atomic_outputs(out, FIT_FILES, overwrite) as paths:
-        fit.samples.to_parquet(paths["posterior.parquet"], index=False)
+        write_frame(fit.samples, paths["posterior.parquet"])
         table.to_csv(paths["estimates.csv"], index=False, float_format="%.6g")
         paths["estimates.md"].write_text(f"# Posterior estimates\n\n{estimates_markdown(table)}\n", encoding="utf-8")
         save_figure(

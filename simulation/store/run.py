@@ -21,28 +21,31 @@ from simulation.recipe import RunRecipe
 from simulation.runs import CourseResult, Rows, Run, simulate_rows
 from simulation.store.folders import MANIFEST, atomic_outputs
 from simulation.store.manifest import versions, write_manifest
-from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_table
+from simulation.store.parquet import BackgroundWriter, ParquetStream, arrow_table, write_frame
 from simulation.tables import table_columns, therapist_table
 
 RUN_FILES = ("sessions.parquet", "clients.parquet", "therapists.parquet", "manifest.json")  # manifest last
 
 
-TAIL_SPLIT = 4
-"""The last full piece of a run is simulated in this many smaller pieces (whole units each): what is
-left to build and write once the kernel has finished is then a quarter of a piece's tables."""
+SPLIT = 4
+"""The first and the last full piece of a run are simulated in this many smaller pieces (whole units
+each): the writing starts after a quarter of a piece's kernel time, not a whole one, and what is left
+to build and write once the kernel has finished is a quarter of a piece's tables."""
 
 
 def pieces(format_name: str, params: Any, n_clients: int, chunk_clients: int = DEFAULT_CHUNK) -> list[range]:
     """The members of each piece of ``alliance run``, in order: pieces of at most ``chunk_clients``
-    members, whole units (Format.aligned_chunk), the last full one cut into TAIL_SPLIT smaller ones.
-    Writing piece k overlaps simulating piece k + 1, so small pieces keep the writing close behind
-    the kernel (at most a few pieces are alive), and small last ones shorten the writing left when
-    the kernel is done. The results, to the byte, do not depend on the pieces."""
+    members, whole units (Format.aligned_chunk), the first and the last full one cut into SPLIT
+    smaller ones. Writing piece k overlaps simulating piece k + 1, so small pieces keep the writing
+    close behind the kernel (at most a few pieces are alive), and small first and last ones shorten
+    the time the kernel runs with nothing to write beside it and the writing left when it is done.
+    The results, to the byte, do not depend on the pieces."""
     format_ = get_format(format_name)
     piece = format_.aligned_chunk(params, chunk_clients)
-    tail = format_.aligned_chunk(params, piece // TAIL_SPLIT)
+    small = format_.aligned_chunk(params, piece // SPLIT)
     tail_start = max(n_clients - piece, 0) // piece * piece  # where the last full piece (or the rest) starts
-    starts = [*range(0, tail_start, piece), *range(tail_start, n_clients, tail)]
+    head_stop = min(piece, tail_start)
+    starts = [*range(0, head_stop, small), *range(head_stop, tail_start, piece), *range(tail_start, n_clients, small)]
     return [range(start, min(stop, n_clients)) for start, stop in zip(starts, [*starts[1:], n_clients], strict=True)]
 
 
@@ -133,7 +136,8 @@ def run_to_directory(
     The cohort is simulated in pieces of at most ``chunk_clients`` members (:func:`pieces`):
     while the next piece is simulated (the fused kernel releases the GIL), one background thread
     builds each finished piece's tables (as Arrow tables, from the arrays) and one thread per file
-    encodes and writes them, keeping each file's checksum as it goes. Memory stays bounded by the
+    encodes and writes them, keeping each file's checksum as it goes; the therapists' file is
+    written on a thread of its own while the first pieces are simulated. Memory stays bounded by the
     piece size (a few pieces alive: one simulated, one waiting, one built, its tables
     being written); the results, to the byte, do not depend on it (random draws are keyed by client,
     unit and pair, see simulation.backend; pieces are cut at unit boundaries, their size rounded down
@@ -152,6 +156,11 @@ def run_to_directory(
         streams = {table: ParquetStream(paths[name]) for table, name in tables.items()}
         try:
             with ExitStack() as writing:
+                # the therapists' file on a thread of its own, beside the first pieces' kernel
+                therapists = writing.enter_context(
+                    BackgroundWriter(lambda runs: write_frame(therapist_table(runs), paths["therapists.parquet"]))
+                )
+                therapists.put(runs)
                 # one thread per file writes and closes it; one more builds each piece's tables and hands them on
                 file_writers = {
                     table: writing.enter_context(BackgroundWriter(stream.write, finish=stream.close))
@@ -172,7 +181,6 @@ def run_to_directory(
         finally:
             for stream in streams.values():
                 stream.close()
-        therapist_table(runs).to_parquet(paths["therapists.parquet"], index=False)
         write_manifest(
             paths,
             {

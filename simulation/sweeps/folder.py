@@ -25,7 +25,7 @@ from simulation.store import (
     remove_stale_partials,
     versions,
 )
-from simulation.store.parquet import frame_table
+from simulation.store.parquet import write_frame
 from simulation.sweeps.study import Study
 
 
@@ -229,7 +229,7 @@ def store_part(
     names = part_names(number, outputs)
     with atomic_outputs(out / "parts", names, overwrite=True, lock_held=True) as paths:
         for name, output in zip(names, outputs, strict=True):
-            pq.write_table(frame_table(tables[output]), paths[name])  # the bytes of to_parquet(index=False)
+            write_frame(tables[output], paths[name])
         checksums = {name: checksum(paths[name]) for name in names}
     marks.mark(number, checksums)
 
