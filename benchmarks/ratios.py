@@ -19,6 +19,7 @@ are reported beside them).
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,9 @@ MIN_SECONDS, MAX_REPEATS = 2.0, 30  # a short measurement is repeated until it h
 def alternate(repeats: int, cases: dict[str, Callable[[], dict[str, float]]], best: Callable) -> dict[str, Any]:
     """The fastest run of each case, the cases run in turn (``best`` times one run): ``repeats``
     rounds, and more (at most MAX_REPEATS) until every case has run MIN_SECONDS in all, so that a
-    ratio of two short passes is not decided by a few samples on a machine whose speed drifts."""
+    ratio of two short passes is not decided by a few samples on a machine whose speed drifts.
+    Each case also keeps its kernel CPU seconds round by round (``round_cpu_s``), for ratios taken
+    within a round (:func:`paired_ratio`)."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in cases}
 
     def short() -> bool:
@@ -46,7 +49,10 @@ def alternate(repeats: int, cases: dict[str, Callable[[], dict[str, float]]], be
             runs[name].append(best(1, measure))
         rounds += 1
     fastest = {name: min(trials, key=lambda trial: trial["seconds"]) for name, trials in runs.items()}
-    return {name: {**trial, "rounds": rounds} for name, trial in fastest.items()}
+    return {
+        name: {**trial, "rounds": rounds, "round_cpu_s": [run.get("kernel_cpu_s") for run in runs[name]]}
+        for name, trial in fastest.items()
+    }
 
 
 def without_monitoring_check() -> Callable[[], None]:
@@ -109,6 +115,10 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         f"{name}, kernel CPU": cpu(formats["individual, kernel"]) / cpu(formats[f"{name}, kernel"])
         for name in ("group", "family")
     }
+    cost |= {
+        f"{name}, kernel CPU, median of rounds": paired_ratio(formats[f"{name}, kernel"], formats["individual, kernel"])
+        for name in ("group", "family")
+    }
     return {
         "n_clients": by_kind["backends"]["n_clients"],
         "backends": {name: _rates(case, rate, cpu) for name, case in backends.items()},
@@ -128,6 +138,18 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "format_cost": cost,
     }
+
+
+def paired_ratio(case: dict[str, Any], baseline: dict[str, Any]) -> float:
+    """The median over the rounds of :func:`alternate` of what a client-session of ``case`` costs
+    against one of ``baseline`` in CPU time, each round's ratio taken from its two neighbouring runs:
+    a drift of the machine's speed from one minute to the next, which can make the fastest runs of two
+    cases come from different minutes, cancels within a round."""
+    per_round = [
+        (case_cpu / case["client_sessions"]) / (baseline_cpu / baseline["client_sessions"])
+        for case_cpu, baseline_cpu in zip(case["round_cpu_s"], baseline["round_cpu_s"], strict=True)
+    ]
+    return statistics.median(per_round)
 
 
 def _rates(case: dict[str, Any], rate: Callable, cpu: Callable) -> dict[str, float]:
@@ -171,7 +193,8 @@ def markdown(ratios: dict[str, Any], mega: Callable[[float], str]) -> list[str]:
         f"Feedback off / monitoring check taken out: {monitoring['cpu']:.3f} on CPU time ({monitoring['wall']:.3f} "
         f"wall; target >= {TARGET_MONITORING})",
         "",
-        "**Cost of a group or family client-session** (individual = 1; from the formats table, and its CPU time)",
+        "**Cost of a group or family client-session** (individual = 1; from the formats table, and its CPU time; "
+        "the median of rounds takes each round's ratio of neighbouring runs, then the median over the rounds)",
         "",
         "| format, part | cost |",
         "|---|---:|",
@@ -184,12 +207,14 @@ def markdown(ratios: dict[str, Any], mega: Callable[[float], str]) -> list[str]:
 def targets(ratios: dict[str, Any], target_ratio: float) -> list[str]:
     """The issue 23 and 25 targets, met or not, on CPU time."""
     worst = max(value for name, value in ratios["format_cost"].items() if name.endswith("kernel CPU"))
+    worst_paired = max(value for name, value in ratios["format_cost"].items() if name.endswith("median of rounds"))
     versus, monitoring = ratios["fused_over_reference"]["cpu"], ratios["monitoring_ratio"]["cpu"]
     return [
         f"- fused kernel >= {target_ratio:.0f}x the per-agent reference, side by side on CPU time: {versus:.0f}x: "
         f"{'met' if versus >= target_ratio else 'NOT met'}",
         f"- a group or family client-session costs <= {TARGET_FORMAT_COST} individual ones (kernel, CPU time): "
-        f"worst {worst:.2f}: {'met' if worst <= TARGET_FORMAT_COST else 'NOT met'}",
+        f"worst {worst:.2f} (median of rounds: worst {worst_paired:.2f}): "
+        f"{'met' if worst <= TARGET_FORMAT_COST else 'NOT met'}",
         f"- with feedback off, >= {TARGET_MONITORING:.0%} of the throughput without the monitoring check (CPU "
         f"time): {monitoring:.1%}: {'met' if monitoring >= TARGET_MONITORING else 'NOT met'}",
     ]
