@@ -125,6 +125,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "fused_over_array": {
             "wall": rate(backends["numba"]) / rate(backends["numpy"]),
             "cpu": cpu(backends["numba"]) / cpu(backends["numpy"]),
+            "cpu_median_of_rounds": paired_ratio(backends["numpy"], backends["numba"]),
         },
         "fused_over_reference": {
             "wall": rate(backends["numba"]) / rate(backends["per-agent reference"]),
@@ -135,6 +136,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "monitoring_ratio": {
             "wall": rate(monitoring["feedback off"]) / rate(monitoring["monitoring check taken out"]),
             "cpu": cpu(monitoring["feedback off"]) / cpu(monitoring["monitoring check taken out"]),
+            "cpu_median_of_rounds": paired_ratio(monitoring["monitoring check taken out"], monitoring["feedback off"]),
         },
         "format_cost": cost,
     }
@@ -174,7 +176,8 @@ def markdown(ratios: dict[str, Any], mega: Callable[[float], str]) -> list[str]:
     array, versus = ratios["fused_over_array"], ratios["fused_over_reference"]
     lines += [
         "",
-        f"Fused / array kernel: {array['cpu']:.2f}x on CPU time ({array['wall']:.2f}x wall); "
+        f"Fused / array kernel: {array['cpu']:.2f}x on CPU time ({array['wall']:.2f}x wall, "
+        f"{array['cpu_median_of_rounds']:.2f}x median of rounds); "
         f"fused / per-agent reference: {versus['cpu']:.0f}x on CPU time ({versus['wall']:.0f}x wall)",
         "",
         f"**Monitoring when off** ({ratios['n_clients']:,} clients, backend {ratios['monitoring_backend']})",
@@ -191,7 +194,7 @@ def markdown(ratios: dict[str, Any], mega: Callable[[float], str]) -> list[str]:
     lines += [
         "",
         f"Feedback off / monitoring check taken out: {monitoring['cpu']:.3f} on CPU time ({monitoring['wall']:.3f} "
-        f"wall; target >= {TARGET_MONITORING})",
+        f"wall, {monitoring['cpu_median_of_rounds']:.3f} median of rounds; target >= {TARGET_MONITORING})",
         "",
         "**Cost of a group or family client-session** (individual = 1; from the formats table, and its CPU time; "
         "the median of rounds takes each round's ratio of neighbouring runs, then the median over the rounds)",
@@ -209,6 +212,7 @@ def targets(ratios: dict[str, Any], target_ratio: float) -> list[str]:
     worst = max(value for name, value in ratios["format_cost"].items() if name.endswith("kernel CPU"))
     worst_paired = max(value for name, value in ratios["format_cost"].items() if name.endswith("median of rounds"))
     versus, monitoring = ratios["fused_over_reference"]["cpu"], ratios["monitoring_ratio"]["cpu"]
+    paired_monitoring = ratios["monitoring_ratio"]["cpu_median_of_rounds"]
     return [
         f"- fused kernel >= {target_ratio:.0f}x the per-agent reference, side by side on CPU time: {versus:.0f}x: "
         f"{'met' if versus >= target_ratio else 'NOT met'}",
@@ -216,5 +220,6 @@ def targets(ratios: dict[str, Any], target_ratio: float) -> list[str]:
         f"worst {worst:.2f} (median of rounds: worst {worst_paired:.2f}): "
         f"{'met' if worst <= TARGET_FORMAT_COST else 'NOT met'}",
         f"- with feedback off, >= {TARGET_MONITORING:.0%} of the throughput without the monitoring check (CPU "
-        f"time): {monitoring:.1%}: {'met' if monitoring >= TARGET_MONITORING else 'NOT met'}",
+        f"time): {monitoring:.1%} (median of rounds: {paired_monitoring:.1%}): "
+        f"{'met' if monitoring >= TARGET_MONITORING else 'NOT met'}",
     ]
