@@ -125,8 +125,8 @@ def test_chunks_of_one_unit_or_many_and_a_remainder_only_chunk_equal_the_whole_r
 
 @pytest.mark.parametrize("format_name", ["individual", "group", "family"])
 def test_run_files_are_the_same_bytes_for_a_chunk_of_one_unit_and_one_chunk(tmp_path, format_name):
-    """`alliance run --chunk`: one unit per chunk, four (the last full chunk then cut into units,
-    simulation.store.run.pieces), or the whole cohort in one, writes the same files."""
+    """`alliance run --chunk`: one unit per chunk, four (the first and last full chunks then cut into
+    units, simulation.store.run.pieces), or the whole cohort in one, writes the same files."""
     size = get_format(format_name).unit_size(Params())
     for name, chunk in (("unit", size), ("four units", 4 * size), ("whole", 10_000)):
         arguments = ["run", "--format", format_name, "--clients", str(CLIENTS), "--chunk", str(chunk), "--seed", "3"]

@@ -158,7 +158,7 @@ def run_to_directory(
             with ExitStack() as writing:
                 # the therapists' file on a thread of its own, beside the first pieces' kernel
                 therapists = writing.enter_context(
-                    BackgroundWriter(lambda runs: write_frame(therapist_table(runs), paths["therapists.parquet"]))
+                    BackgroundWriter(lambda cohort: write_frame(therapist_table(cohort), paths["therapists.parquet"]))
                 )
                 therapists.put(runs)
                 # one thread per file writes and closes it; one more builds each piece's tables and hands them on
