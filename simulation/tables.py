@@ -89,8 +89,8 @@ def session_arrays(
     A client in therapy at session s was in therapy at every earlier session since their first
     (``rows.start``: 1, except for members who join an open group later), so its rows are sessions
     start..start + L - 1 without gaps; table row (client c, session s) sits at offset[c] + s - start[c].
-    Each column is placed in one pass from the session-major records joined end to end
-    (simulation.layout).
+    Each column is placed straight from each session's record (simulation.layout.place): joining
+    the records end to end first cost a third of the placing's time and twice its memory traffic.
     """
     n = len(result.rows)
     sizes = np.array([positions.size for _, positions, _ in result.sessions], dtype=np.int64)
@@ -100,12 +100,15 @@ def session_arrays(
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     start = result.rows.start.astype(np.int64)
     at = layout.client_major_rows(positions.astype(np.int64, copy=False), numbers, sizes, offsets, start)
+    bounds = np.cumsum(sizes)
+    rows_of_session = [at[stop - size : stop] for size, stop in zip(sizes, bounds, strict=True)]
     columns = {"session": np.empty(at.size, dtype=np.int16)}
     layout.session_numbers(offsets, lengths, start, columns["session"])
     for name in (result.sessions[0][2] if result.sessions else ()) if names is None else names:
-        values = np.concatenate([record[name] for _, _, record in result.sessions])
-        columns[name] = np.empty(at.size, dtype=(dtypes or {}).get(name, values.dtype))
-        layout.place(columns[name], at, values)
+        dtype = (dtypes or {}).get(name, result.sessions[0][2][name].dtype)
+        column = columns[name] = np.empty(at.size, dtype=dtype)
+        for where, (_, _, record) in zip(rows_of_session, result.sessions, strict=True):
+            layout.place(column, where, record[name])
     return columns, np.repeat(np.arange(n), lengths), offsets
 
 

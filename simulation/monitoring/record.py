@@ -31,9 +31,11 @@ def signal_columns(
     per client; rows are client by client (``row_of`` never decreases), each client's in order of
     their own session."""
     course = expected_course()
-    expected = expected_in_band(np, course, intake_band(np, course, intake_ors)[row_of], own_session)
+    band = intake_band(np, course, intake_ors).astype(np.int32)  # per client; small indices for the gather
+    expected = expected_in_band(np, course, band[row_of], own_session)
     flags = not_on_track(np, margin[row_of], expected, ors, attended, own_session)
-    flagged_row, flagged_session = row_of[flags], own_session[flags]
+    flagged = np.flatnonzero(flags)
+    flagged_row, flagged_session = row_of[flagged], own_session[flagged]
     firsts = np.flatnonzero(np.diff(flagged_row, prepend=-1))  # each client's first flag: rows in order
     first = np.zeros(len(intake_ors), dtype=np.int16)
     first[flagged_row[firsts]] = flagged_session[firsts]

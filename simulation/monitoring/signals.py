@@ -33,7 +33,7 @@ def expected_in_band(xp: Any, course: ExpectedCourse, band: Array, own_session: 
     """:func:`expected_ors` from the intake band (:func:`intake_band`) rather than the intake ORS (a
     sessions table finds each client's band once, not once per session)."""
     sessions = len(course.expected[0])
-    column = xp.clip(xp.asarray(own_session, dtype=xp.int64), 1, sessions) - 1
+    column = xp.clip(xp.asarray(own_session, dtype=xp.int32), 1, sessions) - 1
     flat = xp.asarray(course.flat())
     return xp.take(flat, band * sessions + column)
 
