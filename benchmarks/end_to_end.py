@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -51,18 +52,23 @@ def _alternating(
     repeats: int, cases: dict[str, Callable[[], Any]], untimed: dict[str, Callable[[], Any]] | None = None
 ) -> dict[str, float]:
     """The best wall time of each case over ``repeats`` rounds, the cases alternating within a round,
-    and (``<case> cpu``) the CPU time of this process (all its threads) in that fastest round: on a
-    machine whose cores are taken by other work the wall time cannot show the writer thread's
-    overlap, the CPU time still shows what the writing costs. ``untimed[case]`` runs after each run of
-    the case, outside the timing (removing the folder a run wrote, so that the next writes a new one)."""
-    best = dict.fromkeys(cases, float("inf"))
+    and, in that fastest round, (``<case> cpu``) the CPU time of this process (all its threads) and
+    (``<case> thread cpu``) that of the calling thread alone: on a machine whose cores are taken by
+    other work the wall time cannot show the writer thread's overlap, the CPU time still shows what
+    the writing costs; the calling thread simulates, so its CPU time in a whole run is the kernel's
+    beside the writing. ``<case> rounds`` keeps every round's (wall, CPU, thread CPU) seconds, for
+    ratios taken within a round. ``untimed[case]`` runs after each run of the case, outside the timing
+    (removing the folder a run wrote, so that the next writes a new one)."""
+    best: dict[str, Any] = dict.fromkeys(cases, float("inf")) | {f"{name} rounds": [] for name in cases}
     for _ in range(repeats):
         for name, work in cases.items():
-            began, cpu = time.perf_counter(), time.process_time()
+            began, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
             work()
             seconds = time.perf_counter() - began
+            measured = (seconds, time.process_time() - cpu, time.thread_time() - own)
+            best[f"{name} rounds"].append(measured)
             if seconds < best[name]:
-                best[name], best[f"{name} cpu"] = seconds, time.process_time() - cpu
+                best[name], best[f"{name} cpu"], best[f"{name} thread cpu"] = measured
             (untimed or {}).get(name, lambda: None)()
     return best
 
@@ -102,6 +108,8 @@ def _whole_run(spec: dict[str, Any]) -> dict[str, Any]:
         "ratio": times["kernel"] / times["whole"],
         "kernel_cpu_s": times["kernel cpu"],
         "whole_cpu_s": times["whole cpu"],
+        "kernel_in_run_cpu_s": times["whole thread cpu"],
+        "rounds": {"kernel": times["kernel rounds"], "whole": times["whole rounds"]},
         "cores": len(os.sched_getaffinity(0)),
         "bytes_per_client_session": (_peak_mib() - baseline) * 2**20 / sessions,
         "baseline_mib": baseline,
@@ -173,6 +181,22 @@ def ceiling(row: dict[str, Any]) -> float:
     return min(1.0, row["cores"] * row["kernel_cpu_s"] / row["whole_cpu_s"])
 
 
+def within_rounds(row: dict[str, Any]) -> dict[str, float]:
+    """The whole run's ratios as medians over the rounds of each round's own ratio (a drift of the
+    machine's speed between minutes cancels within a round; see benchmarks.ratios.paired_ratio):
+
+    - ``ratio``: run / kernel rate (kernel wall / run wall);
+    - ``slowdown``: how much more CPU time the kernel took beside the writing than alone (the
+      simulating thread's CPU time in the run over the kernel's alone). The cores share the last
+      level of cache and the memory bus, and the kernel waits on memory, so the writer threads'
+      traffic slows it although it keeps a core: the run / kernel rate is at most its inverse."""
+    pairs = list(zip(row["rounds"]["kernel"], row["rounds"]["whole"], strict=True))
+    return {
+        "ratio": statistics.median(kernel[0] / whole[0] for kernel, whole in pairs),
+        "slowdown": statistics.median(whole[2] / kernel[1] for kernel, whole in pairs),
+    }
+
+
 def markdown(figures: dict[str, Any]) -> list[str]:
     """The end-to-end tables (lines of Markdown)."""
     mega = lambda value: f"{value / 1e6:.2f}"  # noqa: E731
@@ -182,8 +206,9 @@ def markdown(figures: dict[str, Any]) -> list[str]:
         f"chunks, in one unpinned process; target >= {WHOLE_RUN_TARGET} of the kernel's rate)",
         "",
         "| clients | client-sessions | kernel s | kernel M/s | run s | run M/s | run / kernel rate "
-        "| CPU s kernel / run | ceiling on these cores | bytes per client-session | load after |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU s kernel / run | ceiling on these cores | run / kernel, median of rounds "
+        "| kernel slowed beside the writing | bytes per client-session | load after |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in figures["whole_run"]:
         sessions = row["client_sessions"]
@@ -191,12 +216,16 @@ def markdown(figures: dict[str, Any]) -> list[str]:
             f"| {row['n_clients']:,} | {sessions:,} | {row['kernel_s']:.2f} | {mega(sessions / row['kernel_s'])} "
             f"| {row['whole_s']:.2f} | {mega(sessions / row['whole_s'])} | {row['ratio']:.2f} "
             f"| {row['kernel_cpu_s']:.2f} / {row['whole_cpu_s']:.2f} | {ceiling(row):.2f} "
+            f"| {within_rounds(row)['ratio']:.2f} | {within_rounds(row)['slowdown']:.2f}x "
             f"| {row['bytes_per_client_session']:,.0f} | {row['load_after']:.1f} |"
         )
     lines += [
         "",
         "The ceiling is the most the run / kernel rate can be on these cores with the run's CPU time: "
-        "cores x kernel CPU / run CPU (at most 1), reached only if the writing overlapped the kernel perfectly.",
+        "cores x kernel CPU / run CPU (at most 1), reached only if the writing overlapped the kernel perfectly. "
+        "The median of rounds takes each round's ratio of its two neighbouring runs. The kernel's slowdown "
+        "(median of rounds) is the simulating thread's CPU time in the run over the kernel's alone: the writing "
+        "shares the cores' last-level cache and memory bus with it, and the rate can be at most its inverse.",
     ]
     study = figures["study"]
     if study is not None:

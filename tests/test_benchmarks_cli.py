@@ -35,6 +35,10 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     # the ceiling on these cores: the run's CPU time spread over them, the kernel's a floor
     assert whole["cores"] >= 1 and whole["whole_cpu_s"] > whole["kernel_cpu_s"] > 0
     assert "ceiling on these cores" in table
+    # the simulating thread's share of the run's CPU time: the kernel's, beside the writer threads
+    assert 0 < whole["kernel_in_run_cpu_s"] < whole["whole_cpu_s"]
+    assert [len(whole["rounds"][case]) for case in ("kernel", "whole")] == [1, 1]
+    assert "kernel slowed beside the writing" in table and "run / kernel, median of rounds" in table
     assert study["n_runs"] == 40 and 0 < study["ratio"] < 2 and study["speed_up"] > 0
     for heading in (
         "Cohort size",
