@@ -8,6 +8,12 @@ process, plus the speed-up of a study from one to two worker processes.
   nothing beyond the kernel). Each run writes a new folder, as ``alliance run`` does without
   ``--overwrite`` (the folder is removed after the timing). This measurement is not pinned to one
   core: the writer threads are meant to use a second one.
+- **sharing the machine**: the kernel over the whole run's pieces, pinned to one core, alone and
+  with another process busy on a second core: a loop that only computes (it slows the kernel only
+  where the two cores share more than memory: two hardware threads of one physical core, or one
+  clock), and one that streams a 256 MB array through memory (what the writer threads do to the
+  caches and the memory bus, at full tilt). The slowdowns say how much of the whole run's shortfall
+  is the machine's: whatever the code, a second thread's work there slows the kernel's.
 - **study**: ``run_study`` in this process into a folder (``workers=0``: per-run figures, parts,
   manifest, Parquet) against ``simulate_rows`` over the study's own passes
   (``simulation.sweeps.execute.stacked_passes``), both pinned to one core;
@@ -26,13 +32,20 @@ import os
 import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-KINDS = ("whole_run", "study")
+KINDS = ("whole_run", "neighbours", "study")
+NEIGHBOURS = {
+    "a loop that only computes": ("x = 0", "x += 1"),
+    "a 256 MB memory stream": ("import numpy as np\nbig = np.ones(2**25)", "np.multiply(big, 1.0, out=big)"),
+}
+"""What runs on the second core beside the kernel: Python source that sets up, and the step it repeats."""
 WHOLE_RUN_TARGET, STUDY_TARGET, SPEED_UP_AIM = 0.85, 0.8, 1.8  # issue 23, items 3 and 4
 
 
@@ -41,7 +54,8 @@ def jobs(quick: bool, backend: str, repeats: int) -> list[dict[str, Any]]:
     sizes = (20_000,) if quick else (200_000, 1_000_000)
     whole = [{"kind": "whole_run", "n_clients": n, "backend": backend, "repeats": repeats} for n in sizes]
     study = {"kind": "study", "n_runs": 40 if quick else 400, "n_clients": 1_000, "backend": backend}
-    return [*whole, {**study, "repeats": min(repeats, 2)}]
+    neighbours = {"kind": "neighbours", "n_clients": sizes[0], "backend": backend, "repeats": 1 if quick else 5}
+    return [*whole, neighbours, {**study, "repeats": min(repeats, 2)}]
 
 
 def _peak_mib() -> float:
@@ -116,6 +130,57 @@ def _whole_run(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _neighbours(spec: dict[str, Any]) -> dict[str, Any]:
+    from simulation.config import Params
+    from simulation.runs import Rows, Run, simulate_rows
+    from simulation.store.run import pieces
+
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return {"cores": len(cores), "cases": {}}
+    n, backend = spec["n_clients"], spec["backend"]
+    runs = [Run(Params(), n, spec.get("seed", 1))]
+    cut = pieces("individual", runs[0].params, n)
+
+    def kernel() -> None:
+        for members in cut:
+            simulate_rows(runs, Rows.of_runs(runs, members.start, members.stop), backend)
+
+    def beside(setup: str, step: str) -> Callable[[], None]:
+        pinned = f"import os\nos.sched_setaffinity(0, {{{cores[1]}}})\n{setup}\n"
+        source = pinned + f"print('ready', flush=True)\nwhile True:\n    {step}\n"
+
+        def run() -> None:
+            neighbour = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE, text=True)
+            try:
+                neighbour.stdout.readline()  # its array made, its loop about to start
+                kernel()
+            finally:
+                neighbour.kill()
+                neighbour.wait()
+
+        return run
+
+    os.sched_setaffinity(0, {cores[0]})
+    kernel()  # warm-up
+    cases = {"alone": kernel} | {name: beside(*code) for name, code in NEIGHBOURS.items()}
+    times = _alternating(spec["repeats"], cases)
+    os.sched_setaffinity(0, cores)
+    alone = times["alone rounds"]
+    return {
+        "cores": len(cores),
+        "cases": {
+            name: {
+                "seconds": times[name],
+                "slowdown": statistics.median(
+                    own[2] / single[2] for own, single in zip(times[f"{name} rounds"], alone, strict=True)
+                ),
+            }
+            for name in cases
+        },
+    }
+
+
 def _study(spec: dict[str, Any]) -> dict[str, Any]:
     from benchmarks.sweeps import benchmark_study
     from simulation.runs import Rows, simulate_rows
@@ -163,14 +228,16 @@ def _study(spec: dict[str, Any]) -> dict[str, Any]:
 
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
     """One end-to-end measurement (in its own fresh, unpinned process), with the load it met."""
-    figures = _whole_run(spec) if spec["kind"] == "whole_run" else _study(spec)
-    return {**figures, "seconds": figures.get("whole_s", figures.get("study_s")), "load_after": os.getloadavg()[0]}
+    figures = {"whole_run": _whole_run, "neighbours": _neighbours, "study": _study}[spec["kind"]](spec)
+    seconds = figures.get("whole_s", figures.get("study_s"))  # none for "neighbours": its cases have theirs
+    return {**figures, "seconds": seconds, "load_after": os.getloadavg()[0]}
 
 
 def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The end-to-end ratios of a run, with their targets."""
     return {
         "whole_run": [r for r in results if r["kind"] == "whole_run"],
+        "neighbours": next((r for r in results if r["kind"] == "neighbours"), None),
         "study": next((r for r in results if r["kind"] == "study"), None),
     }
 
@@ -227,6 +294,21 @@ def markdown(figures: dict[str, Any]) -> list[str]:
         "(median of rounds) is the simulating thread's CPU time in the run over the kernel's alone: the writing "
         "shares the cores' last-level cache and memory bus with it, and the rate can be at most its inverse.",
     ]
+    neighbours = figures.get("neighbours")
+    if neighbours is not None and neighbours["cases"]:
+        lines += [
+            "",
+            "**Sharing the machine** (the kernel over the first whole run's pieces, pinned to one core, alone and "
+            f"with another process busy on a second core; {neighbours['cores']} cores visible; slowdown: the median "
+            "over the rounds of the kernel's CPU time against its time alone in the same round)",
+            "",
+            "| on the second core | kernel s (fastest) | slowdown |",
+            "|---|---:|---:|",
+        ]
+        for name, case in neighbours["cases"].items():
+            lines.append(
+                f"| {'nothing' if name == 'alone' else name} | {case['seconds']:.2f} | {case['slowdown']:.2f}x |"
+            )
     study = figures["study"]
     if study is not None:
         sessions = study["client_sessions"]

@@ -39,6 +39,13 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     assert 0 < whole["kernel_in_run_cpu_s"] < whole["whole_cpu_s"]
     assert [len(whole["rounds"][case]) for case in ("kernel", "whole")] == [1, 1]
     assert "kernel slowed beside the writing" in table and "run / kernel, median of rounds" in table
+    # the kernel beside another process on the second core (where there is one): the machine's share
+    neighbours = summary["end_to_end"]["neighbours"]
+    if neighbours["cores"] >= 2:
+        cases = neighbours["cases"]
+        assert list(cases) == ["alone", "a loop that only computes", "a 256 MB memory stream"]
+        assert cases["alone"]["slowdown"] == 1.0 and all(case["slowdown"] > 0 for case in cases.values())
+        assert "Sharing the machine" in table
     assert study["n_runs"] == 40 and 0 < study["ratio"] < 2 and study["speed_up"] > 0
     for heading in (
         "Cohort size",
