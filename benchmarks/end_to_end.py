@@ -36,7 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -146,37 +147,45 @@ def _neighbours(spec: dict[str, Any]) -> dict[str, Any]:
         for members in cut:
             simulate_rows(runs, Rows.of_runs(runs, members.start, members.stop), backend)
 
-    def beside(setup: str, step: str) -> Callable[[], None]:
-        pinned = f"import os\nos.sched_setaffinity(0, {{{cores[1]}}})\n{setup}\n"
-        source = pinned + f"print('ready', flush=True)\nwhile True:\n    {step}\n"
-
-        def run() -> None:
-            neighbour = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE, text=True)
-            try:
-                neighbour.stdout.readline()  # its array made, its loop about to start
-                kernel()
-            finally:
-                neighbour.kill()
-                neighbour.wait()
-
-        return run
+    @contextmanager
+    def beside(code: tuple[str, str] | None) -> Iterator[None]:
+        """Another process running ``code`` (setup, repeated step) on the second core, or nothing."""
+        if code is None:
+            yield
+            return
+        setup, step = code
+        source = f"import os\nos.sched_setaffinity(0, {{{cores[1]}}})\n{setup}\nprint('ready', flush=True)\n"
+        neighbour = subprocess.Popen(
+            [sys.executable, "-c", f"{source}while True:\n    {step}\n"], stdout=subprocess.PIPE
+        )
+        try:
+            neighbour.stdout.readline()  # set up, its loop about to start
+            yield
+        finally:
+            neighbour.kill()
+            neighbour.wait()
 
     os.sched_setaffinity(0, {cores[0]})
     kernel()  # warm-up
-    cases = {"alone": kernel} | {name: beside(*code) for name, code in NEIGHBOURS.items()}
-    times = _alternating(spec["repeats"], cases)
+    cases: dict[str, tuple[str, str] | None] = {"alone": None, **NEIGHBOURS}
+    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    for _ in range(spec["repeats"]):
+        for name, code in cases.items():
+            with beside(code):  # the neighbour starts and stops outside the timing
+                began, own = time.perf_counter(), time.thread_time()
+                kernel()
+                rounds[name].append((time.perf_counter() - began, time.thread_time() - own))
     os.sched_setaffinity(0, cores)
-    alone = times["alone rounds"]
     return {
         "cores": len(cores),
         "cases": {
             name: {
-                "seconds": times[name],
+                "seconds": min(wall for wall, _ in trials),
                 "slowdown": statistics.median(
-                    own[2] / single[2] for own, single in zip(times[f"{name} rounds"], alone, strict=True)
+                    cpu / alone_cpu for (_, cpu), (_, alone_cpu) in zip(trials, rounds["alone"], strict=True)
                 ),
             }
-            for name in cases
+            for name, trials in rounds.items()
         },
     }
 
