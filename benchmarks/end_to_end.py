@@ -31,15 +31,17 @@ from __future__ import annotations
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from benchmarks.ratios import median_ratio
 
 KINDS = ("whole_run", "neighbours", "study")
 NEIGHBOURS = {
@@ -64,7 +66,9 @@ def _peak_mib() -> float:
 
 
 def _alternating(
-    repeats: int, cases: dict[str, Callable[[], Any]], untimed: dict[str, Callable[[], Any]] | None = None
+    repeats: int,
+    cases: dict[str, Callable[[], Any]],
+    around: dict[str, Callable[[], AbstractContextManager]] | None = None,
 ) -> dict[str, float]:
     """The best wall time of each case over ``repeats`` rounds, the cases alternating within a round,
     and, in that fastest round, (``<case> cpu``) the CPU time of this process (all its threads) and
@@ -72,19 +76,20 @@ def _alternating(
     other work the wall time cannot show the writer thread's overlap, the CPU time still shows what
     the writing costs; the calling thread simulates, so its CPU time in a whole run is the kernel's
     beside the writing. ``<case> rounds`` keeps every round's (wall, CPU, thread CPU) seconds, for
-    ratios taken within a round. ``untimed[case]`` runs after each run of the case, outside the timing
-    (removing the folder a run wrote, so that the next writes a new one)."""
+    ratios taken within a round. Each run of a case happens inside ``around[case]()`` (where given),
+    whose entry and exit are not timed: removing the folder a run wrote, so that the next writes a new
+    one; a process kept busy on another core while the kernel runs."""
     best: dict[str, Any] = dict.fromkeys(cases, float("inf")) | {f"{name} rounds": [] for name in cases}
     for _ in range(repeats):
         for name, work in cases.items():
-            began, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
-            work()
-            seconds = time.perf_counter() - began
-            measured = (seconds, time.process_time() - cpu, time.thread_time() - own)
+            with (around or {}).get(name, nullcontext)():
+                began, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
+                work()
+                seconds = time.perf_counter() - began
+                measured = (seconds, time.process_time() - cpu, time.thread_time() - own)
             best[f"{name} rounds"].append(measured)
             if seconds < best[name]:
                 best[name], best[f"{name} cpu"], best[f"{name} thread cpu"] = measured
-            (untimed or {}).get(name, lambda: None)()
     return best
 
 
@@ -111,10 +116,15 @@ def _whole_run(spec: dict[str, Any]) -> dict[str, Any]:
         out = Path(folder) / "run"
         whole = lambda: run_to_directory(RunRecipe(), n, 1, out, backend=backend, progress=False)  # noqa: E731
         run_to_directory(RunRecipe(), 2_000, 1, out, progress=False)  # warm-up
-        remove = lambda: shutil.rmtree(out)  # noqa: E731
-        remove()
+        shutil.rmtree(out)
+
+        @contextmanager
+        def removed_after() -> Iterator[None]:
+            yield
+            shutil.rmtree(out)
+
         baseline = _peak_mib()
-        times = _alternating(spec["repeats"], {"kernel": kernel, "whole": whole}, untimed={"whole": remove})
+        times = _alternating(spec["repeats"], {"kernel": kernel, "whole": whole}, around={"whole": removed_after})
     sessions = sum(counted)
     return {
         "client_sessions": sessions,
@@ -148,12 +158,8 @@ def _neighbours(spec: dict[str, Any]) -> dict[str, Any]:
             simulate_rows(runs, Rows.of_runs(runs, members.start, members.stop), backend)
 
     @contextmanager
-    def beside(code: tuple[str, str] | None) -> Iterator[None]:
-        """Another process running ``code`` (setup, repeated step) on the second core, or nothing."""
-        if code is None:
-            yield
-            return
-        setup, step = code
+    def beside(setup: str, step: str) -> Iterator[None]:
+        """Another process on the second core, running ``setup`` and then ``step`` over and over."""
         source = f"import os\nos.sched_setaffinity(0, {{{cores[1]}}})\n{setup}\nprint('ready', flush=True)\n"
         neighbour = subprocess.Popen(
             [sys.executable, "-c", f"{source}while True:\n    {step}\n"], stdout=subprocess.PIPE
@@ -167,25 +173,16 @@ def _neighbours(spec: dict[str, Any]) -> dict[str, Any]:
 
     os.sched_setaffinity(0, {cores[0]})
     kernel()  # warm-up
-    cases: dict[str, tuple[str, str] | None] = {"alone": None, **NEIGHBOURS}
-    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
-    for _ in range(spec["repeats"]):
-        for name, code in cases.items():
-            with beside(code):  # the neighbour starts and stops outside the timing
-                began, own = time.perf_counter(), time.thread_time()
-                kernel()
-                rounds[name].append((time.perf_counter() - began, time.thread_time() - own))
+    cases = dict.fromkeys(("alone", *NEIGHBOURS), kernel)
+    around = {name: partial(beside, *code) for name, code in NEIGHBOURS.items()}  # started outside the timing
+    times = _alternating(spec["repeats"], cases, around)
     os.sched_setaffinity(0, cores)
+    thread_cpu = {name: [measured[2] for measured in times[f"{name} rounds"]] for name in cases}
     return {
         "cores": len(cores),
         "cases": {
-            name: {
-                "seconds": min(wall for wall, _ in trials),
-                "slowdown": statistics.median(
-                    cpu / alone_cpu for (_, cpu), (_, alone_cpu) in zip(trials, rounds["alone"], strict=True)
-                ),
-            }
-            for name, trials in rounds.items()
+            name: {"seconds": times[name], "slowdown": median_ratio(thread_cpu[name], thread_cpu["alone"])}
+            for name in cases
         },
     }
 
@@ -266,10 +263,10 @@ def within_rounds(row: dict[str, Any]) -> dict[str, float]:
       simulating thread's CPU time in the run over the kernel's alone). The cores share the last
       level of cache and the memory bus, and the kernel waits on memory, so the writer threads'
       traffic slows it although it keeps a core: the run / kernel rate is at most its inverse."""
-    pairs = list(zip(row["rounds"]["kernel"], row["rounds"]["whole"], strict=True))
+    kernel, whole = row["rounds"]["kernel"], row["rounds"]["whole"]
     return {
-        "ratio": statistics.median(kernel[0] / whole[0] for kernel, whole in pairs),
-        "slowdown": statistics.median(whole[2] / kernel[1] for kernel, whole in pairs),
+        "ratio": median_ratio([wall for wall, _, _ in kernel], [wall for wall, _, _ in whole]),
+        "slowdown": median_ratio([thread for _, _, thread in whole], [cpu for _, cpu, _ in kernel]),
     }
 
 

@@ -20,7 +20,7 @@ are reported beside them).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 BACKEND_NAMES = ("numba", "numpy")
@@ -147,11 +147,13 @@ def paired_ratio(case: dict[str, Any], baseline: dict[str, Any]) -> float:
     against one of ``baseline`` in CPU time, each round's ratio taken from its two neighbouring runs:
     a drift of the machine's speed from one minute to the next, which can make the fastest runs of two
     cases come from different minutes, cancels within a round."""
-    per_round = [
-        (case_cpu / case["client_sessions"]) / (baseline_cpu / baseline["client_sessions"])
-        for case_cpu, baseline_cpu in zip(case["round_cpu_s"], baseline["round_cpu_s"], strict=True)
-    ]
-    return statistics.median(per_round)
+    sessions = case["client_sessions"] / baseline["client_sessions"]
+    return median_ratio(case["round_cpu_s"], baseline["round_cpu_s"]) / sessions
+
+
+def median_ratio(tops: Iterable[float], bottoms: Iterable[float]) -> float:
+    """The median of the ratios of paired values (a round's two measures, round by round)."""
+    return statistics.median(top / bottom for top, bottom in zip(tops, bottoms, strict=True))
 
 
 def _rates(case: dict[str, Any], rate: Callable, cpu: Callable) -> dict[str, float]:
